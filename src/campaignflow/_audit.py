@@ -1,0 +1,20 @@
+"""Structured decision events through structlog.
+
+The library never configures structlog: the host application does. Until it has,
+events are dropped here, at the cost of one function call, because structlog's
+unconfigured default prints to standard output and a library must stay quiet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("campaignflow")
+
+
+def emit(name: str, /, **fields: Any) -> None:
+    """Log a decision (``"unit_fired"``, ``"gate_refused"``...) if the host listens."""
+    if structlog.is_configured():
+        log.info(name, **fields)

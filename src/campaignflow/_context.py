@@ -1,0 +1,94 @@
+"""The read-only context a rule sees: one unit, its evidence, its history, the org."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from campaignflow._records import Recorded, Step
+
+if TYPE_CHECKING:
+    from campaignflow._actors import Actor
+    from campaignflow._org import Org
+
+T = TypeVar("T")
+
+
+def evidence_name(tp: type[Any]) -> str:
+    """The name an evidence type is stored and reported under."""
+    return tp.__name__
+
+
+class RunView(Protocol):
+    """What a rule may ask of the run beyond its own unit (used by ordering rules)."""
+
+    @property
+    def org(self) -> Org: ...
+
+    def stage_of(self, unit: str) -> str: ...
+
+    def has_fired(self, unit: str, event: str) -> bool: ...
+
+    def reached(self, unit: str, stage: str) -> bool: ...
+
+    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]: ...
+
+    def history(self, unit: str) -> tuple[Step, ...]: ...
+
+
+class Context:
+    """Read-only view handed to every rule when a gate is checked.
+
+    Attributes:
+        unit: the unit being checked.
+        stage: its current stage.
+        event: the event being checked.
+        actor: the actor attempting the event (``None`` for a plain check).
+        now: the run clock's time of the check.
+        run: the run, read-only, for rules that look beyond the unit.
+    """
+
+    __slots__ = ("actor", "event", "now", "run", "stage", "unit")
+
+    def __init__(
+        self,
+        *,
+        unit: str,
+        stage: str,
+        event: str,
+        actor: Actor | None,
+        now: datetime,
+        run: RunView,
+    ) -> None:
+        self.unit = unit
+        self.stage = stage
+        self.event = event
+        self.actor = actor
+        self.now = now
+        self.run = run
+
+    @property
+    def org(self) -> Org:
+        """The organisation the run covers."""
+        return self.run.org
+
+    def records(self, tp: type[T]) -> Sequence[Recorded[T]]:
+        """The unit's live (not retracted) evidence of type ``tp``, oldest first."""
+        return self.run.records_of(self.unit, evidence_name(tp))
+
+    def evidence(self, tp: type[T]) -> list[T]:
+        """The values of :meth:`records`, for rules that need no ids."""
+        return [r.value for r in self.records(tp)]
+
+    def history(self) -> tuple[Step, ...]:
+        """The unit's steps so far, oldest first."""
+        return self.run.history(self.unit)
+
+    def people(self, role: str | None = None) -> tuple[str, ...]:
+        """Person ids attached to the unit with ``role`` (all people when ``None``)."""
+        return self.run.org.people(self.unit, role)
+
+    def name(self, node: str) -> str:
+        """Display name of a person, unit or group (the id when it has none)."""
+        return self.run.org.name_of(node)

@@ -1,0 +1,170 @@
+"""Findings and verdicts: what a rule and a gate say, as data."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+
+class Status(StrEnum):
+    """The outcome of one rule."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the rule raised or returned garbage: never counted as a pass
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """What one rule found for one unit.
+
+    Attributes:
+        rule: the rule id (``"talks_deep"``); empty until the rule stamps it.
+        label: the rule's human label, in any language (``"谈心交心深入"``).
+        status: passed, failed or error.
+        reason: a sentence a clerk can act on (``"no talk between 张三 and 李四"``).
+        evidence: ids of the evidence the rule relied on.
+        missing: what is missing, one item per entry (``"张三–李四"``).
+        children: the findings of the sub-rules of a combinator, in order.
+    """
+
+    rule: str = ""
+    label: str = ""
+    status: Status = Status.PASSED
+    reason: str = ""
+    evidence: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    children: tuple[Finding, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when the rule held."""
+        return self.status is Status.PASSED
+
+    def leaves(self) -> tuple[Finding, ...]:
+        """The findings of the plain rules under this one, depth first."""
+        if not self.children:
+            return (self,)
+        return tuple(leaf for child in self.children for leaf in child.leaves())
+
+    def to_dict(self) -> dict[str, Any]:
+        """This finding as JSON-ready data."""
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "label": self.label,
+            "status": self.status.value,
+            "passed": self.passed,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+            "missing": list(self.missing),
+        }
+        if self.children:
+            out["children"] = [c.to_dict() for c in self.children]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_dict` output."""
+        return cls(
+            rule=data["rule"],
+            label=data["label"],
+            status=Status(data["status"]),
+            reason=data["reason"],
+            evidence=tuple(data.get("evidence", ())),
+            missing=tuple(data.get("missing", ())),
+            children=tuple(cls.from_dict(c) for c in data.get("children", ())),
+        )
+
+    def lines(self, depth: int = 0) -> list[str]:
+        """Render as indented text lines, one per rule."""
+        mark = {"passed": "✓", "failed": "✗", "error": "!"}[self.status.value]
+        name = self.label or self.rule
+        text = f"{'  ' * depth}{mark} {name}"
+        if self.reason:
+            text += f": {self.reason}"
+        out = [text]
+        for child in self.children:
+            out.extend(child.lines(depth + 1))
+        return out
+
+
+def ok(reason: str = "", *, evidence: tuple[str, ...] | list[str] = ()) -> Finding:
+    """A passing finding, for custom rules to return."""
+    return Finding(status=Status.PASSED, reason=reason, evidence=tuple(evidence))
+
+
+def fail(
+    reason: str,
+    *,
+    evidence: tuple[str, ...] | list[str] = (),
+    missing: tuple[str, ...] | list[str] = (),
+) -> Finding:
+    """A failing finding with an actionable reason, for custom rules to return."""
+    return Finding(
+        status=Status.FAILED, reason=reason, evidence=tuple(evidence), missing=tuple(missing)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """The result of checking an event's gate (and ordering) for one unit.
+
+    Attributes:
+        unit: the unit checked.
+        event: the event checked.
+        stage: the unit's stage when checked.
+        root: the finding of the whole gate (a tree mirroring the gate).
+        at: ISO time of the check, from the run's clock.
+    """
+
+    unit: str
+    event: str
+    stage: str
+    root: Finding
+    at: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True when the whole gate held."""
+        return self.root.passed
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every plain rule's finding, passing or not, depth first."""
+        return self.root.leaves()
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """The plain rules that failed or raised."""
+        return tuple(f for f in self.findings if not f.passed)
+
+    def explain(self) -> str:
+        """A text a clerk can read: the verdict, then one line per rule."""
+        head = "may" if self.passed else "may not"
+        lines = [f"unit {self.unit!r} {head} fire {self.event!r} (stage {self.stage!r})"]
+        lines.extend(self.root.lines(1))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This verdict as JSON-ready data."""
+        return {
+            "unit": self.unit,
+            "event": self.event,
+            "stage": self.stage,
+            "passed": self.passed,
+            "at": self.at,
+            "root": self.root.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Rebuild a verdict from :meth:`to_dict` output."""
+        return cls(
+            unit=data["unit"],
+            event=data["event"],
+            stage=data["stage"],
+            at=data.get("at", ""),
+            root=Finding.from_dict(data["root"]),
+        )

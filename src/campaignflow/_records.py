@@ -1,0 +1,80 @@
+"""Immutable records of what happened: evidence as recorded, and steps."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from campaignflow._findings import Verdict
+
+T = TypeVar("T")
+
+
+class Kind(StrEnum):
+    """What a step did."""
+
+    RECORD = "record"
+    RETRACT = "retract"
+    FIRE = "fire"
+    DENY = "deny"
+    SEND_BACK = "send_back"
+
+
+@attrs.frozen(kw_only=True)
+class Recorded(Generic[T]):
+    """A piece of evidence as the run holds it.
+
+    Attributes:
+        id: the evidence id (from the run's id source).
+        unit: the unit it was recorded at.
+        kind: the evidence type's name.
+        value: the user's evidence value (an attrs instance).
+        actor: who recorded it.
+        at: ISO time of recording.
+        seq: the log sequence number of the recording.
+    """
+
+    id: str
+    unit: str
+    kind: str
+    value: T
+    actor: str
+    at: str
+    seq: int
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """One entry of a unit's history, as returned by every operation.
+
+    Attributes:
+        seq: position in the campaign's log (global order).
+        unit: the unit acted on.
+        kind: what happened (record, retract, fire, deny, send_back).
+        actor: who did it.
+        at: ISO time, from the run's clock.
+        event: the event fired or refused (fire, deny).
+        source: the stage before.
+        dest: the stage after (equal to ``source`` when nothing moved).
+        verdict: the gate's verdict that allowed or refused a fire.
+        reason: why (send-back reason, retraction reason, denial message).
+        evidence: the evidence recorded (record).
+        target: the id of the evidence retracted (retract).
+        count: the unit's send-back count for ``dest`` after a send-back.
+    """
+
+    seq: int
+    unit: str
+    kind: Kind
+    actor: str
+    at: str
+    event: str = ""
+    source: str = ""
+    dest: str = ""
+    verdict: Verdict | None = None
+    reason: str = ""
+    evidence: Recorded[Any] | None = None
+    target: str = ""
+    count: int = 0

@@ -1,0 +1,493 @@
+"""Rules: declared primitives, custom callables, and the gate combinators.
+
+A rule reads a unit's evidence through a :class:`~campaignflow.Context` and
+returns a :class:`~campaignflow.Finding`. Declared primitives expose what they
+read (``reads``) and where their thresholds lie (``thresholds``) so that the
+testing kit can aim at the boundaries and ``explain()`` can name what is missing.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Mapping
+from itertools import combinations, permutations
+from typing import Any
+
+import attrs
+
+from campaignflow._context import Context, evidence_name
+from campaignflow._findings import Finding, Status
+
+RuleFn = Callable[[Context], Finding]
+
+SHOWN = 5  # names listed in a reason before "..."; the full list is in `missing`
+
+
+class Rule(abc.ABC):
+    """Something a gate checks. Subclasses are frozen attrs values."""
+
+    id: str
+    label: str
+
+    @property
+    @abc.abstractmethod
+    def reads(self) -> tuple[type[Any], ...]:
+        """The evidence types the rule reads."""
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """Named numeric thresholds (``{"count": 15}``); empty when there are none."""
+        return {}
+
+    @property
+    def children(self) -> tuple[Rule, ...]:
+        """Sub-rules of a combinator; empty for a plain rule."""
+        return ()
+
+    @abc.abstractmethod
+    def evaluate(self, ctx: Context) -> Finding:
+        """Check the rule for ``ctx.unit``. Use :func:`evaluate` to call it safely."""
+
+    def stamp(self, finding: Finding) -> Finding:
+        """Put this rule's id and label on a finding."""
+        return attrs.evolve(finding, rule=self.id, label=self.label)
+
+
+def evaluate(rule: Rule, ctx: Context) -> Finding:
+    """Evaluate ``rule``; a rule that raises or returns garbage gives an error finding."""
+    try:
+        found = rule.evaluate(ctx)
+    except Exception as exc:  # noqa: BLE001 - a broken user rule must fail the gate, loudly
+        return Finding(
+            rule=rule.id,
+            label=rule.label,
+            status=Status.ERROR,
+            reason=f"rule {rule.id!r} raised {type(exc).__name__}: {exc}",
+        )
+    if not isinstance(found, Finding):
+        return Finding(
+            rule=rule.id,
+            label=rule.label,
+            status=Status.ERROR,
+            reason=f"rule {rule.id!r} returned {found!r}; return cf.ok() or cf.fail(reason)",
+        )
+    return found
+
+
+# ---------------------------------------------------------------- primitives
+
+
+@attrs.frozen(kw_only=True)
+class CountAtLeast(Rule):
+    """At least ``count`` pieces of evidence of type ``of`` (optionally matching ``where``)."""
+
+    of: type[Any]
+    count: int
+    where: Callable[[Any], bool] | None = None
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return {"count": self.count}
+
+    def evaluate(self, ctx: Context) -> Finding:
+        records = ctx.records(self.of)
+        if self.where is not None:
+            records = [r for r in records if self.where(r.value)]
+        have = len(records)
+        ids = tuple(r.id for r in records)
+        name = evidence_name(self.of)
+        if have >= self.count:
+            return self.stamp(Finding(reason=f"{have} {name} (≥ {self.count})", evidence=ids))
+        short = self.count - have
+        return self.stamp(
+            Finding(
+                status=Status.FAILED,
+                reason=f"{have} of {self.count} {name} recorded ({short} missing)",
+                evidence=ids,
+                missing=(f"{short} × {name}",),
+            )
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SumAtLeast(Rule):
+    """The field ``field`` summed over evidence of type ``of`` reaches ``total``."""
+
+    of: type[Any]
+    field: str
+    total: float
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return {"total": self.total}
+
+    def evaluate(self, ctx: Context) -> Finding:
+        records = ctx.records(self.of)
+        have = sum(getattr(r.value, self.field) for r in records)
+        ids = tuple(r.id for r in records)
+        name = f"{evidence_name(self.of)}.{self.field}"
+        if have >= self.total:
+            return self.stamp(Finding(reason=f"{name} = {have:g} (≥ {self.total:g})", evidence=ids))
+        return self.stamp(
+            Finding(
+                status=Status.FAILED,
+                reason=f"{name} = {have:g} of {self.total:g} ({self.total - have:g} short)",
+                evidence=ids,
+                missing=(f"{self.total - have:g} {self.field}",),
+            )
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EveryMemberHas(Rule):
+    """Every person with role ``among`` at the unit has ``at_least`` evidence naming them.
+
+    The person is read from the evidence field ``by``.
+    """
+
+    of: type[Any]
+    among: str
+    by: str
+    at_least: int
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return {"at_least": self.at_least}
+
+    def evaluate(self, ctx: Context) -> Finding:
+        people = ctx.people(self.among)
+        counts: dict[str, int] = dict.fromkeys(people, 0)
+        ids: list[str] = []
+        for r in ctx.records(self.of):
+            who = getattr(r.value, self.by)
+            if who in counts:
+                counts[who] += 1
+                ids.append(r.id)
+        short = [p for p in people if counts[p] < self.at_least]
+        name = evidence_name(self.of)
+        if not people:
+            return self.stamp(
+                Finding(
+                    status=Status.FAILED,
+                    reason=f"no people with role {self.among!r} at this unit: add them to the org",
+                )
+            )
+        if not short:
+            return self.stamp(
+                Finding(reason=f"all {len(people)} {self.among} have {name}", evidence=tuple(ids))
+            )
+        names = [ctx.name(p) for p in short]
+        return self.stamp(
+            Finding(
+                status=Status.FAILED,
+                reason=f"{name} missing for {'、'.join(names)} ({len(short)} of {len(people)})",
+                evidence=tuple(ids),
+                missing=tuple(names),
+            )
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EveryPair(Rule):
+    """Every pair of people with role ``among`` shares ``at_least`` evidence of type ``of``.
+
+    The two people are read from the fields named by ``between``. Undirected by
+    default (a talk between A and B counts for both); ``directed=True`` counts
+    A→B and B→A apart (criticisms). With ``hub`` (a role), only pairs between
+    the hub person(s) and each other member count ("the principal talks with each").
+    """
+
+    of: type[Any]
+    among: str
+    between: tuple[str, str]
+    at_least: int
+    directed: bool
+    hub: str | None
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return {"at_least": self.at_least}
+
+    def pairs(self, ctx: Context) -> list[tuple[str, str]]:
+        """The pairs the rule requires, in a stable order."""
+        people = ctx.people(self.among)
+        if self.hub is not None:
+            hubs = ctx.people(self.hub)
+            out = [(h, p) for h in hubs for p in people if p != h]
+            if self.directed:
+                out += [(p, h) for h, p in out]
+            return out
+        if self.directed:
+            return list(permutations(people, 2))
+        return list(combinations(people, 2))
+
+    def evaluate(self, ctx: Context) -> Finding:
+        left, right = self.between
+        counts: dict[tuple[str, str], int] = {}
+        ids: dict[tuple[str, str], list[str]] = {}
+        for r in ctx.records(self.of):
+            a, b = getattr(r.value, left), getattr(r.value, right)
+            key = (a, b) if self.directed else (min(a, b), max(a, b))
+            counts[key] = counts.get(key, 0) + 1
+            ids.setdefault(key, []).append(r.id)
+        required = self.pairs(ctx)
+        missing: list[str] = []
+        used: list[str] = []
+        arrow = "→" if self.directed else "–"
+        for a, b in required:
+            key = (a, b) if self.directed else (min(a, b), max(a, b))
+            have = counts.get(key, 0)
+            used.extend(ids.get(key, ()))
+            if have < self.at_least:
+                text = f"{ctx.name(a)}{arrow}{ctx.name(b)}"
+                if self.at_least > 1:
+                    text += f" ({have} of {self.at_least})"
+                missing.append(text)
+        name = evidence_name(self.of)
+        if not required:
+            return self.stamp(
+                Finding(
+                    status=Status.FAILED,
+                    reason=f"fewer than two people with role {self.among!r}: add them to the org",
+                )
+            )
+        if not missing:
+            return self.stamp(
+                Finding(reason=f"all {len(required)} pairs have {name}", evidence=tuple(used))
+            )
+        shown = "; ".join(missing[:SHOWN]) + ("; ..." if len(missing) > SHOWN else "")
+        return self.stamp(
+            Finding(
+                status=Status.FAILED,
+                reason=(
+                    f"{name} missing between {shown} "
+                    f"({len(missing)} of {len(required)} pairs missing)"
+                ),
+                evidence=tuple(used),
+                missing=tuple(missing),
+            )
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ApprovedBy(Rule):
+    """An approval of type ``of`` recorded by a member of ``group``.
+
+    ``group="supervises"`` means a member of a supervision group with a
+    ``supervises`` edge to the unit; any other value is a people role at the unit.
+    With ``latest_of``, the approval must name (field ``revision``) the latest
+    revision of that evidence type: a new revision voids older approvals.
+    """
+
+    of: type[Any]
+    group: str
+    latest_of: type[Any] | None
+    revision: str
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,) if self.latest_of is None else (self.of, self.latest_of)
+
+    def _approvers(self, ctx: Context) -> frozenset[str]:
+        if self.group == "supervises":
+            return ctx.org.supervisors(ctx.unit)
+        return frozenset(ctx.people(self.group))
+
+    def evaluate(self, ctx: Context) -> Finding:
+        approvers = self._approvers(ctx)
+        approvals = [r for r in ctx.records(self.of) if r.actor in approvers]
+        name = evidence_name(self.of)
+        who = "its supervision group" if self.group == "supervises" else f"a {self.group}"
+        if self.latest_of is not None:
+            drafts = ctx.records(self.latest_of)
+            draft_name = evidence_name(self.latest_of)
+            if not drafts:
+                return self.stamp(
+                    Finding(
+                        status=Status.FAILED,
+                        reason=f"no {draft_name} recorded yet, so nothing to approve",
+                        missing=(draft_name,),
+                    )
+                )
+            latest = max(getattr(d.value, self.revision) for d in drafts)
+            matching = [a for a in approvals if getattr(a.value, self.revision) == latest]
+            if matching:
+                return self.stamp(
+                    Finding(
+                        reason=(
+                            f"{draft_name} revision {latest} approved by "
+                            f"{ctx.name(matching[-1].actor)}"
+                        ),
+                        evidence=tuple(a.id for a in matching),
+                    )
+                )
+            older = sorted({getattr(a.value, self.revision) for a in approvals})
+            tail = f" (approvals exist for revision {older}, now void)" if older else ""
+            return self.stamp(
+                Finding(
+                    status=Status.FAILED,
+                    reason=f"{draft_name} revision {latest} not approved by {who}{tail}",
+                    missing=(f"{name} of revision {latest}",),
+                )
+            )
+        if approvals:
+            return self.stamp(
+                Finding(
+                    reason=f"approved by {ctx.name(approvals[-1].actor)}",
+                    evidence=tuple(a.id for a in approvals),
+                )
+            )
+        return self.stamp(
+            Finding(status=Status.FAILED, reason=f"no {name} by {who}", missing=(name,))
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CustomRule(Rule):
+    """A user's callable over the context, declaring what evidence it reads."""
+
+    fn: RuleFn
+    id: str
+    label: str
+    declared_reads: tuple[type[Any], ...] = ()
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return self.declared_reads
+
+    def evaluate(self, ctx: Context) -> Finding:
+        found = self.fn(ctx)
+        if not isinstance(found, Finding):
+            return found  # evaluate() turns this into an error finding naming the rule
+        return self.stamp(found)
+
+    def __call__(self, ctx: Context) -> Finding:
+        """Call the wrapped function (so a decorated rule stays callable in tests)."""
+        return self.fn(ctx)
+
+
+# ---------------------------------------------------------------- combinators
+
+
+@attrs.frozen(kw_only=True)
+class AllOf(Rule):
+    """Holds when every sub-rule holds; every sub-rule is evaluated and reported."""
+
+    rules: tuple[Rule, ...]
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return _union_reads(self.rules)
+
+    @property
+    def children(self) -> tuple[Rule, ...]:
+        return self.rules
+
+    def evaluate(self, ctx: Context) -> Finding:
+        found = tuple(evaluate(r, ctx) for r in self.rules)
+        bad = [f for f in found if not f.passed]
+        status = _worst(bad) if bad else Status.PASSED
+        reason = f"{len(bad)} of {len(found)} failed" if bad else ""
+        return self.stamp(Finding(status=status, reason=reason, children=found))
+
+
+@attrs.frozen(kw_only=True)
+class AnyOf(Rule):
+    """Holds when at least one sub-rule holds."""
+
+    rules: tuple[Rule, ...]
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return _union_reads(self.rules)
+
+    @property
+    def children(self) -> tuple[Rule, ...]:
+        return self.rules
+
+    def evaluate(self, ctx: Context) -> Finding:
+        found = tuple(evaluate(r, ctx) for r in self.rules)
+        if any(f.passed for f in found):
+            return self.stamp(Finding(children=found))
+        return self.stamp(
+            Finding(status=_worst(found), reason="none of the alternatives holds", children=found)
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Not(Rule):
+    """Holds when the sub-rule fails (an error in the sub-rule stays an error)."""
+
+    rule: Rule
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return self.rule.reads
+
+    @property
+    def children(self) -> tuple[Rule, ...]:
+        return (self.rule,)
+
+    def evaluate(self, ctx: Context) -> Finding:
+        inner = evaluate(self.rule, ctx)
+        if inner.status is Status.ERROR:
+            return self.stamp(Finding(status=Status.ERROR, reason=inner.reason, children=(inner,)))
+        if inner.passed:
+            return self.stamp(
+                Finding(
+                    status=Status.FAILED,
+                    reason=f"{inner.label or inner.rule} holds, and must not",
+                    children=(inner,),
+                )
+            )
+        return self.stamp(Finding(children=(inner,)))
+
+
+def _worst(found: Iterable[Finding]) -> Status:
+    return Status.ERROR if any(f.status is Status.ERROR for f in found) else Status.FAILED
+
+
+def _union_reads(rules: Iterable[Rule]) -> tuple[type[Any], ...]:
+    out: dict[type[Any], None] = {}
+    for r in rules:
+        out.update(dict.fromkeys(r.reads))
+    return tuple(out)
+
+
+def walk(rule: Rule) -> Iterable[Rule]:
+    """Every rule in a gate tree, root first."""
+    yield rule
+    for child in rule.children:
+        yield from walk(child)

@@ -1,0 +1,624 @@
+"""A run: one campaign applied to one organisation over a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from campaignflow import _audit
+from campaignflow._actors import Actor
+from campaignflow._authz import require_above, require_actor, require_role, require_scope
+from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
+from campaignflow._context import Context, evidence_name
+from campaignflow._definition import Definition, Escalation, Transition
+from campaignflow._engine import Engine, EngineRefused, send_back_event
+from campaignflow._findings import Finding, Status, Verdict
+from campaignflow._org import Org
+from campaignflow._progress import Blocked, Counters, Progress
+from campaignflow._records import Kind, Recorded, Step
+from campaignflow._rules import evaluate
+from campaignflow.exceptions import (
+    EvidenceError,
+    GateClosed,
+    InvalidTransition,
+    UnknownEvent,
+    UnknownStage,
+)
+from campaignflow.store import MemoryStore, Store, UnitRow
+
+
+class _Unit:
+    """Per-unit state: the engine's model. Slotted: 640k of them must stay small."""
+
+    __slots__ = ("fired", "reworks", "state", "version")
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.version = 0
+        self.fired = 0  # bitmask over the campaign's events
+        self.reworks: dict[str, int] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UnitState:
+    """A unit's current state, as :meth:`Run.state` reports it.
+
+    Attributes:
+        unit: the unit id.
+        stage: its current leaf stage.
+        label: that stage's label.
+        version: its write version.
+        reworks: send-back counts by stage.
+        fired: events it has fired at least once.
+        blocked: the refusal that blocks it, if its last attempt failed.
+    """
+
+    unit: str
+    stage: str
+    label: str
+    version: int
+    reworks: Mapping[str, int]
+    fired: tuple[str, ...]
+    blocked: Blocked | None
+
+
+@attrs.frozen(kw_only=True)
+class BatchResult:
+    """What :meth:`Run.fire_many` did.
+
+    Attributes:
+        fired: steps of the units that moved.
+        refused: verdicts of the units whose gate or ordering did not hold.
+    """
+
+    fired: tuple[Step, ...]
+    refused: tuple[Verdict, ...]
+
+
+class Run:
+    """One campaign over one org. Create with ``campaign.start(org)``.
+
+    Every write needs an actor (``by=``) and returns an immutable :class:`Step`.
+    """
+
+    def __init__(
+        self,
+        definition: Definition,
+        org: Org,
+        store: Store,
+        *,
+        clock: Clock,
+        ids: IdSource,
+    ) -> None:
+        self.definition = definition
+        self.org = org
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+        self.engine = Engine(definition)
+        self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
+        self._transitions: dict[tuple[str, str], Transition] = {}
+        for t in definition.transitions:
+            for leaf in definition.leaves:
+                if self.engine.dest(t.event, leaf) is not None and any(
+                    definition.covers(s, leaf) for s in t.sources
+                ):
+                    self._transitions[(t.event, leaf)] = t
+        self._units: dict[str, _Unit] = {}
+        self._blocked: dict[str, Blocked] = {}
+        self.escalations: list[Escalation] = []
+        self.counters = Counters(org, definition)
+
+    @classmethod
+    def start(
+        cls,
+        definition: Definition,
+        org: Org | Iterable[str],
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+    ) -> Run:
+        """Start a fresh run: every unit in the campaign's initial stage."""
+        run = cls(
+            definition,
+            Org.coerce(org),
+            store if store is not None else MemoryStore(),
+            clock=clock or system_clock,
+            ids=ids or uuid_ids,
+        )
+        initial = definition.initial
+        units = run._units
+        add = run.counters.add
+        for unit in run.org:
+            units[unit] = _Unit(initial)
+            add(unit, initial)
+        return run
+
+    # ------------------------------------------------------------ reading
+
+    def _unit(self, unit: str) -> _Unit:
+        rec = self._units.get(unit)
+        if rec is None:
+            self.org.require(unit)  # raises UnknownUnit with suggestions
+            raise AssertionError(unit)  # pragma: no cover - require() raised
+        return rec
+
+    def stage_of(self, unit: str) -> str:
+        """The unit's current leaf stage."""
+        return self._unit(unit).state
+
+    def has_fired(self, unit: str, event: str) -> bool:
+        """True when the unit has fired ``event`` at least once."""
+        return bool(self._unit(unit).fired & self._bits.get(event, 0))
+
+    def reached(self, unit: str, stage: str) -> bool:
+        """True when the unit is in ``stage`` or a later one (declaration order)."""
+        index = self.counters.stage_index
+        here = index[self._unit(unit).state]
+        return here >= index[self.definition.first_leaf(stage)]
+
+    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type name ``kind``."""
+        return self.store.records(unit, kind)
+
+    def history(self, unit: str) -> tuple[Step, ...]:
+        """The unit's steps, oldest first."""
+        self._unit(unit)
+        return self.store.history(unit)
+
+    def evidence(self, unit: str, tp: type[Any]) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type ``tp``."""
+        self._unit(unit)
+        return self.store.records(unit, evidence_name(tp))
+
+    def state(self, unit: str) -> UnitState:
+        """The unit's current state."""
+        rec = self._unit(unit)
+        return UnitState(
+            unit=unit,
+            stage=rec.state,
+            label=self.definition.label_of(rec.state),
+            version=rec.version,
+            reworks=dict(rec.reworks or {}),
+            fired=tuple(e for e, bit in self._bits.items() if rec.fired & bit),
+            blocked=self._blocked.get(unit),
+        )
+
+    def units(self) -> Iterable[str]:
+        """Every unit id, parents before children."""
+        return iter(self.org)
+
+    # ------------------------------------------------------------ checking
+
+    def _event(self, event: str) -> None:
+        if not self.engine.has_event(event) or event.startswith("send_back:"):
+            raise UnknownEvent(event, campaign=self.definition.id, known=self.definition.events)
+
+    def _transition(self, unit: str, rec: _Unit, event: str) -> Transition:
+        found = self._transitions.get((event, rec.state))
+        if found is None:
+            raise InvalidTransition(unit, event, rec.state, sources=self.engine.sources(event))
+        return found
+
+    def _verdict(self, unit: str, rec: _Unit, t: Transition, actor: Actor | None) -> Verdict:
+        now = self.clock()
+        ctx = Context(unit=unit, stage=rec.state, event=t.event, actor=actor, now=now, run=self)
+        parts = [evaluate(o, ctx) for o in t.order]
+        if t.gate is not None:
+            parts.append(evaluate(t.gate, ctx))
+        if len(parts) == 1:
+            root = parts[0]
+        else:
+            bad = [p for p in parts if not p.passed]
+            status = Status.PASSED
+            if bad:
+                status = (
+                    Status.ERROR if any(p.status is Status.ERROR for p in bad) else Status.FAILED
+                )
+            root = Finding(
+                rule=t.event,
+                label=t.label or t.event,
+                status=status,
+                reason=f"{len(bad)} of {len(parts)} failed" if bad else "",
+                children=tuple(parts),
+            )
+        return Verdict(unit=unit, event=t.event, stage=rec.state, root=root, at=now.isoformat())
+
+    def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
+        """Evaluate ``event``'s ordering and gate for ``unit`` without firing.
+
+        Raises:
+            UnknownUnit, UnknownEvent, InvalidTransition.
+        """
+        self._event(event)
+        rec = self._unit(unit)
+        t = self._transition(unit, rec, event)
+        return self._verdict(unit, rec, t, by)
+
+    # ------------------------------------------------------------ writing
+
+    def _now(self) -> str:
+        return self.clock().isoformat()
+
+    def _row(self, unit: str, rec: _Unit) -> UnitRow:
+        return UnitRow(
+            unit=unit,
+            stage=rec.state,
+            version=rec.version,
+            reworks=dict(rec.reworks or {}),
+            fired=tuple(sorted(e for e, bit in self._bits.items() if rec.fired & bit)),
+        )
+
+    def _deny(
+        self, unit: str, actor: Actor, action: str, reason: str, verdict: Verdict | None = None
+    ) -> None:
+        stage = self._unit(unit).state
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.DENY,
+            actor=actor.id,
+            at=self._now(),
+            event=action,
+            source=stage,
+            dest=stage,
+            verdict=verdict,
+            reason=reason,
+        )
+        self.store.append([step], [], {})
+        _audit.emit(
+            "unit_denied",
+            campaign=self.definition.id,
+            unit=unit,
+            trigger=action,
+            actor=actor.id,
+            reason=reason,
+            verdict=None if verdict is None else verdict.to_dict(),
+        )
+
+    def _authorise(self, unit: str, by: object, action: str, allowed: object) -> Actor:
+        actor = require_actor(by, unit=unit, action=action)
+        for check in (require_scope, require_role):
+            try:
+                check(self.org, actor, unit=unit, action=action, allowed=allowed)
+            except Exception as exc:
+                self._deny(unit, actor, action, str(exc))
+                raise
+        return actor
+
+    def record(self, unit: str, evidence: object, *, by: Actor) -> Step:
+        """Record a piece of evidence at ``unit``.
+
+        Raises:
+            UnknownUnit, EvidenceError, PermissionDenied.
+        """
+        rec = self._unit(unit)
+        kind = self._evidence_kind(unit, evidence)
+        actor = self._authorise(unit, by, "record", None)
+        now = self._now()
+        recorded = Recorded(
+            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+        )
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.RECORD,
+            actor=actor.id,
+            at=now,
+            source=rec.state,
+            dest=rec.state,
+            evidence=recorded,
+        )
+        (stored,) = self.store.append([step], [], {})
+        _audit.emit(
+            "evidence_recorded",
+            campaign=self.definition.id,
+            unit=unit,
+            kind=kind,
+            evidence=recorded.id,
+            actor=actor.id,
+            seq=stored.seq,
+        )
+        return stored
+
+    def _evidence_kind(self, unit: str, evidence: object) -> str:
+        kind = evidence_name(type(evidence))
+        declared = self.definition.evidence_types.get(kind)
+        if declared is not type(evidence):
+            known = ", ".join(sorted(self.definition.evidence_types)) or "(none)"
+            msg = (
+                f"unit {unit!r}: evidence type {kind!r} is not declared by campaign "
+                f"{self.definition.id!r} (declared: {known}); add it with campaign.evidence({kind})"
+            )
+            raise EvidenceError(msg, unit=unit)
+        return kind
+
+    def retract(self, unit: str, evidence_id: str, *, reason: str, by: Actor) -> Step:
+        """Withdraw a piece of evidence (it stays in the log, but no rule reads it)."""
+        rec = self._unit(unit)
+        actor = self._authorise(unit, by, "retract", None)
+        live = [
+            r for kind in self.definition.evidence_types for r in self.store.records(unit, kind)
+        ]
+        if not any(r.id == evidence_id for r in live):
+            msg = f"unit {unit!r} has no live evidence {evidence_id!r} to retract"
+            raise EvidenceError(msg, unit=unit)
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.RETRACT,
+            actor=actor.id,
+            at=self._now(),
+            source=rec.state,
+            dest=rec.state,
+            reason=reason,
+            target=evidence_id,
+        )
+        (stored,) = self.store.append([step], [], {})
+        _audit.emit(
+            "evidence_retracted",
+            campaign=self.definition.id,
+            unit=unit,
+            evidence=evidence_id,
+            actor=actor.id,
+            seq=stored.seq,
+        )
+        return stored
+
+    def fire(self, unit: str, event: str, *, by: Actor) -> Step:
+        """Fire ``event`` for ``unit`` if its ordering and gate hold.
+
+        Order of checks: unknown event/unit, actor and scope, role, the event
+        leaving the unit's stage, ordering constraints and gate, then the move
+        and the write (one transaction).
+
+        Raises:
+            UnknownUnit, UnknownEvent, PermissionDenied, InvalidTransition,
+            GateClosed (with the verdict; the refusal is logged first),
+            ConcurrentUpdate (another writer moved the unit; nothing written).
+        """
+        self._event(event)
+        rec = self._unit(unit)
+        t = self._transition(unit, rec, event)
+        actor = self._authorise(unit, by, event, t.allowed)
+        verdict = self._verdict(unit, rec, t, actor)
+        if not verdict.passed:
+            self._refuse(unit, rec, verdict, actor)
+            raise GateClosed(verdict)
+        (step,) = self._commit([(unit, rec, t, verdict)], actor)
+        return step
+
+    def _refuse(self, unit: str, rec: _Unit, verdict: Verdict, actor: Actor) -> None:
+        reasons = tuple(f"{f.label or f.rule}: {f.reason}" for f in verdict.failures)
+        if unit not in self._blocked:
+            self.counters.blocked(unit, +1)
+        self._blocked[unit] = Blocked(
+            unit=unit, event=verdict.event, stage=rec.state, reasons=reasons, at=verdict.at
+        )
+        self._deny(unit, actor, verdict.event, "gate closed", verdict)
+
+    def _commit(
+        self, moves: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor
+    ) -> list[Step]:
+        """Apply moves through the engine and write them in one transaction."""
+        now = self._now()
+        steps: list[Step] = []
+        rows: list[UnitRow] = []
+        expected: dict[str, int] = {}
+        undo: list[tuple[_Unit, str, int, int]] = []
+        try:
+            for unit, rec, t, verdict in moves:
+                before = rec.state
+                undo.append((rec, before, rec.version, rec.fired))
+                expected[unit] = rec.version
+                self.engine.apply(rec, t.event)
+                rec.version += 1
+                rec.fired |= self._bits[t.event]
+                rows.append(self._row(unit, rec))
+                steps.append(
+                    Step(
+                        seq=0,
+                        unit=unit,
+                        kind=Kind.FIRE,
+                        actor=actor.id,
+                        at=now,
+                        event=t.event,
+                        source=before,
+                        dest=rec.state,
+                        verdict=verdict,
+                    )
+                )
+            stored = self.store.append(steps, rows, expected)
+        except BaseException:
+            for rec, state, version, fired in reversed(undo):
+                rec.state, rec.version, rec.fired = state, version, fired
+            raise
+        for step in stored:
+            self.counters.move(step.unit, step.source, step.dest)
+            if self._blocked.pop(step.unit, None) is not None:
+                self.counters.blocked(step.unit, -1)
+            _audit.emit(
+                "unit_fired",
+                campaign=self.definition.id,
+                unit=step.unit,
+                trigger=step.event,
+                actor=actor.id,
+                source=step.source,
+                dest=step.dest,
+                seq=step.seq,
+                verdict=step.verdict.to_dict() if step.verdict else None,
+            )
+        return stored
+
+    def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
+        """Fire ``event`` for many units; those whose gate holds move, in one transaction.
+
+        Refusals are logged and returned, not raised. Permission and transition
+        errors are raised before anything is written.
+        """
+        self._event(event)
+        moves: list[tuple[str, _Unit, Transition, Verdict]] = []
+        refused: list[Verdict] = []
+        actor = require_actor(by, unit="*", action=event)
+        checked: list[tuple[str, _Unit, Transition]] = []
+        for unit in dict.fromkeys(units):
+            rec = self._unit(unit)
+            t = self._transition(unit, rec, event)
+            self._authorise(unit, actor, event, t.allowed)
+            checked.append((unit, rec, t))
+        for unit, rec, t in checked:
+            verdict = self._verdict(unit, rec, t, actor)
+            if verdict.passed:
+                moves.append((unit, rec, t, verdict))
+            else:
+                refused.append(verdict)
+                self._refuse(unit, rec, verdict, actor)
+        fired = self._commit(moves, actor) if moves else []
+        return BatchResult(fired=tuple(fired), refused=tuple(refused))
+
+    def send_back(self, unit: str, stage: str, *, reason: str, by: Actor) -> Step:
+        """Send ``unit`` back to ``stage`` to redo it (返工), counting it.
+
+        The send-back that takes the unit's count for ``stage`` past the rework
+        limit calls the rework's ``escalate`` callback, once.
+
+        Raises:
+            UnknownUnit, UnknownStage (no rework declared to that stage),
+            PermissionDenied (needs a role above the unit), InvalidTransition.
+        """
+        rec = self._unit(unit)
+        rework = self.definition.reworks.get(stage)
+        if rework is None:
+            raise UnknownStage(
+                stage, campaign=self.definition.id, known=tuple(self.definition.reworks)
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            msg = f"send_back({unit!r}, {stage!r}) needs a reason a clerk can act on"
+            raise EvidenceError(msg, unit=unit)
+        actor = require_actor(by, unit=unit, action="send_back")
+        try:
+            require_above(self.org, actor, unit=unit, action="send_back", allowed=rework.allowed)
+        except Exception as exc:
+            self._deny(unit, actor, "send_back", str(exc))
+            raise
+        event = send_back_event(stage)
+        if self.engine.dest(event, rec.state) is None:
+            raise InvalidTransition(
+                unit, "send_back", rec.state, sources=self.engine.sources(event)
+            )
+        before, version = rec.state, rec.version
+        count = (rec.reworks or {}).get(stage, 0) + 1
+        now = self._now()
+        try:
+            self.engine.apply(rec, event)
+        except EngineRefused as exc:  # pragma: no cover - dest() was checked above
+            raise InvalidTransition(unit, "send_back", before, sources=()) from exc
+        old_reworks = rec.reworks
+        rec.version += 1
+        rec.reworks = {**(old_reworks or {}), stage: count}
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.SEND_BACK,
+            actor=actor.id,
+            at=now,
+            event="send_back",
+            source=before,
+            dest=rec.state,
+            reason=reason,
+            count=count,
+        )
+        try:
+            (stored,) = self.store.append([step], [self._row(unit, rec)], {unit: version})
+        except BaseException:
+            rec.state, rec.version, rec.reworks = before, version, old_reworks
+            raise
+        self.counters.move(unit, before, rec.state)
+        self.counters.sent_back(unit, first=not old_reworks)
+        if self._blocked.pop(unit, None) is not None:
+            self.counters.blocked(unit, -1)
+        _audit.emit(
+            "unit_sent_back",
+            campaign=self.definition.id,
+            unit=unit,
+            stage=stage,
+            count=count,
+            actor=actor.id,
+            reason=reason,
+            seq=stored.seq,
+        )
+        if count == rework.limit + 1:
+            esc = Escalation(
+                unit=unit,
+                stage=stage,
+                count=count,
+                limit=rework.limit,
+                reason=reason,
+                actor=actor.id,
+                at=now,
+            )
+            self.escalations.append(esc)
+            _audit.emit(
+                "unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count
+            )
+            if rework.escalate is not None:
+                rework.escalate(esc)
+        return stored
+
+    # ------------------------------------------------------------ roll-up
+
+    def progress(
+        self, node: str | None = None, *, limit: int = 100, now: datetime | None = None
+    ) -> Progress:
+        """Roll-up of the subtree under ``node`` (the whole org by default).
+
+        Counts come from counters kept on every change (O(depth) each), so this
+        costs the same for a village and for the national root.
+        """
+        if node is not None:
+            self._unit(node)
+        return self.counters.progress(
+            node,
+            stage_of=self.stage_of,
+            blocked=self._blocked,
+            reworks_of=lambda u: sum((self._units[u].reworks or {}).values()),
+            now=now or self.clock(),
+            limit=limit,
+        )
+
+    def recount(self, node: str | None = None, *, now: datetime | None = None) -> Progress:
+        """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""
+        if node is not None:
+            self._unit(node)
+        when = now or self.clock()
+        stages = self.definition.leaves
+        by_stage = dict.fromkeys(stages, 0)
+        by_level: dict[str, dict[str, int]] = {}
+        blocked: list[Blocked] = []
+        sent_back = reworked = overdue = 0
+        for unit in self.org if node is None else self.org.subtree(node):
+            rec = self._units[unit]
+            by_stage[rec.state] += 1
+            level = by_level.setdefault(self.org.level(unit), dict.fromkeys(stages, 0))
+            level[rec.state] += 1
+            if unit in self._blocked:
+                blocked.append(self._blocked[unit])
+            n = sum((rec.reworks or {}).values())
+            sent_back += n
+            reworked += 1 if n else 0
+            overdue += 1 if self.counters.overdue(rec.state, when) else 0
+        return Progress(
+            node=node or "*",
+            total=sum(by_stage.values()),
+            by_stage=by_stage,
+            by_level={k: v for k, v in by_level.items() if any(v.values())},
+            blocked=len(blocked),
+            blocked_units=tuple(sorted(blocked, key=lambda b: b.unit)),
+            sent_back=sent_back,
+            reworked=reworked,
+            overdue=overdue,
+        )

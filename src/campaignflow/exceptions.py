@@ -1,0 +1,177 @@
+"""Errors raised by campaignflow.
+
+Every error the library raises on bad input or a refused operation is a
+:class:`CampaignflowError`. Where a caller would naturally catch a builtin, the
+error also inherits it (``DefinitionError`` is a ``ValueError``), as Hypothesis
+does.
+
+The hierarchy::
+
+    CampaignflowError
+    ├── DefinitionError (ValueError)      a campaign definition is invalid
+    ├── OrgError (ValueError)             an organisation is malformed
+    ├── EvidenceError (ValueError)        a piece of evidence is invalid
+    ├── UnknownUnit (KeyError)            no such unit in the org
+    ├── UnknownEvent (KeyError)           no such event in the campaign
+    ├── UnknownStage (KeyError)           no such stage in the campaign
+    ├── InvalidTransition                 the event does not leave the unit's stage
+    ├── GateClosed                        the gate's verdict did not pass
+    ├── PermissionDenied (PermissionError)  the actor may not do this
+    ├── StoreError                        the store is unreadable or inconsistent
+    │   └── ConcurrentUpdate              another writer changed the unit first
+    └── VerifyError                       replay does not match the projection
+
+Every message names the unit, event, rule or value at fault and says what to do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaignflow._findings import Verdict
+
+
+class CampaignflowError(Exception):
+    """Root of every error campaignflow raises on purpose."""
+
+
+class DefinitionError(CampaignflowError, ValueError):
+    """A campaign definition is invalid; the message lists every offender."""
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class OrgError(CampaignflowError, ValueError):
+    """An organisation is malformed (cycle, level inversion, unknown parent...).
+
+    Attributes:
+        path: the file being read, when there is one.
+        line: the 1-based line of that file, when known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class EvidenceError(CampaignflowError, ValueError):
+    """A piece of evidence is invalid or of a type the campaign does not declare."""
+
+    def __init__(self, message: str, *, unit: str | None = None) -> None:
+        super().__init__(message)
+        self.unit = unit
+
+
+class UnknownUnit(CampaignflowError, KeyError):
+    """The unit id is not in the organisation."""
+
+    def __init__(self, unit: object, *, org: str = "", suggestions: tuple[str, ...] = ()) -> None:
+        self.unit = unit
+        self.suggestions = suggestions
+        hint = f" (did you mean {', '.join(map(repr, suggestions))}?)" if suggestions else ""
+        where = f" in org {org!r}" if org else " in the org"
+        self.message = f"unknown unit {unit!r}: not{where}{hint}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownEvent(CampaignflowError, KeyError):
+    """The event is not declared by the campaign."""
+
+    def __init__(self, event: object, *, campaign: str, known: tuple[str, ...] = ()) -> None:
+        self.event = event
+        self.message = (
+            f"unknown event {event!r} in campaign {campaign!r}; "
+            f"declared events: {', '.join(known) or '(none)'}"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownStage(CampaignflowError, KeyError):
+    """The stage is not declared by the campaign."""
+
+    def __init__(self, stage: object, *, campaign: str, known: tuple[str, ...] = ()) -> None:
+        self.stage = stage
+        self.message = (
+            f"unknown stage {stage!r} in campaign {campaign!r}; "
+            f"declared stages: {', '.join(known) or '(none)'}"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidTransition(CampaignflowError):
+    """The event cannot be fired from the unit's current stage."""
+
+    def __init__(self, unit: str, event: str, stage: str, *, sources: tuple[str, ...]) -> None:
+        self.unit = unit
+        self.event = event
+        self.stage = stage
+        self.sources = sources
+        super().__init__(
+            f"unit {unit!r} is in stage {stage!r}; event {event!r} only leaves "
+            f"{', '.join(map(repr, sources)) or 'no stage'}: move the unit there first"
+        )
+
+
+class GateClosed(CampaignflowError):
+    """The gate of the event did not pass; ``verdict`` says which rules failed and why."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.unit = verdict.unit
+        self.event = verdict.event
+        super().__init__(verdict.explain())
+
+
+class PermissionDenied(CampaignflowError, PermissionError):
+    """The actor lacks the role or scope for the operation."""
+
+    def __init__(self, message: str, *, unit: str, actor: str, action: str) -> None:
+        super().__init__(message)
+        self.unit = unit
+        self.actor = actor
+        self.action = action
+
+
+class StoreError(CampaignflowError):
+    """The store cannot be read or written, or is not a campaignflow store."""
+
+
+class ConcurrentUpdate(StoreError):
+    """Another writer changed the unit since it was read; nothing was written.
+
+    Retry the whole operation (see :func:`campaignflow.retry`).
+    """
+
+    def __init__(self, unit: str, *, expected: int, found: int) -> None:
+        self.unit = unit
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"unit {unit!r} changed concurrently (expected version {expected}, "
+            f"found {found}); nothing was written: reload and retry"
+        )
+
+
+class VerifyError(CampaignflowError):
+    """Replaying the log does not give the stored projection."""
+
+    def __init__(self, message: str, *, unit: str | None = None, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.unit = unit
+        self.seq = seq

@@ -1,0 +1,76 @@
+"""An in-memory store: the reference backend, for tests and throwaway runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from campaignflow._records import Kind, Recorded, Step
+from campaignflow.exceptions import ConcurrentUpdate
+from campaignflow.store._base import UnitRow
+
+
+class MemoryStore:
+    """Keeps the log and projection in process memory; several runs may share one."""
+
+    def __init__(self) -> None:
+        self._log: list[Step] = []
+        self._by_unit: dict[str, list[Step]] = {}
+        self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
+        self._rows: dict[str, UnitRow] = {}
+
+    def append(
+        self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
+    ) -> list[Step]:
+        """Write ``steps`` and ``rows`` at once, after checking every expected version."""
+        for unit, version in expected.items():
+            row = self._rows.get(unit)
+            found = 0 if row is None else row.version
+            if found != version:
+                raise ConcurrentUpdate(unit, expected=version, found=found)
+        out: list[Step] = []
+        seq = len(self._log)
+        for step in steps:
+            seq += 1
+            stored = attrs.evolve(step, seq=seq)
+            if stored.evidence is not None:
+                stored = attrs.evolve(stored, evidence=attrs.evolve(stored.evidence, seq=seq))
+            out.append(stored)
+        for step in out:
+            self._log.append(step)
+            self._by_unit.setdefault(step.unit, []).append(step)
+            self._index(step)
+        for row in rows:
+            self._rows[row.unit] = row
+        return out
+
+    def _index(self, step: Step) -> None:
+        if step.kind is Kind.RECORD and step.evidence is not None:
+            kinds = self._evidence.setdefault(step.unit, {})
+            kinds.setdefault(step.evidence.kind, []).append(step.evidence)
+        elif step.kind is Kind.RETRACT:
+            for records in self._evidence.get(step.unit, {}).values():
+                records[:] = [r for r in records if r.id != step.target]
+
+    def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type ``kind``."""
+        return tuple(self._evidence.get(unit, {}).get(kind, ()))
+
+    def history(self, unit: str) -> tuple[Step, ...]:
+        """The unit's steps, oldest first."""
+        return tuple(self._by_unit.get(unit, ()))
+
+    def steps(self) -> Iterator[Step]:
+        """The whole log in seq order."""
+        return iter(tuple(self._log))
+
+    def rows(self) -> Iterator[UnitRow]:
+        """The stored projection."""
+        return iter(tuple(self._rows.values()))
+
+    def version(self, unit: str) -> int:
+        """The unit's stored version."""
+        row = self._rows.get(unit)
+        return 0 if row is None else row.version

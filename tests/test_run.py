@@ -1,0 +1,178 @@
+"""The in-memory run: record, check, fire, send back, and what each refuses."""
+
+from __future__ import annotations
+
+import pytest
+from structlog.testing import capture_logs
+
+import campaignflow as cf
+from campaignflow.presets import safety
+
+SEC = cf.Actor(id="sec", roles={"secretary"})
+INS = cf.Actor(id="ins", roles={"inspector"})
+
+
+def _run(units: tuple[str, ...] = ("s1", "s2"), **kw: object) -> cf.Run:
+    return safety.campaign(**kw).start(list(units), clock=cf.FixedClock(), ids=cf.CountingIds())  # type: ignore[arg-type]
+
+
+def _ready(run: cf.Run, unit: str) -> None:
+    run.record(unit, safety.Briefing(attendees=10), by=SEC)
+    run.fire(unit, "start", by=SEC)
+    for _ in range(2):
+        run.record(unit, safety.Inspection(hours=2), by=INS)
+    run.record(unit, safety.Exit(location="东门", blocked=False), by=INS)
+    run.record(unit, safety.SignOff(), by=INS)
+
+
+class TestFire:
+    def test_moves_when_gate_holds(self) -> None:
+        """A unit whose gate holds moves, and the step carries the passing verdict."""
+        run = _run()
+        _ready(run, "s1")
+        step = run.fire("s1", "approve", by=INS)
+        assert (step.source, step.dest, step.kind) == ("inspect", "rectify", cf.Kind.FIRE)
+        assert step.verdict is not None
+        assert step.verdict.passed
+        assert run.stage_of("s1") == "rectify"
+        assert run.state("s1").version == 2
+
+    def test_gate_closed_explains_and_is_logged(self) -> None:
+        """A closed gate raises GateClosed with every failing rule, and logs a denial."""
+        run = _run()
+        run.record("s1", safety.Briefing(attendees=3), by=SEC)
+        run.fire("s1", "start", by=SEC)
+        run.record("s1", safety.Inspection(hours=1), by=INS)
+        run.record("s1", safety.Exit(location="东门", blocked=True), by=INS)
+        with pytest.raises(cf.GateClosed) as info:
+            run.fire("s1", "approve", by=INS)
+        verdict = info.value.verdict
+        failing = {f.label for f in verdict.failures}
+        assert failing == {"检查不少于2次", "检查不少于4小时", "消防通道畅通", "检查员签字"}
+        assert "1 of 1 exits blocked: 东门" in verdict.explain()
+        assert run.stage_of("s1") == "inspect"
+        last = run.history("s1")[-1]
+        assert (last.kind, last.verdict) == (cf.Kind.DENY, verdict)
+        assert run.state("s1").blocked is not None
+
+    def test_invalid_transition(self) -> None:
+        """Firing an event that does not leave the unit's stage names the stages it leaves."""
+        run = _run()
+        with pytest.raises(cf.InvalidTransition, match="only leaves 'inspect'"):
+            run.fire("s1", "approve", by=INS)
+
+    def test_unknown_unit_and_event(self) -> None:
+        """Unknown units suggest close ids; unknown events list the declared ones."""
+        run = _run()
+        with pytest.raises(cf.UnknownUnit, match="did you mean 's1'"):
+            run.fire("s11", "start", by=SEC)
+        with pytest.raises(cf.UnknownEvent, match="declared events: start, approve, close"):
+            run.fire("s1", "launch", by=SEC)
+
+    def test_role_required(self) -> None:
+        """An actor without an allowed role is denied, and the denial is logged."""
+        run = _run()
+        _ready(run, "s1")
+        with pytest.raises(cf.PermissionDenied, match="needs role inspector"):
+            run.fire("s1", "approve", by=SEC)
+        assert run.history("s1")[-1].kind is cf.Kind.DENY
+
+    def test_actor_required(self) -> None:
+        """No write happens without an actor."""
+        run = _run()
+        with pytest.raises(cf.PermissionDenied, match="needs an actor"):
+            run.record("s1", safety.Briefing(attendees=3), by=None)  # type: ignore[arg-type]
+        assert run.history("s1") == ()
+
+    def test_scope(self) -> None:
+        """An actor acts only within its scope."""
+        run = _run()
+        local = cf.Actor(id="local", roles={"secretary"}, scope={"s2"})
+        with pytest.raises(cf.PermissionDenied, match="outside its scope"):
+            run.record("s1", safety.Briefing(attendees=3), by=local)
+        run.record("s2", safety.Briefing(attendees=3), by=local)
+
+    def test_undeclared_evidence(self) -> None:
+        """Recording an undeclared evidence type is an EvidenceError naming the fix."""
+        run = _run()
+        with pytest.raises(cf.EvidenceError, match=r"campaign.evidence\(str\)"):
+            run.record("s1", "just text", by=SEC)
+
+    def test_decisions_are_structured_events(self) -> None:
+        """Each decision is a structlog event with campaign, unit, event and verdict."""
+        run = _run()
+        run.record("s1", safety.Briefing(attendees=3), by=SEC)
+        with capture_logs() as logs:
+            run.fire("s1", "start", by=SEC)
+        fired = [e for e in logs if e["event"] == "unit_fired"]
+        assert fired[0]["unit"] == "s1"
+        assert fired[0]["verdict"]["passed"] is True
+        assert fired[0]["campaign"] == "safety-2026"
+
+
+class TestFireMany:
+    def test_moves_passing_units_and_returns_refusals(self) -> None:
+        """fire_many moves the units whose gate holds and reports the others."""
+        run = _run(("s1", "s2", "s3"))
+        for unit in ("s1", "s3"):
+            run.record(unit, safety.Briefing(attendees=3), by=SEC)
+        result = run.fire_many(["s1", "s2", "s3"], "start", by=SEC)
+        assert [s.unit for s in result.fired] == ["s1", "s3"]
+        assert [v.unit for v in result.refused] == ["s2"]
+        assert run.progress().by_stage["inspect"] == 2
+
+
+class TestRetract:
+    def test_retracted_evidence_no_longer_counts(self) -> None:
+        """A retracted piece of evidence stays in history but no rule reads it."""
+        run = _run()
+        step = run.record("s1", safety.Briefing(attendees=3), by=SEC)
+        assert step.evidence is not None
+        run.retract("s1", step.evidence.id, reason="entered twice", by=SEC)
+        assert not run.check("s1", "start").passed
+        assert [s.kind for s in run.history("s1")] == [cf.Kind.RECORD, cf.Kind.RETRACT]
+        with pytest.raises(cf.EvidenceError, match="no live evidence"):
+            run.retract("s1", step.evidence.id, reason="again", by=SEC)
+
+
+class TestSendBack:
+    def test_counts_and_escalates_once(self) -> None:
+        """Send-backs are counted; passing the limit escalates exactly once."""
+        seen: list[cf.Escalation] = []
+        c = cf.Campaign("rw")
+        c.stages("a", "b")
+        c.transition("go", "a", "b")
+        c.rework("a", limit=2, escalate=seen.append)
+        run = c.start(["u"])
+        boss = cf.Actor(id="boss")
+        for n in range(1, 6):
+            run.fire("u", "go", by=boss)
+            step = run.send_back("u", "a", reason="返工: 材料不实", by=boss)
+            assert step.count == n
+        assert [e.count for e in seen] == [3]
+        assert run.escalations == seen
+        assert run.state("u").reworks == {"a": 5}
+        assert run.progress().sent_back == 5
+
+    def test_needs_someone_above(self) -> None:
+        """A unit's own scoped actor cannot send it back."""
+        run = _run()
+        _ready(run, "s1")
+        run.fire("s1", "approve", by=INS)
+        own = cf.Actor(id="own", roles={"inspector"}, scope={"s1"})
+        with pytest.raises(cf.PermissionDenied, match="level above"):
+            run.send_back("s1", "inspect", reason="redo", by=own)
+
+    def test_unknown_rework_stage_and_empty_reason(self) -> None:
+        """Sending back to a stage without rework, or without a reason, is refused."""
+        run = _run()
+        with pytest.raises(cf.UnknownStage):
+            run.send_back("s1", "closed", reason="x", by=INS)
+        with pytest.raises(cf.EvidenceError, match="needs a reason"):
+            run.send_back("s1", "inspect", reason=" ", by=INS)
+
+    def test_cannot_send_back_from_before(self) -> None:
+        """A unit not yet past the stage cannot be sent back to it."""
+        run = _run()
+        with pytest.raises(cf.InvalidTransition):
+            run.send_back("s1", "inspect", reason="x", by=INS)
