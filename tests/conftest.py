@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 import campaignflow as cf
@@ -30,3 +31,10 @@ def clock() -> cf.FixedClock:
 def admin() -> cf.Actor:
     """An actor with every role used in the tests and the whole org in scope."""
     return cf.Actor(id="admin", roles={"secretary", "inspector", "clerk", "supervisor"})
+
+
+@pytest.fixture(autouse=True)
+def _quiet_structlog() -> object:
+    """Leave structlog unconfigured after each test, as a host app that never set it up."""
+    yield
+    structlog.reset_defaults()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from structlog.testing import capture_logs
 
@@ -35,7 +36,7 @@ class TestFire:
         assert step.verdict is not None
         assert step.verdict.passed
         assert run.stage_of("s1") == "rectify"
-        assert run.state("s1").version == 2
+        assert run.state("s1").version == len(run.history("s1"))
 
     def test_gate_closed_explains_and_is_logged(self) -> None:
         """A closed gate raises GateClosed with every failing rule, and logs a denial."""
@@ -176,3 +177,45 @@ class TestSendBack:
         run = _run()
         with pytest.raises(cf.InvalidTransition):
             run.send_back("s1", "inspect", reason="x", by=INS)
+
+
+class TestReplay:
+    def test_open_equals_live_and_verify_passes(self) -> None:
+        """A run opened from its store's projection equals the live run; verify() agrees."""
+        store = cf.MemoryStore()
+        c = safety.campaign()
+        run = c.start(["s1", "s2"], store=store, clock=cf.FixedClock(), ids=cf.CountingIds())
+        _ready(run, "s1")
+        run.fire("s1", "approve", by=INS)
+        run.send_back("s1", "inspect", reason="redo", by=INS)
+        with pytest.raises(cf.GateClosed):
+            run.fire("s2", "start", by=SEC)
+        reopened = c.open(["s1", "s2"], store)
+        for unit in ("s1", "s2"):
+            assert reopened.state(unit) == run.state(unit)
+        assert reopened.progress().counts() == run.progress().counts()
+        assert reopened.state("s2").blocked is not None
+        report = c.verify(["s1", "s2"], store)
+        assert report.ok, report.problem
+        assert report.steps == len(run.history("s1")) + len(run.history("s2"))
+
+    def test_start_on_a_used_store_is_refused(self) -> None:
+        """Starting a second run on a store that holds one is a StoreError."""
+        store = cf.MemoryStore()
+        c = safety.campaign()
+        run = c.start(["s1"], store=store)
+        run.record("s1", safety.Briefing(attendees=1), by=SEC)
+        with pytest.raises(cf.StoreError, match="already holds a run"):
+            c.start(["s1"], store=store)
+
+    def test_verify_names_the_first_differing_unit(self) -> None:
+        """A projection row that disagrees with the log is named by verify()."""
+        store = cf.MemoryStore()
+        c = safety.campaign()
+        run = c.start(["s1", "s2"], store=store)
+        run.record("s2", safety.Briefing(attendees=1), by=SEC)
+        run.fire("s2", "start", by=SEC)
+        store._rows["s2"] = attrs.evolve(store._rows["s2"], stage="closed")
+        report = c.verify(["s1", "s2"], store)
+        assert (report.ok, report.unit) == (False, "s2")
+        assert "projection holds stage='closed'" in report.problem

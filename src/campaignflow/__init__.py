@@ -51,6 +51,7 @@ from campaignflow._progress import Progress as Progress
 from campaignflow._records import Kind as Kind
 from campaignflow._records import Recorded as Recorded
 from campaignflow._records import Step as Step
+from campaignflow._replay import VerifyReport as VerifyReport
 from campaignflow._rules import Rule as Rule
 from campaignflow._run import BatchResult as BatchResult
 from campaignflow._run import Run as Run
@@ -69,6 +70,8 @@ from campaignflow.exceptions import UnknownEvent as UnknownEvent
 from campaignflow.exceptions import UnknownStage as UnknownStage
 from campaignflow.exceptions import UnknownUnit as UnknownUnit
 from campaignflow.exceptions import VerifyError as VerifyError
+from campaignflow.store import MemoryStore as MemoryStore
+from campaignflow.store import Store as Store
 
 __all__ = [
     "Actor",
@@ -91,6 +94,7 @@ __all__ = [
     "IdSource",
     "InvalidTransition",
     "Kind",
+    "MemoryStore",
     "Org",
     "OrgError",
     "PermissionDenied",
@@ -103,6 +107,7 @@ __all__ = [
     "Stage",
     "Status",
     "Step",
+    "Store",
     "StoreError",
     "Transition",
     "UnitState",
@@ -111,6 +116,7 @@ __all__ = [
     "UnknownUnit",
     "Verdict",
     "VerifyError",
+    "VerifyReport",
     "__version__",
     "all_of",
     "any_of",

@@ -26,7 +26,9 @@ from campaignflow.exceptions import DefinitionError
 if TYPE_CHECKING:
     from campaignflow._clock import Clock, IdSource
     from campaignflow._org import Org
+    from campaignflow._replay import VerifyReport
     from campaignflow._run import Run
+    from campaignflow.store import Store
 
 RESERVED_EVENTS = frozenset({"send_back", "record", "retract"})
 
@@ -201,13 +203,40 @@ class Campaign:
         self,
         org: Org | Iterable[str],
         *,
+        store: Store | None = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
     ) -> Run:
-        """Start a run of this campaign over ``org`` (an Org or a list of unit ids)."""
+        """Start a run of this campaign over ``org`` (an Org or a list of unit ids).
+
+        Args:
+            org: the organisation, or a plain list of unit ids.
+            store: where the log lives (default: in memory).
+            clock: "now" for every step (default: the UTC wall clock).
+            ids: the evidence id source (default: random UUIDs).
+        """
         from campaignflow._run import Run  # noqa: PLC0415 - the run layer sits above definitions
 
-        return Run.start(self.build(), org, clock=clock, ids=ids)
+        return Run.start(self.build(), org, store=store, clock=clock, ids=ids)
+
+    def open(
+        self,
+        org: Org | Iterable[str],
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+    ) -> Run:
+        """Open the run of this campaign held in ``store`` (from its projection)."""
+        from campaignflow._replay import open_run  # noqa: PLC0415 - run layer
+
+        return open_run(self.build(), org, store, clock=clock, ids=ids)
+
+    def verify(self, org: Org | Iterable[str], store: Store) -> VerifyReport:
+        """Replay ``store``'s log through this campaign and compare with its projection."""
+        from campaignflow._replay import verify  # noqa: PLC0415 - run layer
+
+        return verify(self.build(), org, store)
 
 
 class _Builder:

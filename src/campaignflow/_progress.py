@@ -8,6 +8,7 @@ from datetime import datetime
 import attrs
 
 from campaignflow._definition import Definition
+from campaignflow._findings import Verdict
 from campaignflow._org import Org
 
 
@@ -28,6 +29,26 @@ class Blocked:
     stage: str
     reasons: tuple[str, ...]
     at: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready data, as stored in a unit's projection row."""
+        return {
+            "event": self.event,
+            "stage": self.stage,
+            "reasons": list(self.reasons),
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_verdict(cls, verdict: Verdict) -> Blocked:
+        """The blocking record of a refused verdict: one line per failing rule."""
+        return cls(
+            unit=verdict.unit,
+            event=verdict.event,
+            stage=verdict.stage,
+            reasons=tuple(f"{f.label or f.rule}: {f.reason}" for f in verdict.failures),
+            at=verdict.at,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -137,6 +158,12 @@ class Counters:
             tally.sent_back += 1
             if first:
                 tally.reworked += 1
+
+    def reworked(self, unit: str, count: int) -> None:
+        """Count ``count`` past send-backs of a unit at once (opening a stored run)."""
+        for tally in self._chain(unit):
+            tally.sent_back += count
+            tally.reworked += 1
 
     def progress(
         self,

@@ -61,8 +61,11 @@ class Step:
         verdict: the gate's verdict that allowed or refused a fire.
         reason: why (send-back reason, retraction reason, denial message).
         evidence: the evidence recorded (record).
-        target: the id of the evidence retracted (retract).
-        count: the unit's send-back count for ``dest`` after a send-back.
+        target: the id of the evidence retracted (retract), or the stage sent
+            back to (send_back).
+        count: the unit's send-back count for ``target`` after a send-back.
+        prev_hash: the hash of the unit's previous step (set by the store).
+        hash: this step's hash, covering ``prev_hash`` (set by the store).
     """
 
     seq: int
@@ -78,3 +81,5 @@ class Step:
     evidence: Recorded[Any] | None = None
     target: str = ""
     count: int = 0
+    prev_hash: str = ""
+    hash: str = ""

@@ -122,11 +122,17 @@ class Run:
         clock: Clock | None = None,
         ids: IdSource | None = None,
     ) -> Run:
-        """Start a fresh run: every unit in the campaign's initial stage."""
+        """Start a fresh run: every unit in the campaign's initial stage.
+
+        Raises:
+            StoreError: the store already holds a run (open it instead).
+        """
+        store = store if store is not None else MemoryStore()
+        store.bind(definition.id, fresh=True)
         run = cls(
             definition,
             Org.coerce(org),
-            store if store is not None else MemoryStore(),
+            store,
             clock=clock or system_clock,
             ids=ids or uuid_ids,
         )
@@ -244,19 +250,22 @@ class Run:
     def _now(self) -> str:
         return self.clock().isoformat()
 
-    def _row(self, unit: str, rec: _Unit) -> UnitRow:
+    def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
+        blocked = None if moved else self._blocked.get(unit)
         return UnitRow(
             unit=unit,
             stage=rec.state,
             version=rec.version,
             reworks=dict(rec.reworks or {}),
             fired=tuple(sorted(e for e, bit in self._bits.items() if rec.fired & bit)),
+            blocked=None if blocked is None else blocked.to_dict(),
         )
 
     def _deny(
         self, unit: str, actor: Actor, action: str, reason: str, verdict: Verdict | None = None
     ) -> None:
-        stage = self._unit(unit).state
+        rec = self._unit(unit)
+        stage = rec.state
         step = Step(
             seq=0,
             unit=unit,
@@ -269,7 +278,7 @@ class Run:
             verdict=verdict,
             reason=reason,
         )
-        self.store.append([step], [], {})
+        self._append_one(unit, rec, step)
         _audit.emit(
             "unit_denied",
             campaign=self.definition.id,
@@ -279,6 +288,17 @@ class Run:
             reason=reason,
             verdict=None if verdict is None else verdict.to_dict(),
         )
+
+    def _append_one(self, unit: str, rec: _Unit, step: Step) -> Step:
+        """Write one step for one unit; every step bumps the unit's version."""
+        expected = {unit: rec.version}
+        rec.version += 1
+        try:
+            (stored,) = self.store.append([step], [self._row(unit, rec)], expected)
+        except BaseException:
+            rec.version -= 1
+            raise
+        return stored
 
     def _authorise(self, unit: str, by: object, action: str, allowed: object) -> Actor:
         actor = require_actor(by, unit=unit, action=action)
@@ -313,7 +333,7 @@ class Run:
             dest=rec.state,
             evidence=recorded,
         )
-        (stored,) = self.store.append([step], [], {})
+        stored = self._append_one(unit, rec, step)
         _audit.emit(
             "evidence_recorded",
             campaign=self.definition.id,
@@ -358,7 +378,7 @@ class Run:
             reason=reason,
             target=evidence_id,
         )
-        (stored,) = self.store.append([step], [], {})
+        stored = self._append_one(unit, rec, step)
         _audit.emit(
             "evidence_retracted",
             campaign=self.definition.id,
@@ -386,83 +406,96 @@ class Run:
         t = self._transition(unit, rec, event)
         actor = self._authorise(unit, by, event, t.allowed)
         verdict = self._verdict(unit, rec, t, actor)
-        if not verdict.passed:
-            self._refuse(unit, rec, verdict, actor)
-            raise GateClosed(verdict)
         (step,) = self._commit([(unit, rec, t, verdict)], actor)
+        if not verdict.passed:
+            raise GateClosed(verdict)
         return step
 
-    def _refuse(self, unit: str, rec: _Unit, verdict: Verdict, actor: Actor) -> None:
-        reasons = tuple(f"{f.label or f.rule}: {f.reason}" for f in verdict.failures)
-        if unit not in self._blocked:
-            self.counters.blocked(unit, +1)
-        self._blocked[unit] = Blocked(
-            unit=unit, event=verdict.event, stage=rec.state, reasons=reasons, at=verdict.at
-        )
-        self._deny(unit, actor, verdict.event, "gate closed", verdict)
-
     def _commit(
-        self, moves: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor
+        self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor
     ) -> list[Step]:
-        """Apply moves through the engine and write them in one transaction."""
+        """Apply passing verdicts through the engine, log refusals; one transaction.
+
+        In-memory state changes only after the store accepted the write; a failed
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was.
+        """
         now = self._now()
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
-        undo: list[tuple[_Unit, str, int, int]] = []
+        undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
         try:
-            for unit, rec, t, verdict in moves:
+            for unit, rec, t, verdict in checked:
                 before = rec.state
-                undo.append((rec, before, rec.version, rec.fired))
+                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit)))
                 expected[unit] = rec.version
-                self.engine.apply(rec, t.event)
                 rec.version += 1
-                rec.fired |= self._bits[t.event]
+                if verdict.passed:
+                    self.engine.apply(rec, t.event)
+                    rec.fired |= self._bits[t.event]
+                    self._blocked.pop(unit, None)
+                    kind, reason = Kind.FIRE, ""
+                else:
+                    self._blocked[unit] = Blocked.from_verdict(verdict)
+                    kind, reason = Kind.DENY, "gate closed"
                 rows.append(self._row(unit, rec))
                 steps.append(
                     Step(
                         seq=0,
                         unit=unit,
-                        kind=Kind.FIRE,
+                        kind=kind,
                         actor=actor.id,
                         at=now,
                         event=t.event,
                         source=before,
                         dest=rec.state,
                         verdict=verdict,
+                        reason=reason,
                     )
                 )
             stored = self.store.append(steps, rows, expected)
         except BaseException:
-            for rec, state, version, fired in reversed(undo):
+            for unit, rec, state, version, fired, blocked in reversed(undo):
                 rec.state, rec.version, rec.fired = state, version, fired
+                if blocked is None:
+                    self._blocked.pop(unit, None)
+                else:
+                    self._blocked[unit] = blocked
             raise
-        for step in stored:
-            self.counters.move(step.unit, step.source, step.dest)
-            if self._blocked.pop(step.unit, None) is not None:
-                self.counters.blocked(step.unit, -1)
-            _audit.emit(
-                "unit_fired",
-                campaign=self.definition.id,
-                unit=step.unit,
-                trigger=step.event,
-                actor=actor.id,
-                source=step.source,
-                dest=step.dest,
-                seq=step.seq,
-                verdict=step.verdict.to_dict() if step.verdict else None,
-            )
+        for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
+            self._counted(step, was_blocked=was_blocked is not None, actor=actor)
         return stored
 
-    def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
-        """Fire ``event`` for many units; those whose gate holds move, in one transaction.
+    def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
+        """Roll a written fire or refusal into the counters and the audit log."""
+        unit = step.unit
+        now_blocked = unit in self._blocked
+        if now_blocked != was_blocked:
+            self.counters.blocked(unit, +1 if now_blocked else -1)
+        self.counters.move(unit, step.source, step.dest)
+        verdict = step.verdict.to_dict() if step.verdict else None
+        name = "unit_fired" if step.kind is Kind.FIRE else "unit_denied"
+        _audit.emit(
+            name,
+            campaign=self.definition.id,
+            unit=unit,
+            trigger=step.event,
+            actor=actor.id,
+            source=step.source,
+            dest=step.dest,
+            seq=step.seq,
+            reason=step.reason,
+            verdict=verdict,
+        )
 
-        Refusals are logged and returned, not raised. Permission and transition
-        errors are raised before anything is written.
+    def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
+        """Fire ``event`` for many units in one transaction.
+
+        Units whose ordering and gate hold move; refusals are logged in the same
+        transaction and returned, not raised. Unknown units, permission and
+        transition errors are raised before anything is written.
         """
         self._event(event)
-        moves: list[tuple[str, _Unit, Transition, Verdict]] = []
-        refused: list[Verdict] = []
         actor = require_actor(by, unit="*", action=event)
         checked: list[tuple[str, _Unit, Transition]] = []
         for unit in dict.fromkeys(units):
@@ -470,15 +503,12 @@ class Run:
             t = self._transition(unit, rec, event)
             self._authorise(unit, actor, event, t.allowed)
             checked.append((unit, rec, t))
-        for unit, rec, t in checked:
-            verdict = self._verdict(unit, rec, t, actor)
-            if verdict.passed:
-                moves.append((unit, rec, t, verdict))
-            else:
-                refused.append(verdict)
-                self._refuse(unit, rec, verdict, actor)
-        fired = self._commit(moves, actor) if moves else []
-        return BatchResult(fired=tuple(fired), refused=tuple(refused))
+        judged = [(u, rec, t, self._verdict(u, rec, t, actor)) for u, rec, t in checked]
+        steps = self._commit(judged, actor) if judged else []
+        return BatchResult(
+            fired=tuple(s for s in steps if s.kind is Kind.FIRE),
+            refused=tuple(v for _, _, _, v in judged if not v.passed),
+        )
 
     def send_back(self, unit: str, stage: str, *, reason: str, by: Actor) -> Step:
         """Send ``unit`` back to ``stage`` to redo it (返工), counting it.
@@ -530,10 +560,13 @@ class Run:
             source=before,
             dest=rec.state,
             reason=reason,
+            target=stage,
             count=count,
         )
         try:
-            (stored,) = self.store.append([step], [self._row(unit, rec)], {unit: version})
+            (stored,) = self.store.append(
+                [step], [self._row(unit, rec, moved=True)], {unit: version}
+            )
         except BaseException:
             rec.state, rec.version, rec.reworks = before, version, old_reworks
             raise

@@ -20,6 +20,9 @@ class UnitRow:
         version: bumped by every accepted write to the unit (optimistic locking).
         reworks: send-back counts by stage.
         fired: events the unit has fired at least once, sorted.
+        head: the hash of the unit's last step (its chain head), set by the store.
+        blocked: when the unit's last attempt was refused by its gate and it has
+            not moved since: ``{"event", "stage", "reasons", "at"}``; else ``None``.
     """
 
     unit: str
@@ -27,6 +30,8 @@ class UnitRow:
     version: int
     reworks: Mapping[str, int] = attrs.field(factory=dict)
     fired: tuple[str, ...] = ()
+    head: str = ""
+    blocked: Mapping[str, Any] | None = None
 
 
 class Store(Protocol):
@@ -54,5 +59,17 @@ class Store(Protocol):
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
 
-    def version(self, unit: str) -> int:
-        """The unit's stored version (0 when it has no row yet)."""
+    def row(self, unit: str) -> UnitRow | None:
+        """The unit's stored row, or ``None`` when nothing was written for it."""
+
+    def bind(self, campaign: str, *, fresh: bool) -> None:
+        """Tie the store to a campaign id.
+
+        Args:
+            campaign: the campaign id.
+            fresh: True when starting a new run: the store must then hold no steps.
+
+        Raises:
+            StoreError: the store belongs to another campaign, or (``fresh``) already
+                holds a run.
+        """

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from campaignflow._records import Kind, Recorded, Step
-from campaignflow.exceptions import ConcurrentUpdate
+from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import UnitRow
 
 
@@ -20,6 +20,7 @@ class MemoryStore:
         self._by_unit: dict[str, list[Step]] = {}
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
         self._rows: dict[str, UnitRow] = {}
+        self._campaign: str | None = None
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -70,7 +71,19 @@ class MemoryStore:
         """The stored projection."""
         return iter(tuple(self._rows.values()))
 
-    def version(self, unit: str) -> int:
-        """The unit's stored version."""
-        row = self._rows.get(unit)
-        return 0 if row is None else row.version
+    def row(self, unit: str) -> UnitRow | None:
+        """The unit's stored row."""
+        return self._rows.get(unit)
+
+    def bind(self, campaign: str, *, fresh: bool) -> None:
+        """Tie the store to ``campaign``; a fresh run needs an empty store."""
+        if self._campaign is not None and self._campaign != campaign:
+            msg = f"this store holds campaign {self._campaign!r}, not {campaign!r}"
+            raise StoreError(msg)
+        if fresh and self._log:
+            msg = (
+                f"this store already holds a run of {campaign!r} ({len(self._log)} steps); "
+                "open it with campaign.open(org, store) instead of start()"
+            )
+            raise StoreError(msg)
+        self._campaign = campaign

@@ -1,0 +1,236 @@
+"""Opening a run from a store, and verifying a store by replaying its log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
+from campaignflow._definition import Definition, Escalation
+from campaignflow._engine import Engine, EngineRefused, send_back_event
+from campaignflow._org import Org
+from campaignflow._progress import Blocked
+from campaignflow._records import Kind, Step
+from campaignflow._run import Run, _Unit
+from campaignflow.exceptions import StoreError
+from campaignflow.store import Store, UnitRow
+
+
+def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
+    if not data:
+        return None
+    return Blocked(
+        unit=unit,
+        event=data["event"],
+        stage=data["stage"],
+        reasons=tuple(data["reasons"]),
+        at=data["at"],
+    )
+
+
+def open_run(
+    definition: Definition,
+    org: Org | Iterable[str],
+    store: Store,
+    *,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+) -> Run:
+    """Open an existing run from ``store``'s projection (fast: no replay).
+
+    Raises:
+        StoreError: the store belongs to another campaign, names units the org
+            lacks, or holds a stage the campaign does not declare.
+    """
+    run = Run(
+        definition,
+        Org.coerce(org),
+        store,
+        clock=clock or system_clock,
+        ids=ids or uuid_ids,
+    )
+    store.bind(definition.id, fresh=False)
+    rows = {row.unit: row for row in store.rows()}
+    leaves = set(definition.leaves)
+    bits = {e: 1 << i for i, e in enumerate(definition.events)}
+    counters = run.counters
+    for unit in run.org:
+        rec = _Unit(definition.initial)
+        row = rows.pop(unit, None)
+        if row is not None:
+            if row.stage not in leaves:
+                msg = (
+                    f"unit {unit!r} is stored in stage {row.stage!r}, which campaign "
+                    f"{definition.id!r} does not declare: open it with the campaign that wrote it"
+                )
+                raise StoreError(msg)
+            rec.state, rec.version = row.stage, row.version
+            rec.fired = sum(bits.get(e, 0) for e in row.fired)
+            rec.reworks = dict(row.reworks) or None
+            blocked = _blocked(unit, row.blocked)
+            if blocked is not None:
+                run._blocked[unit] = blocked  # noqa: SLF001 - replay builds the run's own state
+                counters.blocked(unit, +1)
+        run._units[unit] = rec  # noqa: SLF001
+        counters.add(unit, rec.state)
+        if rec.reworks:
+            counters.reworked(unit, sum(rec.reworks.values()))
+            _escalations(run, unit, rec.reworks)
+    if rows:
+        extra = ", ".join(sorted(rows)[:5])
+        msg = f"the store holds {len(rows)} units not in org {run.org.name!r}: {extra}"
+        raise StoreError(msg)
+    return run
+
+
+def _escalations(run: Run, unit: str, reworks: Mapping[str, int]) -> None:
+    """Rebuild the escalations of a unit past a rework limit from its history."""
+    for stage, count in reworks.items():
+        rework = run.definition.reworks.get(stage)
+        if rework is None or count <= rework.limit:
+            continue
+        for step in run.store.history(unit):
+            if (
+                step.kind is Kind.SEND_BACK
+                and step.target == stage
+                and step.count == rework.limit + 1
+            ):
+                run.escalations.append(
+                    Escalation(
+                        unit=unit,
+                        stage=stage,
+                        count=step.count,
+                        limit=rework.limit,
+                        reason=step.reason,
+                        actor=step.actor,
+                        at=step.at,
+                    )
+                )
+
+
+@attrs.frozen(kw_only=True)
+class VerifyReport:
+    """What :func:`verify` found.
+
+    Attributes:
+        ok: True when the replayed log equals the stored projection.
+        steps: steps replayed.
+        units: units compared.
+        unit: the first differing unit (org order), if any.
+        seq: the first bad step's seq, if the log itself is inconsistent.
+        problem: a sentence naming what differs.
+    """
+
+    ok: bool
+    steps: int
+    units: int
+    unit: str | None = None
+    seq: int | None = None
+    problem: str = ""
+
+
+class _Replayer:
+    """Replays steps through the campaign's engine, checking each against its record."""
+
+    def __init__(self, definition: Definition, org: Org) -> None:
+        self.definition = definition
+        self.org = org
+        self.engine = Engine(definition)
+        self.bits = {e: 1 << i for i, e in enumerate(definition.events)}
+        self.units = {u: _Unit(definition.initial) for u in org}
+        self.blocked: dict[str, Blocked] = {}
+
+    def apply(self, step: Step) -> str:
+        """Apply one step; returns a problem sentence, or "" when it is consistent."""
+        rec = self.units.get(step.unit)
+        if rec is None:
+            return f"step {step.seq} names unit {step.unit!r}, which is not in the org"
+        if step.source != rec.state:
+            return (
+                f"step {step.seq} of unit {step.unit!r} starts from {step.source!r} "
+                f"but the unit was in {rec.state!r}"
+            )
+        rec.version += 1
+        if step.kind is Kind.FIRE:
+            return self._move(rec, step, step.event)
+        if step.kind is Kind.SEND_BACK:
+            count = (rec.reworks or {}).get(step.target, 0) + 1
+            if step.count != count:
+                return f"step {step.seq}: send-back count {step.count}, expected {count}"
+            rec.reworks = {**(rec.reworks or {}), step.target: count}
+            return self._move(rec, step, send_back_event(step.target))
+        if step.dest != rec.state:
+            return f"step {step.seq} ({step.kind.value}) moves unit {step.unit!r}"
+        if step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
+            self.blocked[step.unit] = Blocked.from_verdict(step.verdict)
+        return ""
+
+    def _move(self, rec: _Unit, step: Step, event: str) -> str:
+        try:
+            self.engine.apply(rec, event)
+        except EngineRefused as exc:
+            return f"step {step.seq}: the campaign refuses it ({exc})"
+        if rec.state != step.dest:
+            return (
+                f"step {step.seq}: the campaign leads to {rec.state!r}, the log says {step.dest!r}"
+            )
+        if step.kind is Kind.FIRE:
+            rec.fired |= self.bits.get(event, 0)
+        self.blocked.pop(step.unit, None)
+        return ""
+
+    def row(self, unit: str) -> UnitRow:
+        rec = self.units[unit]
+        blocked = self.blocked.get(unit)
+        return UnitRow(
+            unit=unit,
+            stage=rec.state,
+            version=rec.version,
+            reworks=dict(rec.reworks or {}),
+            fired=tuple(sorted(e for e, bit in self.bits.items() if rec.fired & bit)),
+            blocked=None if blocked is None else blocked.to_dict(),
+        )
+
+
+def _same(a: UnitRow, b: UnitRow) -> bool:
+    keys = ("stage", "version", "reworks", "fired", "blocked")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def verify(definition: Definition, org: Org | Iterable[str], store: Store) -> VerifyReport:
+    """Replay ``store``'s whole log through the campaign and compare with its projection.
+
+    Returns a report naming the first differing unit (org order) or the first
+    inconsistent step; never raises for a bad log (a foreign store still raises
+    :class:`StoreError`).
+    """
+    org = Org.coerce(org)
+    store.bind(definition.id, fresh=False)
+    replay = _Replayer(definition, org)
+    n = 0
+    for step in store.steps():
+        n += 1
+        problem = replay.apply(step)
+        if problem:
+            return VerifyReport(
+                ok=False, steps=n, units=len(org), unit=step.unit, seq=step.seq, problem=problem
+            )
+    stored = {row.unit: row for row in store.rows()}
+    for unit in org:
+        mine = replay.row(unit)
+        theirs = stored.get(unit, UnitRow(unit=unit, stage=definition.initial, version=0))
+        if not _same(mine, theirs):
+            return VerifyReport(
+                ok=False,
+                steps=n,
+                units=len(org),
+                unit=unit,
+                problem=f"unit {unit!r}: replay gives {_show(mine)}, the projection holds {_show(theirs)}",
+            )
+    return VerifyReport(ok=True, steps=n, units=len(org))
+
+
+def _show(row: UnitRow) -> str:
+    return f"stage={row.stage!r} version={row.version} reworks={dict(row.reworks)} fired={list(row.fired)}"
