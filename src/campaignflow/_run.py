@@ -345,6 +345,64 @@ class Run:
         )
         return stored
 
+    def record_many(self, items: Iterable[tuple[str, object]], *, by: Actor) -> list[Step]:
+        """Record many pieces of evidence, ``(unit, evidence)`` pairs, in one transaction.
+
+        Every item is validated (unit, evidence type, actor's scope) before anything
+        is written; a bad item writes nothing.
+        """
+        actor = require_actor(by, unit="*", action="record")
+        now = self._now()
+        steps: list[Step] = []
+        expected: dict[str, int] = {}
+        touched: dict[str, _Unit] = {}
+        for unit, evidence in items:
+            rec = self._unit(unit)
+            kind = self._evidence_kind(unit, evidence)
+            if unit not in touched:
+                self._authorise(unit, actor, "record", None)
+                expected[unit] = rec.version
+                touched[unit] = rec
+            recorded = Recorded(
+                id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+            )
+            steps.append(
+                Step(
+                    seq=0,
+                    unit=unit,
+                    kind=Kind.RECORD,
+                    actor=actor.id,
+                    at=now,
+                    source=rec.state,
+                    dest=rec.state,
+                    evidence=recorded,
+                )
+            )
+        if not steps:
+            return []
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.unit] = counts.get(step.unit, 0) + 1
+        for unit, rec in touched.items():
+            rec.version += counts[unit]
+        try:
+            stored = self.store.append(
+                steps, [self._row(u, r) for u, r in touched.items()], expected
+            )
+        except BaseException:
+            for unit, rec in touched.items():
+                rec.version -= counts[unit]
+            raise
+        _audit.emit(
+            "evidence_recorded_many",
+            campaign=self.definition.id,
+            count=len(stored),
+            units=len(touched),
+            actor=actor.id,
+            first_seq=stored[0].seq,
+        )
+        return stored
+
     def _evidence_kind(self, unit: str, evidence: object) -> str:
         kind = evidence_name(type(evidence))
         declared = self.definition.evidence_types.get(kind)

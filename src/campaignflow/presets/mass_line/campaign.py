@@ -1,0 +1,95 @@
+"""The 党的群众路线教育实践活动 campaign, as run at county level and below."""
+
+from __future__ import annotations
+
+import campaignflow as cf
+from campaignflow._definition import EscalateFn
+from campaignflow.presets.mass_line import rules
+from campaignflow.presets.mass_line.evidence import EVIDENCE, MobilisationMeeting
+from campaignflow.presets.mass_line.rules import Thresholds
+
+LEADS = cf.role("principal", "office")  # the unit's principal leader, or the campaign office
+SUPERVISES = cf.role("supervisor", "office")  # who may send a unit back (返工、补课)
+
+
+def campaign(
+    thresholds: Thresholds | None = None, *, escalate: EscalateFn | None = None
+) -> cf.Campaign:
+    """Build the mass-line campaign.
+
+    Stages (English ids, Chinese labels): ``mobilise`` 动员部署 → ``study``
+    学习教育、听取意见 → ``examine`` 查摆问题、开展批评 (``examine.prepare`` 会前准备,
+    ``examine.meeting`` 专题民主生活会, ``examine.evaluation`` 群众评议) → ``rectify``
+    整改落实、建章立制 → ``close`` 总结.
+
+    Args:
+        thresholds: what "up to standard" means (defaults: :class:`Thresholds`).
+        escalate: called once when a unit is sent back past the rework limit
+            (the 曝光台); every escalation is also listed in ``run.escalations``.
+    """
+    t = thresholds or Thresholds()
+    c = cf.Campaign("mass-line-2014", label="党的群众路线教育实践活动")
+    c.stage("mobilise", label="动员部署")
+    c.stage("study", label="学习教育、听取意见")
+    c.stage(
+        "examine",
+        label="查摆问题、开展批评",
+        substages=(
+            cf.Stage(id="prepare", label="会前准备"),
+            cf.Stage(id="meeting", label="专题民主生活会"),
+            cf.Stage(id="evaluation", label="群众评议"),
+        ),
+    )
+    c.stage("rectify", label="整改落实、建章立制")
+    c.stage("close", label="总结")
+    c.evidence(*EVIDENCE)
+    c.transition(
+        "mobilise",
+        "mobilise",
+        "study",
+        gate=cf.exists(MobilisationMeeting, id="mobilised", label="召开动员会"),
+        order=cf.parent_first(),
+        allowed=LEADS,
+        label="动员部署",
+    )
+    c.transition(
+        "finish_study", "study", "examine", allowed=LEADS, label="转入查摆问题、开展批评环节"
+    )
+    c.transition(
+        "hold_meeting",
+        "examine.prepare",
+        "examine.meeting",
+        gate=rules.five_no_meetings(t),
+        order=cf.parent_first(),
+        allowed=LEADS,
+        label="召开专题民主生活会",
+    )
+    c.transition(
+        "evaluate",
+        "examine.meeting",
+        "examine.evaluation",
+        gate=rules.criticism(t),
+        allowed=LEADS,
+        label="开展群众评议",
+    )
+    c.transition(
+        "start_rectify",
+        "examine.evaluation",
+        "rectify",
+        gate=rules.public_evaluation(),
+        allowed=LEADS,
+        label="转入整改落实、建章立制环节",
+    )
+    c.transition(
+        "conclude",
+        "rectify",
+        "close",
+        gate=rules.conclusion(),
+        order=cf.children_done("close"),
+        allowed=LEADS,
+        label="总结",
+    )
+    # 回头看 reopens stage 1 (补课); a failed meeting is redone (返工).
+    c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
+    c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
+    return c

@@ -1,0 +1,198 @@
+"""The rules of the mass-line campaign: 五个不开会, the criticism rule, the ledger.
+
+Each rule carries the seed wording as its label, and a reason a clerk can act on.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+import campaignflow as cf
+from campaignflow._rules import Rule
+from campaignflow.presets.mass_line.evidence import (
+    FOUR_WINDS_LABELS,
+    AdoptedRule,
+    Criticism,
+    FourWinds,
+    LedgerClosure,
+    LedgerItem,
+    MemberNotes,
+    Opinion,
+    Problem,
+    PublicEvaluation,
+    Satisfaction,
+    SelfInspection,
+    StudySession,
+    SupervisionApproval,
+    Talk,
+)
+
+
+@attrs.frozen(kw_only=True)
+class Thresholds:
+    """What "up to standard" means; configure per campaign.
+
+    Defaults follow Zengkou (集中学习四次); Gongcun's stricter standard is
+    ``Thresholds(study_sessions=15, study_hours=20)`` (15 sessions, 20 class hours).
+
+    Attributes:
+        study_sessions: study sessions needed in stage 1.
+        study_hours: total class hours needed in stage 1.
+        opinions: opinions collected needed in stage 1.
+        problems: confirmed problems needed; ``None`` means one per 四风 category.
+        criticisms: criticisms each leadership member raises to each other one (2).
+        rework_limit: send-backs tolerated before a unit goes on the 曝光台 (3).
+    """
+
+    study_sessions: int = attrs.field(default=4, validator=attrs.validators.ge(0))
+    study_hours: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    opinions: int = attrs.field(default=10, validator=attrs.validators.ge(0))
+    problems: int | None = None
+    criticisms: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    rework_limit: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+
+
+def stage1_up_to_standard(t: Thresholds) -> Rule:
+    """Clause 1: 学习教育和听取意见环节各项工作达标 — stage-1 work is up to standard."""
+    return cf.all_of(
+        cf.count_at_least(
+            StudySession, t.study_sessions, label=f"集中学习不少于{t.study_sessions}次"
+        ),
+        cf.sum_at_least(
+            StudySession, "hours", t.study_hours, label=f"学习不少于{t.study_hours:g}课时"
+        ),
+        cf.every_member_has(MemberNotes, among="members", by="member", label="人手一本学习笔记"),
+        cf.count_at_least(Opinion, t.opinions, label=f"征求意见不少于{t.opinions}条"),
+        id="stage1_up_to_standard",
+        label="学习教育和听取意见环节各项工作达标",
+    )
+
+
+@cf.rule("principal_chaired_study", label="主要负责同志主持学习", reads=(StudySession,))
+def principal_chaired_study(ctx: cf.Context) -> cf.Finding:
+    """The principal leader chaired at least one study session."""
+    principals = set(ctx.people("principal"))
+    if not principals:
+        return cf.fail("the unit has no principal leader: add one to the org (role 'principal')")
+    chaired = [r for r in ctx.records(StudySession) if r.value.chaired_by in principals]
+    names = "、".join(ctx.name(p) for p in sorted(principals))
+    if chaired:
+        return cf.ok(f"{names} chaired {len(chaired)} sessions", evidence=[r.id for r in chaired])
+    return cf.fail(f"{names} has chaired no study session", missing=sorted(principals))
+
+
+def principal_engaged() -> Rule:
+    """Clause 2: 主要负责同志重视 — chaired study, held talks with every member."""
+    return cf.all_of(
+        principal_chaired_study,
+        cf.every_pair(
+            Talk, among="leadership", hub="principal", label="主要负责同志与每位班子成员谈心"
+        ),
+        id="principal_engaged",
+        label="主要负责同志重视",
+    )
+
+
+def _key_problems(t: Thresholds) -> Rule:
+    @cf.rule("key_problems_identified", label="突出问题找准", reads=(Problem,))
+    def key_problems(ctx: cf.Context) -> cf.Finding:
+        records = ctx.records(Problem)
+        confirmed = [r for r in records if r.value.confirmed]
+        ids = [r.id for r in confirmed]
+        unconfirmed = len(records) - len(confirmed)
+        tail = f"; {unconfirmed} found but not confirmed" if unconfirmed else ""
+        if t.problems is not None:
+            if len(confirmed) >= t.problems:
+                return cf.ok(f"{len(confirmed)} confirmed problems", evidence=ids)
+            return cf.fail(
+                f"{len(confirmed)} of {t.problems} confirmed problems{tail}",
+                evidence=ids,
+                missing=[f"{t.problems - len(confirmed)} confirmed problems"],
+            )
+        seen = {r.value.category for r in confirmed}
+        lacking = [FOUR_WINDS_LABELS[c] for c in FourWinds if c not in seen]
+        if not lacking:
+            return cf.ok("a confirmed problem in each of the 四风", evidence=ids)
+        return cf.fail(
+            f"no confirmed problem of {'、'.join(lacking)}{tail}", evidence=ids, missing=lacking
+        )
+
+    return key_problems
+
+
+def talks_in_depth() -> Rule:
+    """Clause 4: 谈心交心深入 — every pair of leadership members talked."""
+    return cf.every_pair(Talk, among="leadership", id="talks_in_depth", label="谈心交心深入")
+
+
+def materials_approved() -> Rule:
+    """Clause 5: 对照检查材料经督导组审查同意 — the latest revision, by the unit's own group."""
+    return cf.approved_by(
+        SupervisionApproval,
+        group="supervises",
+        latest_of=SelfInspection,
+        id="materials_approved",
+        label="对照检查材料经督导组审查同意",
+    )
+
+
+def five_no_meetings(t: Thresholds) -> Rule:
+    """五个不开会: the meeting is not held while any clause fails."""
+    return cf.all_of(
+        stage1_up_to_standard(t),
+        principal_engaged(),
+        _key_problems(t),
+        talks_in_depth(),
+        materials_approved(),
+        id="five_no_meetings",
+        label="五个不开会",
+    )
+
+
+def criticism(t: Thresholds) -> Rule:
+    """Each leadership member raised ``t.criticisms`` criticisms to every other member."""
+    return cf.every_pair(
+        Criticism,
+        among="leadership",
+        between=("source", "target"),
+        at_least=t.criticisms,
+        directed=True,
+        id="mutual_criticism",
+        label=f"班子成员相互批评每人不少于{t.criticisms}条",
+    )
+
+
+def public_evaluation() -> Rule:
+    """群众评议 held after the meeting."""
+    return cf.exists(PublicEvaluation, id="public_evaluation", label="开展群众评议")
+
+
+@cf.rule("ledger_closed", label="台账全部销号、群众认可", reads=(LedgerItem, LedgerClosure))
+def ledger_closed(ctx: cf.Context) -> cf.Finding:
+    """Every ledger item is closed, and the public accepted the closure."""
+    accepted = {r.value.item for r in ctx.records(LedgerClosure) if r.value.accepted}
+    items = ctx.records(LedgerItem)
+    open_items = [r for r in items if r.value.item not in accepted]
+    if not open_items:
+        return cf.ok(f"all {len(items)} ledger items closed and accepted")
+    shown = "; ".join(
+        f"{r.value.matter} ({r.value.department}, {ctx.name(r.value.person)}, by {r.value.deadline})"
+        for r in open_items[:5]
+    )
+    more = f" and {len(open_items) - 5} more" if len(open_items) > 5 else ""  # noqa: PLR2004
+    return cf.fail(
+        f"{len(open_items)} of {len(items)} ledger items not closed with public acceptance: {shown}{more}",
+        evidence=[r.id for r in open_items],
+        missing=[r.value.item for r in open_items],
+    )
+
+
+def conclusion() -> Rule:
+    """Closing: ledger closed, rules adopted (建章立制), public satisfaction assessed."""
+    return cf.all_of(
+        ledger_closed,
+        cf.exists(AdoptedRule, label="建章立制"),
+        cf.exists(Satisfaction, label="群众满意度测评"),
+        id="conclusion",
+        label="整改落实、建章立制到位",
+    )

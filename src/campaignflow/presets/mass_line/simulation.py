@@ -1,0 +1,420 @@
+"""Simulate the mass-line campaign over an org with seeded randomness (the demo).
+
+Realistic evidence level by level, top down (一级做给一级看): some units fall
+short of the 五个不开会 and are blocked with reasons, some are sent back to redo
+their meeting (返工) or their study (补课) — a few stubborn ones 3 or 4 times
+and onto the 曝光台 — supervision groups approve the latest self-inspection
+draft, ledger items open at any stage (边学边改) and are closed with public
+acceptance, and units conclude bottom up (no level left behind).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from itertools import combinations, permutations
+from typing import Any
+
+import attrs
+
+import campaignflow as cf
+from campaignflow.presets.mass_line import evidence as ev
+from campaignflow.presets.mass_line.campaign import campaign as build_campaign
+from campaignflow.presets.mass_line.rules import Thresholds
+
+OFFICE = cf.Actor(id="office", roles={"office"})  # 活动办公室: records and fires for every unit
+READINGS = ("党章", "习近平总书记系列重要讲话", "论群众路线", "焦裕禄精神")
+BATCH = 2_000  # evidence per transaction
+
+
+@attrs.frozen(kw_only=True)
+class Odds:
+    """How often things go wrong in the simulation (each a probability per unit)."""
+
+    short_study: float = 0.08  # too few sessions or hours: 补课 after a look-back
+    missing_talk: float = 0.10  # a pair of leaders did not talk
+    unconfirmed_problem: float = 0.06  # one 四风 category not pinned down
+    stale_approval: float = 0.08  # the group approved an older draft
+    weak_criticism: float = 0.10  # the meeting was not critical enough: 返工
+    stubborn: float = 0.02  # keeps failing, sent back 3-4 times
+    rejected_closure: float = 0.10  # the public did not accept a ledger closure
+
+
+@attrs.frozen(kw_only=True)
+class Simulation:
+    """What the simulation did.
+
+    Attributes:
+        run: the finished run.
+        refusals: verdicts of refused attempts, in order (first few kept in full).
+        refused: number of refused attempts.
+        sent_back: number of send-backs.
+    """
+
+    run: cf.Run
+    refusals: tuple[cf.Verdict, ...]
+    refused: int
+    sent_back: int
+
+
+class _Sim:
+    def __init__(self, run: cf.Run, rng: random.Random, odds: Odds, t: Thresholds) -> None:
+        self.run = run
+        self.org = run.org
+        self.rng = rng
+        self.odds = odds
+        self.t = t
+        self.kept: list[cf.Verdict] = []
+        self.refused = 0
+        self.sent_back = 0
+        self.stubborn = {u for u in self.org if rng.random() < odds.stubborn}
+        self.ledger_no = 0
+
+    # ---------------------------------------------------------------- helpers
+
+    def record(self, items: Iterable[tuple[str, Any]], by: cf.Actor = OFFICE) -> None:
+        batch: list[tuple[str, Any]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self.run.record_many(batch, by=by)
+                batch = []
+        if batch:
+            self.run.record_many(batch, by=by)
+
+    def leaders(self, unit: str) -> tuple[str, ...]:
+        return self.org.people(unit, "leadership")
+
+    def principal(self, unit: str) -> str:
+        found = self.org.people(unit, "principal")
+        return found[0] if found else "office"
+
+    def fire_all(self, units: list[str], event: str) -> list[str]:
+        """Fire for every unit; returns the units refused."""
+        result = self.run.fire_many(units, event, by=OFFICE)
+        self.refused += len(result.refused)
+        for verdict in result.refused:
+            if len(self.kept) < 50:  # noqa: PLR2004 - enough to show, not to hoard
+                self.kept.append(verdict)
+        return [v.unit for v in result.refused]
+
+    def send_back(self, unit: str, stage: str, reason: str) -> None:
+        boss = self._overseer(unit)
+        self.run.send_back(unit, stage, reason=reason, by=boss)
+        self.sent_back += 1
+
+    def _overseer(self, unit: str) -> cf.Actor:
+        """A supervisor of the unit (or the office when it has none) sends it back."""
+        groups = self.org.supervising_groups(unit)
+        parent = self.org.parent(unit)
+        scope = None if parent is None else {parent}
+        for group in groups:
+            members = self.org.people(group, "supervisor")
+            if members:
+                return cf.Actor(id=members[0], roles={"supervisor"}, scope=scope)
+        return OFFICE
+
+    def levels(self) -> list[list[str]]:
+        """Units grouped by depth, top first."""
+        out: dict[int, list[str]] = {}
+        for unit in self.org:
+            out.setdefault(self.org.depth(unit), []).append(unit)
+        return [out[d] for d in sorted(out)]
+
+    # ---------------------------------------------------------------- stages
+
+    def mobilise(self) -> None:
+        for level in self.levels():
+            self.record(
+                (
+                    u,
+                    ev.MobilisationMeeting(
+                        chaired_by=self.principal(u), attendees=self.rng.randint(20, 400)
+                    ),
+                )
+                for u in level
+            )
+            self.fire_all(level, "mobilise")
+
+    def study(self, units: list[str], *, shortfall: bool) -> None:
+        rng, t = self.rng, self.t
+        items: list[tuple[str, Any]] = []
+        for u in units:
+            short = shortfall and (u in self.stubborn or rng.random() < self.odds.short_study)
+            sessions = max(0, t.study_sessions - (1 if short else 0))
+            hours = t.study_hours / max(1, t.study_sessions)
+            leaders = self.leaders(u)
+            for i in range(sessions):
+                chair = self.principal(u) if i == 0 else rng.choice(leaders or ("office",))
+                items.append(
+                    (
+                        u,
+                        ev.StudySession(
+                            hours=hours,
+                            readings=rng.sample(READINGS, 2),
+                            attendees=leaders,
+                            chaired_by=chair,
+                        ),
+                    )
+                )
+            items.extend((u, ev.MemberNotes(member=m)) for m in self.org.people(u, "members"))
+            for _ in range(t.opinions + rng.randint(0, 5)):
+                items.append(
+                    (
+                        u,
+                        ev.Opinion(
+                            source=rng.choice(list(ev.Source)),
+                            category=rng.choice(list(ev.FourWinds)).value,
+                        ),
+                    )
+                )
+            self.open_ledger(u, items, early=True)
+        self.record(items)
+
+    def open_ledger(self, unit: str, items: list[tuple[str, Any]], *, early: bool) -> None:
+        """边学边改: a ledger item opened during study, or from the meeting's problems."""
+        if early and self.rng.random() > 0.3:  # noqa: PLR2004 - about a third fix while studying
+            return
+        self.ledger_no += 1
+        person = self.rng.choice(self.leaders(unit) or ("office",))
+        items.append(
+            (
+                unit,
+                ev.LedgerItem(
+                    item=f"L{self.ledger_no:06d}",
+                    matter=self.rng.choice(
+                        (
+                            "农田水利建设滞后",
+                            "用电供应不足",
+                            "道路配套不全",
+                            "适龄儿童上学难",
+                            "环境卫生整治",
+                        )
+                    ),
+                    department=self.org.name_of(unit),
+                    person=person,
+                    deadline=date(2014, 9, 30),
+                    ledger=self.rng.choice(("民生", "困难", "稳定")),
+                ),
+            )
+        )
+
+    def prepare(self, units: list[str]) -> None:
+        rng, odds = self.rng, self.odds
+        items: list[tuple[str, Any]] = []
+        for u in units:
+            leaders = self.leaders(u)
+            skip = rng.random() < odds.missing_talk or u in self.stubborn
+            pairs = list(combinations(leaders, 2))
+            if skip and pairs:
+                pairs.remove(rng.choice(pairs))
+            items.extend((u, ev.Talk(a=a, b=b)) for a, b in pairs)
+            lacking = rng.random() < odds.unconfirmed_problem
+            for i, wind in enumerate(ev.FourWinds):
+                confirmed = not (lacking and i == 0)
+                items.append(
+                    (
+                        u,
+                        ev.Problem(
+                            category=wind,
+                            description=f"{ev.FOUR_WINDS_LABELS[wind]}问题",
+                            confirmed=confirmed,
+                        ),
+                    )
+                )
+            self.open_ledger(u, items, early=False)
+            drafts = rng.randint(1, 3)
+            author = self.principal(u)
+            items.extend(
+                (u, ev.SelfInspection(author=author, revision=r)) for r in range(1, drafts + 1)
+            )
+        self.record(items)
+        self.approve(units, stale=True)
+
+    def approve(self, units: list[str], *, stale: bool) -> None:
+        """Each unit's supervision group approves its latest draft (or, sometimes, an older one)."""
+        for u in units:
+            groups = self.org.supervising_groups(u)
+            members = [p for g in groups for p in self.org.people(g, "supervisor")]
+            if not members:
+                continue
+            drafts = self.run.evidence(u, ev.SelfInspection)
+            latest = max((d.value.revision for d in drafts), default=1)
+            old = stale and latest > 1 and self.rng.random() < self.odds.stale_approval
+            revision = latest - 1 if old else latest
+            supervisor = cf.Actor(id=members[0], roles={"supervisor"}, scope={u})
+            self.run.record(u, ev.SupervisionApproval(revision=revision), by=supervisor)
+
+    def fix(self, unit: str, verdict: cf.Verdict) -> None:
+        """Do what the verdict says is missing (the stubborn do too little)."""
+        failing = {f.rule for f in verdict.failures}
+        items: list[tuple[str, Any]] = []
+        leaders = self.leaders(unit)
+        if "principal_chaired_study" in failing or any(
+            r.startswith(("count_at_least:StudySession", "sum_at_least")) for r in failing
+        ):
+            items.extend(
+                (
+                    unit,
+                    ev.StudySession(
+                        hours=self.t.study_hours / max(1, self.t.study_sessions),
+                        chaired_by=self.principal(unit),
+                    ),
+                )
+                for _ in range(2)
+            )
+        if "talks_in_depth" in failing or any("Talk" in r for r in failing):
+            items.extend((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2))
+        if "key_problems_identified" in failing:
+            items.extend(
+                (unit, ev.Problem(category=w, description="补充查摆", confirmed=True))
+                for w in ev.FourWinds
+            )
+        self.record(items)
+        if "materials_approved" in failing:
+            self.record(
+                [
+                    (
+                        unit,
+                        ev.SelfInspection(
+                            author=self.principal(unit),
+                            revision=len(self.run.evidence(unit, ev.SelfInspection)) + 1,
+                        ),
+                    )
+                ]
+            )
+            self.approve([unit], stale=False)
+
+    def meet(self, units: list[str]) -> None:
+        """Hold meetings, parents first; refused units fix what is missing and retry."""
+        pending = list(units)
+        for _ in range(6):
+            refused = self.fire_all(pending, "hold_meeting")
+            if not refused:
+                return
+            for u in refused:
+                verdict = self.run.check(u, "hold_meeting")
+                if any(
+                    f.rule.startswith(("count_at_least:StudySession", "sum_at_least"))
+                    for f in verdict.failures
+                ):
+                    # 回头看 finds stage 1 short: 补课 (back to study), then redo.
+                    self.send_back(u, "study", reason="回头看: 学习教育环节未达标, 补课")
+                    self.study([u], shortfall=False)
+                    self.fire_all([u], "finish_study")
+                    self.approve([u], stale=False)
+                else:
+                    self.fix(u, verdict)
+            pending = refused
+
+    def criticise(self, units: list[str]) -> None:
+        rng, t = self.rng, self.t
+        items: list[tuple[str, Any]] = []
+        for u in units:
+            weak = u in self.stubborn or rng.random() < self.odds.weak_criticism
+            for a, b in permutations(self.leaders(u), 2):
+                n = t.criticisms - (1 if weak and rng.random() < 0.5 else 0)  # noqa: PLR2004
+                items.extend((u, ev.Criticism(source=a, target=b)) for _ in range(n))
+        self.record(items)
+
+    def evaluate(self, units: list[str]) -> None:
+        pending = list(units)
+        for _ in range(6):
+            refused = self.fire_all(pending, "evaluate")
+            for u in refused:
+                # 返工: the meeting was not critical enough; it is held again.
+                self.send_back(u, "examine", reason="专题民主生活会批评不深入, 返工重开")
+                self.fire_all([u], "hold_meeting")
+                if u in self.stubborn and self.run.state(u).reworks.get("examine", 0) < 4:  # noqa: PLR2004
+                    continue  # the stubborn redo too little, and are sent back again
+                self.criticise_fully(u)
+            pending = refused
+            if not pending:
+                return
+
+    def criticise_fully(self, unit: str) -> None:
+        self.record(
+            (unit, ev.Criticism(source=a, target=b))
+            for a, b in permutations(self.leaders(unit), 2)
+            for _ in range(self.t.criticisms)
+        )
+
+    def rectify(self, units: list[str]) -> None:
+        rng = self.rng
+        self.record(
+            (u, ev.PublicEvaluation(score=rng.uniform(80, 99), respondents=rng.randint(30, 300)))
+            for u in units
+        )
+        self.fire_all(units, "start_rectify")
+        closures: list[tuple[str, Any]] = []
+        again: list[tuple[str, Any]] = []
+        for u in units:
+            for item in self.run.evidence(u, ev.LedgerItem):
+                rejected = rng.random() < self.odds.rejected_closure
+                closures.append((u, ev.LedgerClosure(item=item.value.item, accepted=not rejected)))
+                if rejected:
+                    again.append(
+                        (u, ev.LedgerClosure(item=item.value.item, accepted=True, note="群众认可"))
+                    )
+            closures.append((u, ev.AdoptedRule(title="党员领导干部行为规范")))
+            closures.append(
+                (u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500)))
+            )
+        self.record(closures)
+        self.record(again)
+
+    def conclude(self) -> None:
+        for level in reversed(self.levels()):
+            self.fire_all(level, "conclude")
+
+
+def simulate(
+    org: cf.Org,
+    *,
+    store: cf.Store | None = None,
+    seed: int = 0,
+    thresholds: Thresholds | None = None,
+    odds: Odds | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> Simulation:
+    """Run the whole mass-line campaign over ``org`` and return the finished run.
+
+    Args:
+        org: the organisation (e.g. :func:`campaignflow.presets.zhongmou.zhongmou_org`).
+        store: where to keep the log (default: in memory).
+        seed: the seed of every random choice: the same seed gives the same run.
+        thresholds: the campaign's standards.
+        odds: how often units fall short.
+        on_progress: called as ``(phase, done, total)`` after each phase.
+    """
+    t = thresholds or Thresholds()
+    escalated: list[cf.Escalation] = []
+    campaign = build_campaign(t, escalate=escalated.append)
+    clock = cf.FixedClock(step=timedelta(seconds=1))
+    run = campaign.start(org, store=store, clock=clock, ids=cf.CountingIds("ev"))
+    sim = _Sim(run, random.Random(seed), odds or Odds(), t)
+    units = list(org)
+    phases: list[tuple[str, Callable[[], object]]] = [
+        ("动员部署", sim.mobilise),
+        ("学习教育、听取意见", lambda: sim.study(units, shortfall=True)),
+        ("转入查摆问题", lambda: sim.fire_all(units, "finish_study")),
+        ("会前准备", lambda: sim.prepare(units)),
+        ("专题民主生活会", lambda: _by_level(sim, sim.meet)),
+        ("开展批评", lambda: sim.criticise(units)),
+        ("群众评议", lambda: _by_level(sim, sim.evaluate)),
+        ("整改落实、建章立制", lambda: sim.rectify(units)),
+        ("总结", sim.conclude),
+    ]
+    for n, (name, phase) in enumerate(phases, start=1):
+        phase()
+        if on_progress is not None:
+            on_progress(name, n, len(phases))
+    return Simulation(
+        run=run, refusals=tuple(sim.kept), refused=sim.refused, sent_back=sim.sent_back
+    )
+
+
+def _by_level(sim: _Sim, step: Callable[[list[str]], None]) -> None:
+    for level in sim.levels():
+        step(level)
