@@ -1,0 +1,210 @@
+"""The mass-line preset, tested against the seeds (002: Zhongmou's 五个不开会)."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import combinations, permutations
+
+import pytest
+
+import campaignflow as cf
+from campaignflow.presets import mass_line as ml
+
+OFFICE = cf.Actor(id="office", roles={"office"})
+SUP = cf.Actor(id="sup", roles={"supervisor"})
+LEADERS = {"county": ("c1", "c2", "c3"), "town": ("t1", "t2", "t3"), "town2": ("u1", "u2", "u3")}
+
+
+def _org() -> cf.Org:
+    units = [
+        {"id": "county", "parent": None, "level": "county", "name": "中牟县"},
+        {"id": "town", "parent": "county", "level": "township", "name": "韩寺镇"},
+        {"id": "town2", "parent": "county", "level": "township", "name": "官渡镇"},
+    ]
+    people = [{"id": "sup", "name": "督导员", "unit": "sg", "roles": ["supervisor"]}]
+    for unit, ids in LEADERS.items():
+        for i, pid in enumerate(ids):
+            roles = ["leadership", "members"] + (["principal"] if i == 0 else [])
+            people.append({"id": pid, "name": f"{unit}-{pid}", "unit": unit, "roles": roles})
+    groups = [{"id": "sg", "name": "市委第六督导组", "supervises": ["county", "town", "town2"]}]
+    return cf.Org.from_dicts(units, people=people, groups=groups, levels=("county", "township"))
+
+
+def _start() -> cf.Run:
+    return ml.campaign().start(_org(), clock=cf.FixedClock(), ids=cf.CountingIds())
+
+
+def _to_prepare(run: cf.Run, unit: str) -> None:
+    run.record(unit, ml.MobilisationMeeting(chaired_by=LEADERS[unit][0], attendees=100), by=OFFICE)
+    run.fire(unit, "mobilise", by=OFFICE)
+    run.fire(unit, "finish_study", by=OFFICE)
+
+
+def _satisfy(run: cf.Run, unit: str, *, skip: str = "") -> None:
+    """Record what the five clauses need, leaving out the clause named by ``skip``."""
+    leaders = LEADERS[unit]
+    items: list[tuple[str, object]] = []
+    if skip != "stage1":
+        items += [(unit, ml.StudySession(hours=2, chaired_by=leaders[1])) for _ in range(4)]
+        items += [(unit, ml.MemberNotes(member=m)) for m in leaders]
+        items += [(unit, ml.Opinion(source="form", category="formalism")) for _ in range(10)]
+    if skip != "principal":
+        items.append((unit, ml.StudySession(hours=1, chaired_by=leaders[0])))
+    if skip != "problems":
+        items += [(unit, ml.Problem(category=w, description="问题", confirmed=True)) for w in ml.FourWinds]
+    pairs = list(combinations(leaders, 2))
+    if skip == "talks":
+        pairs = [p for p in pairs if leaders[0] in p]  # the principal's talks only
+    items += [(unit, ml.Talk(a=a, b=b)) for a, b in pairs]
+    items.append((unit, ml.SelfInspection(author=leaders[0], revision=1)))
+    run.record_many(items, by=OFFICE)
+    if skip != "materials":
+        run.record(unit, ml.SupervisionApproval(revision=1), by=SUP)
+
+
+class TestFiveNoMeetings:
+    def test_all_five_pass_then_the_meeting_may_be_held(self) -> None:
+        """With every clause satisfied the county holds its democratic-life meeting."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        step = run.fire("county", "hold_meeting", by=OFFICE)
+        assert step.dest == "examine.meeting"
+
+    @pytest.mark.parametrize(
+        ("skip", "clause", "reason"),
+        [
+            ("stage1", "学习教育和听取意见环节各项工作达标", "1 of 4 StudySession recorded"),
+            ("principal", "主要负责同志重视", "county-c1 has chaired no study session"),
+            ("problems", "突出问题找准", "no confirmed problem of 形式主义、官僚主义、享乐主义、奢靡之风"),
+            ("talks", "谈心交心深入", "Talk missing between county-c2–county-c3"),
+            ("materials", "对照检查材料经督导组审查同意", "revision 1 not approved by its supervision group"),
+        ],
+    )
+    def test_each_clause_alone_closes_the_gate(self, skip: str, clause: str, reason: str) -> None:
+        """Each of the five clauses, failing alone, closes the gate with its own reason."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county", skip=skip)
+        with pytest.raises(cf.GateClosed) as info:
+            run.fire("county", "hold_meeting", by=OFFICE)
+        gate = next(f for f in info.value.verdict.root.children if f.rule == "five_no_meetings")
+        failing = [f for f in gate.children if not f.passed]
+        assert [f.label for f in failing] == [clause]
+        assert reason in info.value.verdict.explain()
+
+    def test_new_draft_voids_the_approval(self) -> None:
+        """A revision after the approval needs a new approval (latest revision only)."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        run.record("county", ml.SelfInspection(author="c1", revision=2), by=OFFICE)
+        verdict = run.check("county", "hold_meeting")
+        assert [f.rule for f in verdict.failures] == ["materials_approved"]
+        assert "approvals exist for revision [1], now void" in verdict.explain()
+
+
+class TestHierarchy:
+    def test_township_cannot_meet_before_the_county(self) -> None:
+        """一级做给一级看: the township's meeting waits for the county's."""
+        run = _start()
+        for unit in ("county", "town"):
+            _to_prepare(run, unit)
+            _satisfy(run, unit)
+        with pytest.raises(cf.GateClosed, match="中牟县 \\(county\\) has not fired 'hold_meeting'"):
+            run.fire("town", "hold_meeting", by=OFFICE)
+        run.fire("county", "hold_meeting", by=OFFICE)
+        run.fire("town", "hold_meeting", by=OFFICE)
+
+    def test_township_cannot_mobilise_before_the_county(self) -> None:
+        """Mobilisation goes top down as well."""
+        run = _start()
+        run.record("town", ml.MobilisationMeeting(chaired_by="t1", attendees=30), by=OFFICE)
+        assert not run.check("town", "mobilise").passed
+
+    def test_county_cannot_close_before_its_townships(self) -> None:
+        """No level left behind: the county concludes only after every township has."""
+        run = _start()
+        for unit in ("county", "town", "town2"):
+            _to_prepare(run, unit)
+            _satisfy(run, unit)
+        for unit in ("county", "town", "town2"):
+            run.fire(unit, "hold_meeting", by=OFFICE)
+            leaders = LEADERS[unit]
+            run.record_many(
+                [(unit, ml.Criticism(source=a, target=b)) for a, b in permutations(leaders, 2) for _ in range(2)],
+                by=OFFICE,
+            )
+            run.fire(unit, "evaluate", by=OFFICE)
+            run.record(unit, ml.PublicEvaluation(score=90, respondents=100), by=OFFICE)
+            run.fire(unit, "start_rectify", by=OFFICE)
+            run.record_many(
+                [
+                    (unit, ml.LedgerItem(item=f"{unit}-1", matter="道路", department="交通局", person=leaders[0], deadline=date(2014, 9, 1))),
+                    (unit, ml.LedgerClosure(item=f"{unit}-1", accepted=True)),
+                    (unit, ml.AdoptedRule(title="党员领导干部行为规范")),
+                    (unit, ml.Satisfaction(score=92, respondents=300)),
+                ],
+                by=OFFICE,
+            )
+        verdict = run.check("county", "conclude")
+        assert not verdict.passed
+        assert "0 of 2 children reached 'close'" in verdict.explain()
+        run.fire("town", "conclude", by=OFFICE)
+        assert "1 of 2 children" in run.check("county", "conclude").explain()
+        run.fire("town2", "conclude", by=OFFICE)
+        run.fire("county", "conclude", by=OFFICE)
+        assert run.progress().by_stage["close"] == 3
+
+
+class TestCriticismAndLedger:
+    def test_two_criticisms_to_every_other_member(self) -> None:
+        """Each member must raise at least 2 criticisms to every other member."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        run.fire("county", "hold_meeting", by=OFFICE)
+        run.record_many(
+            [("county", ml.Criticism(source=a, target=b)) for a, b in permutations(LEADERS["county"], 2)],
+            by=OFFICE,
+        )
+        verdict = run.check("county", "evaluate")
+        assert not verdict.passed
+        assert len(verdict.failures[0].missing) == 6
+        assert "county-c1→county-c2 (1 of 2)" in verdict.explain()
+
+    def test_ledger_items_open_at_any_stage_and_block_the_close(self) -> None:
+        """边学边改: an item opened during study must be closed, with acceptance, before the close."""
+        run = _start()
+        run.record(
+            "county",
+            ml.LedgerItem(item="L1", matter="上学难", department="教体局", person="c2", deadline=date(2014, 8, 1)),
+            by=OFFICE,
+        )
+        rule = ml.campaign().build().transitions[-1].gate
+        assert rule is not None
+        run.record("county", ml.LedgerClosure(item="L1", accepted=False), by=OFFICE)
+        from campaignflow._context import Context
+        from campaignflow._rules import evaluate
+
+        ctx = Context(unit="county", stage="rectify", event="conclude", actor=None, now=run.clock(), run=run)
+        found = evaluate(ml.rules.ledger_closed, ctx)
+        assert not found.passed
+        assert "上学难 (教体局, county-c2, by 2014-08-01)" in found.reason
+        run.record("county", ml.LedgerClosure(item="L1", accepted=True), by=OFFICE)
+        assert evaluate(ml.rules.ledger_closed, ctx).passed
+
+
+class TestEvidenceValidation:
+    def test_bad_values_are_evidence_errors(self) -> None:
+        """NaN hours, empty names, control characters and self-talks are refused."""
+        with pytest.raises(cf.EvidenceError, match="hours"):
+            ml.StudySession(hours=float("nan"))
+        with pytest.raises(cf.EvidenceError, match="member"):
+            ml.MemberNotes(member="")
+        with pytest.raises(cf.EvidenceError, match="control characters"):
+            ml.Opinion(source="form", category="a\x00b")
+        with pytest.raises(cf.EvidenceError, match="two different people"):
+            ml.Talk(a="x", b="x")
+        with pytest.raises(ValueError, match="is not a valid Source"):
+            ml.Opinion(source="telepathy", category="x")
