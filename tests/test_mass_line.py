@@ -51,7 +51,9 @@ def _satisfy(run: cf.Run, unit: str, *, skip: str = "") -> None:
     if skip != "principal":
         items.append((unit, ml.StudySession(hours=1, chaired_by=leaders[0])))
     if skip != "problems":
-        items += [(unit, ml.Problem(category=w, description="问题", confirmed=True)) for w in ml.FourWinds]
+        items += [
+            (unit, ml.Problem(category=w, description="问题", confirmed=True)) for w in ml.FourWinds
+        ]
     pairs = list(combinations(leaders, 2))
     if skip == "talks":
         pairs = [p for p in pairs if leaders[0] in p]  # the principal's talks only
@@ -76,9 +78,17 @@ class TestFiveNoMeetings:
         [
             ("stage1", "学习教育和听取意见环节各项工作达标", "1 of 4 StudySession recorded"),
             ("principal", "主要负责同志重视", "county-c1 has chaired no study session"),
-            ("problems", "突出问题找准", "no confirmed problem of 形式主义、官僚主义、享乐主义、奢靡之风"),
+            (
+                "problems",
+                "突出问题找准",
+                "no confirmed problem of 形式主义、官僚主义、享乐主义、奢靡之风",
+            ),
             ("talks", "谈心交心深入", "Talk missing between county-c2–county-c3"),
-            ("materials", "对照检查材料经督导组审查同意", "revision 1 not approved by its supervision group"),
+            (
+                "materials",
+                "对照检查材料经督导组审查同意",
+                "revision 1 not approved by its supervision group",
+            ),
         ],
     )
     def test_each_clause_alone_closes_the_gate(self, skip: str, clause: str, reason: str) -> None:
@@ -132,7 +142,11 @@ class TestHierarchy:
             run.fire(unit, "hold_meeting", by=OFFICE)
             leaders = LEADERS[unit]
             run.record_many(
-                [(unit, ml.Criticism(source=a, target=b)) for a, b in permutations(leaders, 2) for _ in range(2)],
+                [
+                    (unit, ml.Criticism(source=a, target=b))
+                    for a, b in permutations(leaders, 2)
+                    for _ in range(2)
+                ],
                 by=OFFICE,
             )
             run.fire(unit, "evaluate", by=OFFICE)
@@ -140,7 +154,16 @@ class TestHierarchy:
             run.fire(unit, "start_rectify", by=OFFICE)
             run.record_many(
                 [
-                    (unit, ml.LedgerItem(item=f"{unit}-1", matter="道路", department="交通局", person=leaders[0], deadline=date(2014, 9, 1))),
+                    (
+                        unit,
+                        ml.LedgerItem(
+                            item=f"{unit}-1",
+                            matter="道路",
+                            department="交通局",
+                            person=leaders[0],
+                            deadline=date(2014, 9, 1),
+                        ),
+                    ),
                     (unit, ml.LedgerClosure(item=f"{unit}-1", accepted=True)),
                     (unit, ml.AdoptedRule(title="党员领导干部行为规范")),
                     (unit, ml.Satisfaction(score=92, respondents=300)),
@@ -165,7 +188,10 @@ class TestCriticismAndLedger:
         _satisfy(run, "county")
         run.fire("county", "hold_meeting", by=OFFICE)
         run.record_many(
-            [("county", ml.Criticism(source=a, target=b)) for a, b in permutations(LEADERS["county"], 2)],
+            [
+                ("county", ml.Criticism(source=a, target=b))
+                for a, b in permutations(LEADERS["county"], 2)
+            ],
             by=OFFICE,
         )
         verdict = run.check("county", "evaluate")
@@ -178,7 +204,13 @@ class TestCriticismAndLedger:
         run = _start()
         run.record(
             "county",
-            ml.LedgerItem(item="L1", matter="上学难", department="教体局", person="c2", deadline=date(2014, 8, 1)),
+            ml.LedgerItem(
+                item="L1",
+                matter="上学难",
+                department="教体局",
+                person="c2",
+                deadline=date(2014, 8, 1),
+            ),
             by=OFFICE,
         )
         rule = ml.campaign().build().transitions[-1].gate
@@ -187,7 +219,9 @@ class TestCriticismAndLedger:
         from campaignflow._context import Context
         from campaignflow._rules import evaluate
 
-        ctx = Context(unit="county", stage="rectify", event="conclude", actor=None, now=run.clock(), run=run)
+        ctx = Context(
+            unit="county", stage="rectify", event="conclude", actor=None, now=run.clock(), run=run
+        )
         found = evaluate(ml.rules.ledger_closed, ctx)
         assert not found.passed
         assert "上学难 (教体局, county-c2, by 2014-08-01)" in found.reason
@@ -208,3 +242,35 @@ class TestEvidenceValidation:
             ml.Talk(a="x", b="x")
         with pytest.raises(ValueError, match="is not a valid Source"):
             ml.Opinion(source="telepathy", category="x")
+
+
+class TestThreeEvaluations:
+    def test_pilot_members_go_first(self) -> None:
+        """试点 then 铺开: members outside pilot villages wait for every pilot member."""
+        from campaignflow.presets.mass_line import members as mb
+
+        org = cf.Org.from_dicts(
+            [
+                {"id": "county", "parent": None, "level": "county"},
+                {"id": "pilot-v", "parent": "county", "level": "village", "pilot": True},
+                {"id": "other-v", "parent": "county", "level": "village"},
+            ],
+            people=[
+                {"id": "m1", "name": "党员甲", "unit": "pilot-v", "roles": ["members"]},
+                {"id": "m2", "name": "党员乙", "unit": "other-v", "roles": ["members"]},
+            ],
+            levels=("county", "village"),
+        )
+        sub = mb.member_org(org, {"pilot-v": ["m1"], "other-v": ["m2"]})
+        assert sub.pilots() == frozenset({"m1"})
+        run = mb.campaign().start(sub)
+        for member in ("m1", "m2"):
+            run.record_many([(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE)
+        verdict = run.check("m2", "evaluate")
+        assert "pilots have not fired 'evaluate' yet: 党员甲" in verdict.explain()
+        run.fire("m1", "evaluate", by=OFFICE)
+        run.fire("m2", "evaluate", by=OFFICE)
+        run.record_many([("m2", mb.MemberReview(level=lv)) for lv in mb.ReviewLevel], by=OFFICE)
+        run.fire("m2", "review", by=OFFICE)
+        run.record("m2", mb.Conversion(outcome="qualified"), by=OFFICE)
+        assert run.fire("m2", "qualify", by=OFFICE).dest == "qualified"
