@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
 from rich.table import Table
 
 from campaignflow.exceptions import CampaignflowError
+
+if TYPE_CHECKING:
+    from campaignflow._demo import DemoResult
+
+T = TypeVar("T")
+SCALES = ("county", "province", "national")
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    sys.exit(1)
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run ``fn``; a CampaignflowError becomes one clear line and exit status 1."""
+    try:
+        return fn()
+    except CampaignflowError as exc:
+        _fail(str(exc).splitlines()[0])
+        raise  # pragma: no cover - _fail exits
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,41 +43,79 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulated campaign.")
-@click.option("--sites", default=12, show_default=True, help="Number of sites to simulate.")
-def demo(seed: int, sites: int) -> None:
-    """Run a small built-in campaign end to end and show the roll-up.
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulation.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("zhongmou-demo.db"),
+    show_default=True,
+    help="SQLite file to write (replaced if it exists).",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(SCALES),
+    default="county",
+    show_default=True,
+    help="county: Zhongmou (362 units); province: ~60k; national: ~640k.",
+)
+def demo(seed: int, db: Path, scale: str) -> None:
+    """Run the mass-line campaign over Zhongmou county and show the roll-up.
 
-    Example: campaignflow demo --seed 7 --sites 20
+    Example: campaignflow demo --seed 7 --db /tmp/zhongmou.db
     """
-    from campaignflow.presets.safety_demo import simulate  # noqa: PLC0415 - keep --help fast
+    from campaignflow import _demo  # noqa: PLC0415 - keep --help fast
 
     console = Console()
-    try:
-        with Bar(console=console, transient=True) as bar:
-            task = bar.add_task("simulating sites", total=sites)
-            result = simulate(
-                sites=sites, seed=seed, on_step=lambda n: bar.update(task, completed=n)
-            )
-    except CampaignflowError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        sys.exit(1)
+    with Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("building the org", total=None)
+
+        def progress(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        result = _guard(lambda: _demo.run_demo(seed=seed, db=db, scale=scale, on_progress=progress))
+    _show(console, result)
+
+
+def _show(console: Console, result: DemoResult) -> None:
     run = result.run
-    definition = run.definition
-    console.print(f"[bold]{definition.label}[/bold] ({definition.id}) over {len(run.org)} sites")
-    if result.explained:
-        console.print("\n[bold]Why some sites were refused (first attempts):[/bold]")
-        for verdict in result.explained:
-            console.print(verdict.explain(), markup=False)
-    progress = run.progress()
-    table = Table(title="Where the sites are")
-    table.add_column("stage")
-    table.add_column("label")
-    table.add_column("units", justify="right")
-    for stage, n in progress.by_stage.items():
-        table.add_row(stage, definition.label_of(stage), str(n))
-    console.print(table)
+    d = run.definition
     console.print(
-        f"refusals: {result.refusals}   send-backs: {result.send_backs}   "
-        f"escalations: {len(run.escalations)}"
+        f"[bold]{d.label}[/bold] over {run.org.name_of(run.org.root())}: "
+        f"{len(run.org)} units, {result.steps} steps in {result.seconds:.1f} s"
     )
+    table = Table(title="各乡镇进度 (villages per stage)")
+    table.add_column("township")
+    for stage in d.leaves:
+        table.add_column(d.label_of(stage), justify="right")
+    table.add_column("blocked", justify="right")
+    table.add_column("返工", justify="right")
+    for row in result.townships:
+        table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
+    console.print(table)
+    if result.blocked:
+        blocked = Table(title="Blocked units and why")
+        blocked.add_column("unit")
+        blocked.add_column("event")
+        blocked.add_column("reasons")
+        for b in result.blocked:
+            blocked.add_row(run.org.name_of(b.unit), b.event, "\n".join(b.reasons))
+        console.print(blocked)
+    board = Table(title="曝光台: sent back past the limit")
+    board.add_column("unit")
+    board.add_column("stage")
+    board.add_column("times", justify="right")
+    board.add_column("last reason")
+    for e in result.exposed:
+        board.add_row(run.org.name_of(e.unit), d.label_of(e.stage), str(e.count), e.reason)
+    console.print(board)
+    console.print(f"refused attempts: {result.refused}   send-backs: {result.sent_back}")
+    console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False)
+    console.print(f"replay check: {'ok' if result.verified else 'MISMATCH'}  database: {result.db}")
+
