@@ -265,7 +265,9 @@ class TestThreeEvaluations:
         assert sub.pilots() == frozenset({"m1"})
         run = mb.campaign().start(sub)
         for member in ("m1", "m2"):
-            run.record_many([(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE)
+            run.record_many(
+                [(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE
+            )
         verdict = run.check("m2", "evaluate")
         assert "pilots have not fired 'evaluate' yet: 党员甲" in verdict.explain()
         run.fire("m1", "evaluate", by=OFFICE)

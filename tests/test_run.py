@@ -219,3 +219,23 @@ class TestReplay:
         report = c.verify(["s1", "s2"], store)
         assert (report.ok, report.unit) == (False, "s2")
         assert "projection holds stage='closed'" in report.problem
+
+
+class TestConcurrency:
+    def test_lost_race_writes_nothing_and_retry_wins(self) -> None:
+        """Two runs on one store: the stale one gets ConcurrentUpdate, retry refreshes and succeeds."""
+        store = cf.MemoryStore()
+        c = safety.campaign()
+        first = c.start(["s1"], store=store, ids=cf.CountingIds("a"))
+        second = c.open(["s1"], store, ids=cf.CountingIds("b"))
+        first.record("s1", safety.Briefing(attendees=3), by=SEC)
+        before = len(store.history("s1"))
+        with pytest.raises(cf.ConcurrentUpdate, match="nothing was written"):
+            second.fire("s1", "start", by=SEC)
+        assert len(store.history("s1")) == before
+        assert second.stage_of("s1") == "mobilise"
+        step = cf.retry(second, lambda: second.fire("s1", "start", by=SEC))
+        assert step.dest == "inspect"
+        assert second.progress().counts() == second.recount().counts()
+        first.refresh("s1")
+        assert first.state("s1") == second.state("s1")

@@ -52,6 +52,7 @@ from campaignflow._records import Kind as Kind
 from campaignflow._records import Recorded as Recorded
 from campaignflow._records import Step as Step
 from campaignflow._replay import VerifyReport as VerifyReport
+from campaignflow._retry import retry as retry
 from campaignflow._rules import Rule as Rule
 from campaignflow._run import BatchResult as BatchResult
 from campaignflow._run import Run as Run
@@ -131,6 +132,7 @@ __all__ = [
     "ok",
     "parent_first",
     "pilots_first",
+    "retry",
     "role",
     "rule",
     "sum_at_least",

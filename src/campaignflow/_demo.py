@@ -77,7 +77,9 @@ def run_demo(
     sim = simulate(org, store=store, seed=seed, on_progress=on_progress)
     run = sim.run
     seconds = time.perf_counter() - started
-    reopened = campaign.open(org, open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types))
+    reopened = campaign.open(
+        org, open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types)
+    )
     report = campaign.verify(org, reopened.store)
     rows = []
     for unit in org.children(org.root()):

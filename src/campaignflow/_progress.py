@@ -159,11 +159,15 @@ class Counters:
             if first:
                 tally.reworked += 1
 
-    def reworked(self, unit: str, count: int) -> None:
-        """Count ``count`` past send-backs of a unit at once (opening a stored run)."""
+    def reworked(self, unit: str, count: int, *, first: bool = True) -> None:
+        """Count ``count`` send-backs of a unit at once (opening or refreshing a run).
+
+        ``first`` when the unit had no send-back before, so it now counts as reworked.
+        """
         for tally in self._chain(unit):
             tally.sent_back += count
-            tally.reworked += 1
+            if first:
+                tally.reworked += 1
 
     def progress(
         self,

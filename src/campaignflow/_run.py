@@ -660,6 +660,44 @@ class Run:
                 rework.escalate(esc)
         return stored
 
+    def refresh(self, unit: str) -> UnitState:
+        """Reload ``unit`` from the store, where another process may have moved it.
+
+        Call it after a :class:`~campaignflow.ConcurrentUpdate` (``retry`` does),
+        then redo the operation against the fresh state.
+        """
+        rec = self._unit(unit)
+        row = self.store.row(unit)
+        if row is None or row.version == rec.version:
+            return self.state(unit)
+        before_stage = rec.state
+        before_reworks = sum((rec.reworks or {}).values())
+        was_blocked = unit in self._blocked
+        rec.state, rec.version = row.stage, row.version
+        rec.fired = sum(self._bits.get(e, 0) for e in row.fired)
+        rec.reworks = dict(row.reworks) or None
+        blocked = None
+        if row.blocked:
+            b = row.blocked
+            blocked = Blocked(
+                unit=unit,
+                event=b["event"],
+                stage=b["stage"],
+                reasons=tuple(b["reasons"]),
+                at=b["at"],
+            )
+        if blocked is None:
+            self._blocked.pop(unit, None)
+        else:
+            self._blocked[unit] = blocked
+        self.counters.move(unit, before_stage, rec.state)
+        if (blocked is not None) != was_blocked:
+            self.counters.blocked(unit, +1 if blocked is not None else -1)
+        after_reworks = sum((rec.reworks or {}).values())
+        if after_reworks != before_reworks:
+            self.counters.reworked(unit, after_reworks - before_reworks, first=not before_reworks)
+        return self.state(unit)
+
     # ------------------------------------------------------------ roll-up
 
     def progress(

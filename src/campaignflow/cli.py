@@ -97,7 +97,9 @@ def _show(console: Console, result: DemoResult) -> None:
     table.add_column("blocked", justify="right")
     table.add_column("返工", justify="right")
     for row in result.townships:
-        table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
+        table.add_row(
+            row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back)
+        )
     console.print(table)
     if result.blocked:
         blocked = Table(title="Blocked units and why")
@@ -118,4 +120,3 @@ def _show(console: Console, result: DemoResult) -> None:
     console.print(f"refused attempts: {result.refused}   send-backs: {result.sent_back}")
     console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False)
     console.print(f"replay check: {'ok' if result.verified else 'MISMATCH'}  database: {result.db}")
-
