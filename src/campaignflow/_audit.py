@@ -13,8 +13,11 @@ import structlog
 
 log = structlog.get_logger("campaignflow")
 
+listening = structlog.is_configured
+"""True when the host has configured structlog; build costly fields only then."""
+
 
 def emit(name: str, /, **fields: Any) -> None:
-    """Log a decision (``"unit_fired"``, ``"gate_refused"``...) if the host listens."""
+    """Log a decision (``"unit_fired"``, ``"unit_denied"``...) if the host listens."""
     if structlog.is_configured():
         log.info(name, **fields)

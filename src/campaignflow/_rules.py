@@ -50,7 +50,15 @@ class Rule(abc.ABC):
 
     def stamp(self, finding: Finding) -> Finding:
         """Put this rule's id and label on a finding."""
-        return attrs.evolve(finding, rule=self.id, label=self.label)
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=finding.status,
+            reason=finding.reason,
+            evidence=finding.evidence,
+            missing=finding.missing,
+            children=finding.children,
+        )
 
 
 def evaluate(rule: Rule, ctx: Context) -> Finding:
@@ -103,15 +111,20 @@ class CountAtLeast(Rule):
         ids = tuple(r.id for r in records)
         name = evidence_name(self.of)
         if have >= self.count:
-            return self.stamp(Finding(reason=f"{have} {name} (≥ {self.count})", evidence=ids))
-        short = self.count - have
-        return self.stamp(
-            Finding(
-                status=Status.FAILED,
-                reason=f"{have} of {self.count} {name} recorded ({short} missing)",
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"{have} {name} (≥ {self.count})",
                 evidence=ids,
-                missing=(f"{short} × {name}",),
             )
+        short = self.count - have
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=Status.FAILED,
+            reason=f"{have} of {self.count} {name} recorded ({short} missing)",
+            evidence=ids,
+            missing=(f"{short} × {name}",),
         )
 
 
@@ -139,14 +152,19 @@ class SumAtLeast(Rule):
         ids = tuple(r.id for r in records)
         name = f"{evidence_name(self.of)}.{self.field}"
         if have >= self.total:
-            return self.stamp(Finding(reason=f"{name} = {have:g} (≥ {self.total:g})", evidence=ids))
-        return self.stamp(
-            Finding(
-                status=Status.FAILED,
-                reason=f"{name} = {have:g} of {self.total:g} ({self.total - have:g} short)",
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"{name} = {have:g} (≥ {self.total:g})",
                 evidence=ids,
-                missing=(f"{self.total - have:g} {self.field}",),
             )
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=Status.FAILED,
+            reason=f"{name} = {have:g} of {self.total:g} ({self.total - have:g} short)",
+            evidence=ids,
+            missing=(f"{self.total - have:g} {self.field}",),
         )
 
 
@@ -184,24 +202,29 @@ class EveryMemberHas(Rule):
         short = [p for p in people if counts[p] < self.at_least]
         name = evidence_name(self.of)
         if not people:
-            return self.stamp(
-                Finding(
-                    status=Status.FAILED,
-                    reason=f"no people with role {self.among!r} at this unit: add them to the org",
-                )
-            )
-        if not short:
-            return self.stamp(
-                Finding(reason=f"all {len(people)} {self.among} have {name}", evidence=tuple(ids))
-            )
-        names = [ctx.name(p) for p in short]
-        return self.stamp(
-            Finding(
+            return Finding(
+                rule=self.id,
+                label=self.label,
                 status=Status.FAILED,
-                reason=f"{name} missing for {'、'.join(names)} ({len(short)} of {len(people)})",
-                evidence=tuple(ids),
-                missing=tuple(names),
+                reason=f"no people with role {self.among!r} at this unit: add them to the org",
             )
+
+        if not short:
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"all {len(people)} {self.among} have {name}",
+                evidence=tuple(ids),
+            )
+
+        names = [ctx.name(p) for p in short]
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=Status.FAILED,
+            reason=f"{name} missing for {'、'.join(names)} ({len(short)} of {len(people)})",
+            evidence=tuple(ids),
+            missing=tuple(names),
         )
 
 
@@ -269,27 +292,31 @@ class EveryPair(Rule):
                 missing.append(text)
         name = evidence_name(self.of)
         if not required:
-            return self.stamp(
-                Finding(
-                    status=Status.FAILED,
-                    reason=f"fewer than two people with role {self.among!r}: add them to the org",
-                )
-            )
-        if not missing:
-            return self.stamp(
-                Finding(reason=f"all {len(required)} pairs have {name}", evidence=tuple(used))
-            )
-        shown = "; ".join(missing[:SHOWN]) + ("; ..." if len(missing) > SHOWN else "")
-        return self.stamp(
-            Finding(
+            return Finding(
+                rule=self.id,
+                label=self.label,
                 status=Status.FAILED,
-                reason=(
-                    f"{name} missing between {shown} "
-                    f"({len(missing)} of {len(required)} pairs missing)"
-                ),
-                evidence=tuple(used),
-                missing=tuple(missing),
+                reason=f"fewer than two people with role {self.among!r}: add them to the org",
             )
+
+        if not missing:
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"all {len(required)} pairs have {name}",
+                evidence=tuple(used),
+            )
+
+        shown = "; ".join(missing[:SHOWN]) + ("; ..." if len(missing) > SHOWN else "")
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=Status.FAILED,
+            reason=(
+                f"{name} missing between {shown} ({len(missing)} of {len(required)} pairs missing)"
+            ),
+            evidence=tuple(used),
+            missing=tuple(missing),
         )
 
 
@@ -328,43 +355,50 @@ class ApprovedBy(Rule):
             drafts = ctx.records(self.latest_of)
             draft_name = evidence_name(self.latest_of)
             if not drafts:
-                return self.stamp(
-                    Finding(
-                        status=Status.FAILED,
-                        reason=f"no {draft_name} recorded yet, so nothing to approve",
-                        missing=(draft_name,),
-                    )
+                return Finding(
+                    rule=self.id,
+                    label=self.label,
+                    status=Status.FAILED,
+                    reason=f"no {draft_name} recorded yet, so nothing to approve",
+                    missing=(draft_name,),
                 )
+
             latest = max(getattr(d.value, self.revision) for d in drafts)
             matching = [a for a in approvals if getattr(a.value, self.revision) == latest]
             if matching:
-                return self.stamp(
-                    Finding(
-                        reason=(
-                            f"{draft_name} revision {latest} approved by "
-                            f"{ctx.name(matching[-1].actor)}"
-                        ),
-                        evidence=tuple(a.id for a in matching),
-                    )
+                return Finding(
+                    rule=self.id,
+                    label=self.label,
+                    reason=(
+                        f"{draft_name} revision {latest} approved by {ctx.name(matching[-1].actor)}"
+                    ),
+                    evidence=tuple(a.id for a in matching),
                 )
+
             older = sorted({getattr(a.value, self.revision) for a in approvals})
             tail = f" (approvals exist for revision {older}, now void)" if older else ""
-            return self.stamp(
-                Finding(
-                    status=Status.FAILED,
-                    reason=f"{draft_name} revision {latest} not approved by {who}{tail}",
-                    missing=(f"{name} of revision {latest}",),
-                )
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                status=Status.FAILED,
+                reason=f"{draft_name} revision {latest} not approved by {who}{tail}",
+                missing=(f"{name} of revision {latest}",),
             )
+
         if approvals:
-            return self.stamp(
-                Finding(
-                    reason=f"approved by {ctx.name(approvals[-1].actor)}",
-                    evidence=tuple(a.id for a in approvals),
-                )
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"approved by {ctx.name(approvals[-1].actor)}",
+                evidence=tuple(a.id for a in approvals),
             )
-        return self.stamp(
-            Finding(status=Status.FAILED, reason=f"no {name} by {who}", missing=(name,))
+
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=Status.FAILED,
+            reason=f"no {name} by {who}",
+            missing=(name,),
         )
 
 
@@ -416,7 +450,7 @@ class AllOf(Rule):
         bad = [f for f in found if not f.passed]
         status = _worst(bad) if bad else Status.PASSED
         reason = f"{len(bad)} of {len(found)} failed" if bad else ""
-        return self.stamp(Finding(status=status, reason=reason, children=found))
+        return Finding(rule=self.id, label=self.label, status=status, reason=reason, children=found)
 
 
 @attrs.frozen(kw_only=True)
@@ -438,9 +472,13 @@ class AnyOf(Rule):
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)
         if any(f.passed for f in found):
-            return self.stamp(Finding(children=found))
-        return self.stamp(
-            Finding(status=_worst(found), reason="none of the alternatives holds", children=found)
+            return Finding(rule=self.id, label=self.label, children=found)
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=_worst(found),
+            reason="none of the alternatives holds",
+            children=found,
         )
 
 
@@ -463,16 +501,23 @@ class Not(Rule):
     def evaluate(self, ctx: Context) -> Finding:
         inner = evaluate(self.rule, ctx)
         if inner.status is Status.ERROR:
-            return self.stamp(Finding(status=Status.ERROR, reason=inner.reason, children=(inner,)))
-        if inner.passed:
-            return self.stamp(
-                Finding(
-                    status=Status.FAILED,
-                    reason=f"{inner.label or inner.rule} holds, and must not",
-                    children=(inner,),
-                )
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                status=Status.ERROR,
+                reason=inner.reason,
+                children=(inner,),
             )
-        return self.stamp(Finding(children=(inner,)))
+        if inner.passed:
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                status=Status.FAILED,
+                reason=f"{inner.label or inner.rule} holds, and must not",
+                children=(inner,),
+            )
+
+        return Finding(rule=self.id, label=self.label, children=(inner,))
 
 
 def _worst(found: Iterable[Finding]) -> Status:

@@ -531,6 +531,8 @@ class Run:
         if now_blocked != was_blocked:
             self.counters.blocked(unit, +1 if now_blocked else -1)
         self.counters.move(unit, step.source, step.dest)
+        if not _audit.listening():
+            return
         verdict = step.verdict.to_dict() if step.verdict else None
         name = "unit_fired" if step.kind is Kind.FIRE else "unit_denied"
         _audit.emit(
