@@ -239,3 +239,30 @@ class TestConcurrency:
         assert second.progress().counts() == second.recount().counts()
         first.refresh("s1")
         assert first.state("s1") == second.state("s1")
+
+
+class TestOverdue:
+    def test_units_past_a_stage_due_time_are_overdue(self) -> None:
+        """A unit still in a stage after its due time counts as overdue, in roll-up and recount."""
+        from datetime import UTC, datetime, timedelta
+
+        clock = cf.FixedClock(start=datetime(2014, 3, 1, tzinfo=UTC))
+        c = cf.Campaign("due")
+        c.stage("study", due=datetime(2014, 3, 10, tzinfo=UTC))
+        c.stage("done")
+        c.transition("finish", "study", "done")
+        run = c.start(["a", "b"], clock=clock)
+        assert run.progress().overdue == 0
+        run.fire("a", "finish", by=cf.Actor(id="x"))
+        clock.advance(timedelta(days=10))
+        assert run.progress().overdue == 1
+        assert run.recount().overdue == 1
+
+    def test_naive_due_time_is_a_definition_error(self) -> None:
+        """A due time without a timezone is refused."""
+        from datetime import datetime
+
+        c = cf.Campaign("naive")
+        c.stage("study", due=datetime(2014, 3, 10))  # noqa: DTZ001 - the point of the test
+        with pytest.raises(cf.DefinitionError, match="naive"):
+            c.build()

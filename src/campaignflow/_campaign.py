@@ -83,10 +83,14 @@ class Campaign:
         *,
         label: str = "",
         substages: Iterable[str | Stage] = (),
+        due: datetime | None = None,
     ) -> Campaign:
-        """Declare one stage with a label and optional nested sub-stages."""
+        """Declare one stage with a label, optional nested sub-stages and a due time.
+
+        Units still in the stage after ``due`` count as overdue in ``run.progress()``.
+        """
         subs = tuple(Stage(id=s) if isinstance(s, str) else s for s in substages)
-        return self.stages(Stage(id=id, label=label, substages=subs))
+        return self.stages(Stage(id=id, label=label, substages=subs, due=due))
 
     def transition(
         self,
@@ -266,6 +270,10 @@ class _Builder:
             paths.append(path)
             labels[path] = stage.label
             if stage.due is not None:
+                if stage.due.tzinfo is None:
+                    self.problems.append(
+                        f"stage {path!r}: due {stage.due.isoformat()} is naive; give it a tzinfo"
+                    )
                 dues[path] = stage.due
             if stage.substages:
                 for sub in stage.substages:
