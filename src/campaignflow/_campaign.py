@@ -184,7 +184,8 @@ class Campaign:
         """Declare evidence types that may be recorded (types read by rules are added too)."""
         self._mutable()
         for tp in types:
-            if not isinstance(tp, type):
+            candidate: object = tp
+            if not isinstance(candidate, type):
                 msg = f"evidence() takes classes, got {tp!r}"
                 raise DefinitionError(msg)
             self._evidence.append(tp)

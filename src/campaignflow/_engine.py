@@ -22,11 +22,11 @@ class StateRecord(Protocol):
     state: str
 
 
-class _State(NestedState):  # type: ignore[misc]  # transitions ships no type hints
+class _State(NestedState):
     separator = SEPARATOR
 
 
-class _HMachine(HierarchicalMachine):  # type: ignore[misc]
+class _HMachine(HierarchicalMachine):
     state_cls = _State
 
 
@@ -65,11 +65,12 @@ class Engine:
             send_event=False,
         )
         for t in definition.transitions:
-            self.machine.add_transition(t.event, list(t.sources), t.dest)
+            sources: list[Any] = list(t.sources)
+            self.machine.add_transition(t.event, sources, t.dest)
         leaves = definition.leaves
         for stage in definition.reworks:
             first = definition.first_leaf(stage)
-            later = list(leaves[leaves.index(first) + 1 :])
+            later: list[Any] = list(leaves[leaves.index(first) + 1 :])
             if later:
                 self.machine.add_transition(send_back_event(stage), later, stage)
         self._fast = {} if self.nested else {e: self.machine.events[e] for e in self.machine.events}

@@ -45,7 +45,7 @@ class Ref(Rule):
         raise RuntimeError(msg)
 
 
-def _as_rule(value: RuleLike) -> Rule:
+def _as_rule(value: object) -> Rule:
     if isinstance(value, Rule):
         return value
     if isinstance(value, str):
@@ -239,7 +239,8 @@ def rule(
         _check_type(tp, "rule(reads=...)")
 
     def wrap(fn: RuleFn) -> CustomRule:
-        if not callable(fn):
+        candidate: object = fn
+        if not callable(candidate):
             msg = f"@rule({id!r}) must decorate a callable, got {fn!r}"
             raise DefinitionError(msg)
         return CustomRule(

@@ -64,7 +64,7 @@ class Rule(abc.ABC):
 def evaluate(rule: Rule, ctx: Context) -> Finding:
     """Evaluate ``rule``; a rule that raises or returns garbage gives an error finding."""
     try:
-        found = rule.evaluate(ctx)
+        found: object = rule.evaluate(ctx)
     except Exception as exc:  # noqa: BLE001 - a broken user rule must fail the gate, loudly
         return Finding(
             rule=rule.id,
@@ -416,9 +416,10 @@ class CustomRule(Rule):
         return self.declared_reads
 
     def evaluate(self, ctx: Context) -> Finding:
-        found = self.fn(ctx)
+        found: object = self.fn(ctx)
         if not isinstance(found, Finding):
-            return found  # evaluate() turns this into an error finding naming the rule
+            msg = f"returned {found!r}; return cf.ok() or cf.fail(reason)"
+            raise TypeError(msg)  # evaluate() reports it as an error finding naming the rule
         return self.stamp(found)
 
     def __call__(self, ctx: Context) -> Finding:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from enum import StrEnum
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -47,6 +48,12 @@ def _number(low: float, high: float) -> Any:
 def _people(_: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
     for person in value:
         _text(_, attribute, person)
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
 
 
 class Source(StrEnum):
@@ -92,8 +99,8 @@ class StudySession:
     """
 
     hours: float = attrs.field(validator=_number(0.25, 24))
-    readings: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_people)
-    attendees: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_people)
+    readings: tuple[str, ...] = attrs.field(default=(), converter=_strings, validator=_people)
+    attendees: tuple[str, ...] = attrs.field(default=(), converter=_strings, validator=_people)
     chaired_by: str = ""
     invited_level: str = ""
 

@@ -11,7 +11,7 @@ member has finished theirs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -67,6 +67,13 @@ class Conversion:
     note: str = ""
 
 
+def _matching(field: str, value: StrEnum) -> Callable[[Any], bool]:
+    def match(evidence: Any) -> bool:
+        return bool(getattr(evidence, field) == value and getattr(evidence, "approved", True))
+
+    return match
+
+
 def _each(
     of: type[Any], field: str, values: Sequence[StrEnum], labels: Mapping[str, str]
 ) -> cf.Rule:
@@ -74,7 +81,7 @@ def _each(
         *(
             cf.exists(
                 of,
-                where=lambda e, v=v: getattr(e, field) == v and getattr(e, "approved", True),
+                where=_matching(field, v),
                 id=f"{of.__name__}:{v.value}",
                 label=labels[v.value],
             )

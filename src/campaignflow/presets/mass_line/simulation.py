@@ -24,7 +24,7 @@ from campaignflow.presets.mass_line.campaign import campaign as build_campaign
 from campaignflow.presets.mass_line.rules import Thresholds
 
 OFFICE = cf.Actor(id="office", roles={"office"})  # 活动办公室: records and fires for every unit
-READINGS = ("党章", "习近平总书记系列重要讲话", "论群众路线", "焦裕禄精神")
+READINGS: tuple[str, ...] = ("党章", "习近平总书记系列重要讲话", "论群众路线", "焦裕禄精神")
 BATCH = 2_000  # evidence per transaction
 
 

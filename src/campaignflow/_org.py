@@ -1,0 +1,521 @@
+"""The organisation: one ``networkx.MultiDiGraph`` with typed edges, and people.
+
+Nodes are units (``kind="unit"``: level, name, pilot), supervision groups
+(``kind="group"``) and people (``kind="person"``). Edge keys are the edge
+types: ``administers`` (parent unit → child unit, a tree whose levels descend),
+``supervises`` (group → unit), ``member`` (person → unit or group, with
+``roles``) and ``contacts`` (person → contact-point unit).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import attrs
+import networkx as nx
+
+from campaignflow._org_build import (
+    ADMINISTERS,
+    CONTACTS,
+    MEMBER,
+    SUPERVISES,
+    Builder,
+    from_mappings,
+)
+from campaignflow.exceptions import OrgError, UnknownUnit
+
+
+@attrs.frozen(kw_only=True)
+class Person:
+    """Someone attached to units or groups of the org.
+
+    Attributes:
+        id: the person's id (``"p-000123"``).
+        name: their display name (``"张三"``).
+    """
+
+    id: str
+    name: str
+
+
+class Org:
+    """An organisation: units in an administrative tree, groups, people, contacts.
+
+    Build one with a loader (:meth:`from_csv`, :meth:`from_json`,
+    :meth:`from_dicts`, :meth:`from_graph`, :meth:`from_units`); the constructor
+    takes an already-typed graph and validates it the same way.
+
+    Args:
+        graph: the typed graph (see the module docstring).
+        levels: level names from the top (``("county", "township", "village")``).
+        name: the org's name, used in messages.
+
+    Raises:
+        OrgError: the graph is not a valid org.
+    """
+
+    def __init__(self, graph: nx.MultiDiGraph, *, levels: Sequence[str], name: str = "org") -> None:
+        self._graph = graph
+        self._levels = tuple(levels)
+        self._name = name
+        self._level_index = {lv: i for i, lv in enumerate(self._levels)}
+        self._parent: dict[str, str | None] = {}
+        self._children: dict[str, tuple[str, ...]] = {}
+        self._order: tuple[str, ...] | None = None
+        self._pilots: frozenset[str] | None = None
+        self._index()
+
+    def _index(self) -> None:
+        g = self._graph
+        units = [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
+        parent = self._parent
+        children: dict[str, list[str]] = {}
+        for u in units:
+            level = g.nodes[u].get("level")
+            if level not in self._level_index:
+                msg = f"unit {u!r} has level {level!r}, not among {list(self._levels)}"
+                raise OrgError(msg)
+            parent[u] = None
+        for a, b, key in g.edges(keys=True):
+            if key != ADMINISTERS:
+                continue
+            if b not in parent or a not in parent:
+                msg = f"administers edge {a!r} → {b!r} joins something that is not a unit"
+                raise OrgError(msg)
+            if parent[b] is not None:
+                msg = f"unit {b!r} has two parents ({parent[b]!r} and {a!r}): keep one"
+                raise OrgError(msg)
+            parent[b] = a
+            children.setdefault(a, []).append(b)
+        self._children = {k: tuple(v) for k, v in children.items()}
+        if len(self.units_ordered()) != len(parent):
+            msg = "the administrative edges contain a cycle: every unit must lead up to a root"
+            raise OrgError(msg)
+
+    # ------------------------------------------------------------ loaders
+
+    @classmethod
+    def from_units(cls, ids: Iterable[str], *, level: str = "unit", name: str = "org") -> Org:
+        """A flat org: the given unit ids, all roots, one level."""
+        return cls.from_dicts(
+            ({"id": u, "parent": None, "level": level} for u in ids), levels=(level,), name=name
+        )
+
+    @classmethod
+    def from_dicts(
+        cls,
+        units: Iterable[Mapping[str, object]],
+        *,
+        people: Iterable[Mapping[str, object]] = (),
+        groups: Iterable[Mapping[str, object]] = (),
+        contacts: Iterable[Mapping[str, object]] = (),
+        levels: Sequence[str] | None = None,
+        name: str = "org",
+    ) -> Org:
+        """Build from plain dicts.
+
+        Args:
+            units: ``{"id", "parent" (None or "" for a root), "level", "name"?, "pilot"?}``.
+            people: ``{"id", "name", "unit" (a unit or group id), "roles" (list or "a;b")}``;
+                a person may appear in several rows, for several units.
+            groups: supervision groups ``{"id", "name", "supervises": [unit ids]}``;
+                their members are people rows whose ``unit`` is the group id.
+            contacts: ``{"person", "unit"}``: a person's contact points (联系点).
+            levels: level names from the top; inferred from the tree when omitted.
+            name: the org's name.
+
+        Raises:
+            OrgError: naming the row (1-based) and the fix.
+        """
+        builder = Builder(levels)
+        from_mappings(builder, units, people, groups, contacts)
+        graph, found = builder.graph()
+        return cls(graph, levels=found, name=name)
+
+    @classmethod
+    def from_csv(
+        cls,
+        units: str | PathLike[str],
+        *,
+        people: str | PathLike[str] | None = None,
+        edges: str | PathLike[str] | None = None,
+        levels: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> Org:
+        """Load from CSV files (UTF-8, with or without BOM).
+
+        Args:
+            units: ``id,parent,level,name[,pilot]``.
+            people: ``id,name,unit,roles`` (roles separated by ``;``).
+            edges: ``source,target,type[,name]`` with type ``supervises`` (source: a
+                group id, created on first use, named by ``name``) or ``contacts``
+                (source: a person id).
+            levels: level names from the top; inferred when omitted.
+            name: the org's name (default: the units file's stem).
+
+        Raises:
+            OrgError: naming the file, the line and the fix.
+        """
+        from campaignflow._org_io import read_csv  # noqa: PLC0415 - io sits beside the model
+
+        builder = Builder(levels)
+        read_csv(builder, units, people, edges)
+        graph, found = builder.graph()
+        return cls(graph, levels=found, name=name or Path(units).stem)
+
+    @classmethod
+    def from_json(cls, source: str | PathLike[str] | Mapping[str, Any]) -> Org:
+        """Load from :meth:`to_json` output: a path, a JSON string, or the parsed dict.
+
+        Raises:
+            OrgError: malformed, too deep (> 64 levels of nesting) or too large (> 50 MB).
+        """
+        from campaignflow._org_io import read_json  # noqa: PLC0415
+
+        data, path = read_json(source)
+        builder = Builder(data.get("levels"))
+        from_mappings(
+            builder,
+            data.get("units", ()),
+            data.get("people", ()),
+            data.get("groups", ()),
+            data.get("contacts", ()),
+            path=path,
+        )
+        graph, found = builder.graph()
+        return cls(graph, levels=found, name=str(data.get("name") or "org"))
+
+    @classmethod
+    def from_graph(
+        cls, graph: nx.Graph, *, levels: Sequence[str] | None = None, name: str = "org"
+    ) -> Org:
+        """Adopt a networkx graph.
+
+        A ``MultiDiGraph`` typed as described in the module docstring is used as
+        is; any other directed graph is read as units (nodes with a ``level``
+        attribute) joined by parent → child edges.
+        """
+        typed = isinstance(graph, nx.MultiDiGraph) and any(
+            d.get("kind") == "unit" for _, d in graph.nodes(data=True)
+        )
+        if typed:
+            return cls.from_dict(_graph_to_dict(graph, levels, name))
+        if not graph.is_directed():
+            msg = "from_graph needs a directed graph (parent → child edges)"
+            raise OrgError(msg)
+        parents: dict[Any, Any] = {}
+        for a, b in graph.edges():
+            parents[b] = a
+        rows = [
+            {
+                "id": str(n),
+                "parent": None if n not in parents else str(parents[n]),
+                "level": str(d.get("level", "unit")),
+                "name": str(d.get("name") or n),
+                "pilot": bool(d.get("pilot", False)),
+            }
+            for n, d in graph.nodes(data=True)
+        ]
+        return cls.from_dicts(rows, levels=levels, name=name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Org:
+        """Build from :meth:`to_dict` output."""
+        return cls.from_dicts(
+            data.get("units", ()),
+            people=data.get("people", ()),
+            groups=data.get("groups", ()),
+            contacts=data.get("contacts", ()),
+            levels=data.get("levels"),
+            name=str(data.get("name") or "org"),
+        )
+
+    @classmethod
+    def coerce(cls, obj: Org | Iterable[str] | nx.Graph) -> Org:
+        """An Org as is; a networkx graph adopted; an iterable of ids as a flat org."""
+        if isinstance(obj, Org):
+            return obj
+        if isinstance(obj, nx.Graph):
+            return cls.from_graph(obj)
+        if isinstance(obj, str):
+            msg = f"expected an Org or a list of unit ids, got the string {obj!r}"
+            raise OrgError(msg)
+        return cls.from_units(obj)
+
+    # ------------------------------------------------------------ exporters
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data that :meth:`from_dict` / :meth:`from_json` read back."""
+        return _graph_to_dict(self._graph, self._levels, self._name, order=self.units_ordered())
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as a JSON string (UTF-8 text, Chinese kept as is)."""
+        import json  # noqa: PLC0415
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def to_csv(self, directory: str | PathLike[str]) -> tuple[Path, Path, Path]:
+        """Write ``units.csv``, ``people.csv`` and ``edges.csv`` into ``directory``.
+
+        Cells a spreadsheet would execute (starting ``=``, ``+``, ``-``, ``@``) are
+        prefixed with ``'``.
+        """
+        from campaignflow._org_io import write_csv  # noqa: PLC0415
+
+        return write_csv(self, Path(directory))
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def name(self) -> str:
+        """The org's name."""
+        return self._name
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Level names from the top."""
+        return self._levels
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The underlying graph (treat as read-only)."""
+        return self._graph
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    def __contains__(self, unit: object) -> bool:
+        return unit in self._parent
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.units_ordered())
+
+    def __repr__(self) -> str:
+        return f"<Org {self._name!r}: {len(self)} units, levels {list(self._levels)}>"
+
+    def units(self) -> Iterator[str]:
+        """Unit ids, roots first, breadth first (parents before children)."""
+        return iter(self.units_ordered())
+
+    def units_ordered(self) -> tuple[str, ...]:
+        """Unit ids breadth first, as a cached tuple."""
+        if self._order is None:
+            out: list[str] = []
+            queue = deque(u for u, p in self._parent.items() if p is None)
+            children = self._children
+            while queue:
+                u = queue.popleft()
+                out.append(u)
+                queue.extend(children.get(u, ()))
+            self._order = tuple(out)
+        return self._order
+
+    def require(self, unit: str) -> None:
+        """Raise :class:`UnknownUnit` (with suggestions) unless ``unit`` is a unit."""
+        if unit not in self._parent:
+            raise UnknownUnit(unit, org=self._name, suggestions=self.suggest(unit))
+
+    def suggest(self, unit: object) -> tuple[str, ...]:
+        """Unit ids close to ``unit``, for error messages."""
+        if not isinstance(unit, str):
+            return ()
+        return tuple(difflib.get_close_matches(unit, self._parent, n=3, cutoff=0.75))
+
+    def roots(self) -> tuple[str, ...]:
+        """Units without a parent."""
+        return tuple(u for u, p in self._parent.items() if p is None)
+
+    def root(self) -> str:
+        """The single root unit.
+
+        Raises:
+            OrgError: the org has several roots (or none).
+        """
+        roots = self.roots()
+        if len(roots) != 1:
+            msg = f"org {self._name!r} has {len(roots)} roots, not one: name the unit you mean"
+            raise OrgError(msg)
+        return roots[0]
+
+    def parent(self, unit: str) -> str | None:
+        """The administrative parent, or ``None`` for a root."""
+        try:
+            return self._parent[unit]
+        except KeyError:
+            raise UnknownUnit(unit, org=self._name, suggestions=self.suggest(unit)) from None
+
+    def children(self, unit: str) -> tuple[str, ...]:
+        """The units directly below ``unit``."""
+        return self._children.get(unit, ())
+
+    def ancestors(self, unit: str) -> tuple[str, ...]:
+        """Parent, grandparent, ..., root."""
+        out: list[str] = []
+        node = self.parent(unit)
+        while node is not None:
+            out.append(node)
+            node = self._parent[node]
+        return tuple(out)
+
+    def depth(self, unit: str) -> int:
+        """0 for a root, 1 for its children, and so on."""
+        return len(self.ancestors(unit))
+
+    def subtree(self, unit: str) -> Iterator[str]:
+        """``unit`` and every unit below it, breadth first."""
+        self.require(unit)
+        queue = deque((unit,))
+        while queue:
+            u = queue.popleft()
+            yield u
+            queue.extend(self._children.get(u, ()))
+
+    def is_ancestor(self, ancestor: str, unit: str) -> bool:
+        """True when ``ancestor`` is ``unit`` or above it (O(depth))."""
+        node: str | None = unit
+        parent = self._parent
+        while node is not None:
+            if node == ancestor:
+                return True
+            node = parent.get(node)
+        return False
+
+    def level(self, unit: str) -> str:
+        """The unit's level name."""
+        self.require(unit)
+        level: str = self._graph.nodes[unit]["level"]
+        return level
+
+    def level_index(self, unit: str) -> int:
+        """The position of the unit's level in :attr:`levels`."""
+        return self._level_index[self.level(unit)]
+
+    def name_of(self, node: str) -> str:
+        """The display name of a unit, group or person (the id when unknown)."""
+        data = self._graph.nodes.get(node)
+        if data is None:
+            return node
+        return str(data.get("name") or node)
+
+    def is_pilot(self, unit: str) -> bool:
+        """True when the unit is marked as a pilot (试点)."""
+        self.require(unit)
+        return bool(self._graph.nodes[unit].get("pilot", False))
+
+    def pilots(self) -> frozenset[str]:
+        """Every pilot unit."""
+        if self._pilots is None:
+            nodes = self._graph.nodes
+            self._pilots = frozenset(u for u in self._parent if nodes[u].get("pilot"))
+        return self._pilots
+
+    def people(self, unit: str, role: str | None = None) -> tuple[str, ...]:
+        """Person ids attached to a unit (or group) with ``role`` (all people when ``None``)."""
+        pred = self._graph.pred.get(unit)
+        if pred is None:
+            return ()
+        out: list[str] = []
+        for person, edges in pred.items():
+            data = edges.get(MEMBER)
+            if data is not None and (role is None or role in data["roles"]):
+                out.append(person)
+        return tuple(out)
+
+    def roles_of(self, person: str, unit: str) -> frozenset[str]:
+        """The roles ``person`` holds at ``unit`` (empty when none)."""
+        data = self._graph.get_edge_data(person, unit, key=MEMBER)
+        return frozenset() if data is None else frozenset(data["roles"])
+
+    def person(self, person_id: str) -> Person:
+        """The person with this id.
+
+        Raises:
+            OrgError: no such person.
+        """
+        data = self._graph.nodes.get(person_id)
+        if data is None or data.get("kind") != "person":
+            msg = f"unknown person {person_id!r} in org {self._name!r}"
+            raise OrgError(msg)
+        return Person(id=person_id, name=str(data.get("name") or person_id))
+
+    def groups(self) -> tuple[str, ...]:
+        """Supervision group ids."""
+        return tuple(n for n, d in self._graph.nodes(data=True) if d.get("kind") == "group")
+
+    def supervising_groups(self, unit: str) -> tuple[str, ...]:
+        """Groups with a ``supervises`` edge to ``unit``."""
+        pred = self._graph.pred.get(unit, {})
+        return tuple(g for g, edges in pred.items() if SUPERVISES in edges)
+
+    def supervisors(self, unit: str) -> frozenset[str]:
+        """People who are members of a group supervising ``unit``."""
+        return frozenset(p for g in self.supervising_groups(unit) for p in self.people(g))
+
+    def contacts(self, person: str) -> tuple[str, ...]:
+        """The person's contact-point units (联系点)."""
+        succ = self._graph.succ.get(person, {})
+        return tuple(u for u, edges in succ.items() if CONTACTS in edges)
+
+    def contacted_by(self, unit: str) -> tuple[str, ...]:
+        """People who have ``unit`` as a contact point."""
+        pred = self._graph.pred.get(unit, {})
+        return tuple(p for p, edges in pred.items() if CONTACTS in edges)
+
+
+def _graph_to_dict(
+    g: nx.MultiDiGraph,
+    levels: Sequence[str] | None,
+    name: str,
+    *,
+    order: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    nodes = g.nodes
+    unit_ids = (
+        order
+        if order is not None
+        else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
+    )
+    parent: dict[str, str] = {b: a for a, b, k in g.edges(keys=True) if k == ADMINISTERS}
+    units = [
+        {
+            "id": u,
+            "parent": parent.get(u),
+            "level": nodes[u].get("level"),
+            "name": nodes[u].get("name") or u,
+            "pilot": bool(nodes[u].get("pilot", False)),
+        }
+        for u in unit_ids
+    ]
+    groups = [
+        {
+            "id": gid,
+            "name": d.get("name") or gid,
+            "supervises": [t for t, edges in g.succ[gid].items() if SUPERVISES in edges],
+        }
+        for gid, d in g.nodes(data=True)
+        if d.get("kind") == "group"
+    ]
+    people = [
+        {
+            "id": a,
+            "name": nodes[a].get("name") or a,
+            "unit": b,
+            "roles": sorted(data.get("roles", ())),
+        }
+        for a, b, k, data in g.edges(keys=True, data=True)
+        if k == MEMBER
+    ]
+    contacts = [{"person": a, "unit": b} for a, b, k in g.edges(keys=True) if k == CONTACTS]
+    return {
+        "name": name,
+        "levels": list(levels) if levels is not None else None,
+        "units": units,
+        "groups": groups,
+        "people": people,
+        "contacts": contacts,
+    }

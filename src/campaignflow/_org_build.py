@@ -1,0 +1,332 @@
+"""Building and validating an organisation graph from rows, whatever their source.
+
+Every loader (CSV, JSON, dicts, a networkx graph) turns its input into rows that
+remember where they came from (file and line), and this builder checks them:
+empty and duplicate ids, unknown parents, orphans, cycles and level inversions,
+each reported as an :class:`~campaignflow.OrgError` naming the place and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+import networkx as nx
+
+from campaignflow.exceptions import OrgError
+
+ADMINISTERS = "administers"
+SUPERVISES = "supervises"
+MEMBER = "member"
+CONTACTS = "contacts"
+EDGE_TYPES = (ADMINISTERS, SUPERVISES, MEMBER, CONTACTS)
+
+
+@attrs.frozen(kw_only=True)
+class Where:
+    """Where a row came from, for error messages."""
+
+    path: str | None = None
+    line: int | None = None
+
+    def error(self, message: str) -> OrgError:
+        """An OrgError located here."""
+        return OrgError(message, path=self.path, line=self.line)
+
+
+@attrs.frozen(kw_only=True)
+class UnitRow:
+    """A unit as read: ``parent`` is ``None`` for a root."""
+
+    id: str
+    parent: str | None
+    level: str
+    name: str
+    pilot: bool
+    where: Where
+
+
+@attrs.frozen(kw_only=True)
+class PersonRow:
+    """A person attached to a unit or a group, with roles."""
+
+    id: str
+    name: str
+    unit: str
+    roles: frozenset[str]
+    where: Where
+
+
+@attrs.frozen(kw_only=True)
+class EdgeRow:
+    """A ``supervises`` (group → unit) or ``contacts`` (person → unit) edge."""
+
+    source: str
+    target: str
+    type: str
+    name: str
+    where: Where
+
+
+def clean_id(value: object, what: str, where: Where) -> str:
+    """A stripped, non-empty id; control characters and non-strings are refused."""
+    if not isinstance(value, str):
+        raise where.error(f"{what} must be a string, got {value!r}")
+    text = value.strip()
+    if not text:
+        raise where.error(f"empty {what}: give every row an id")
+    if any(ord(c) < 32 for c in text):  # noqa: PLR2004 - C0 control characters
+        raise where.error(f"{what} {text!r} contains control characters: remove them")
+    return text
+
+
+def parse_bool(value: object, where: Where) -> bool:
+    """Read a pilot flag: 1/0, true/false, yes/no, 是/否, or empty."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in {"", "0", "false", "no", "n", "否"}:
+        return False
+    if text in {"1", "true", "yes", "y", "是", "试点"}:
+        return True
+    raise where.error(f"pilot must be 1/0, true/false or yes/no, got {value!r}")
+
+
+def parse_roles(value: object, where: Where) -> frozenset[str]:
+    """Roles as a list, or a string separated by ``;``."""
+    if isinstance(value, str):
+        parts = value.split(";")
+    elif isinstance(value, Iterable):
+        parts = [str(v) for v in value]
+    else:
+        raise where.error(f"roles must be a list or a ';'-separated string, got {value!r}")
+    return frozenset(p.strip() for p in parts if p.strip())
+
+
+class Builder:
+    """Collects rows, then validates them into a graph."""
+
+    def __init__(self, levels: Sequence[str] | None) -> None:
+        self.declared = tuple(levels) if levels is not None else None
+        self.units: dict[str, UnitRow] = {}
+        self.people: list[PersonRow] = []
+        self.edges: list[EdgeRow] = []
+        self.groups: dict[str, str] = {}
+
+    def unit(self, row: UnitRow) -> None:
+        """Add a unit, refusing duplicates."""
+        first = self.units.get(row.id)
+        if first is not None:
+            where = f" (first at line {first.where.line})" if first.where.line else ""
+            raise row.where.error(f"duplicate unit id {row.id!r}{where}: ids must be unique")
+        self.units[row.id] = row
+
+    def group(self, group_id: str, name: str, where: Where) -> None:
+        """Declare a supervision group (once; later mentions may omit the name)."""
+        if group_id in self.units:
+            raise where.error(f"group id {group_id!r} is already a unit id: rename the group")
+        if name or group_id not in self.groups:
+            self.groups[group_id] = name or self.groups.get(group_id, "") or group_id
+
+    def levels(self) -> tuple[str, ...]:
+        """The declared levels, or levels inferred from parent → child pairs."""
+        if self.declared is not None:
+            return self.declared
+        pairs: dict[tuple[str, str], list[UnitRow]] = {}
+        order: dict[str, None] = {}
+        for row in self.units.values():
+            order.setdefault(row.level)
+            if row.parent is not None and row.parent in self.units:
+                pairs.setdefault((self.units[row.parent].level, row.level), []).append(row)
+        for (upper, lower), rows in pairs.items():
+            if upper == lower:
+                row = rows[0]
+                raise row.where.error(
+                    f"unit {row.id!r} (level {lower!r}) is under {row.parent!r} of the same "
+                    "level: levels must descend; fix the parent or declare levels=..."
+                )
+            back = pairs.get((lower, upper))
+            if back is not None and len(back) <= len(rows):
+                row = back[0]
+                raise row.where.error(
+                    f"level inversion: {row.id!r} (level {upper!r}) is under {row.parent!r} "
+                    f"(level {lower!r}), but elsewhere {upper!r} units sit below {lower!r} "
+                    "units; fix the parent or declare levels=..."
+                )
+        graph = nx.DiGraph()
+        graph.add_nodes_from(order)
+        graph.add_edges_from(pairs)
+        try:
+            return tuple(nx.lexicographical_topological_sort(graph, key=list(order).index))
+        except nx.NetworkXUnfeasible:
+            cycle = " → ".join(a for a, _ in nx.find_cycle(graph))
+            msg = f"levels form a cycle ({cycle}): declare levels=... in order from the top"
+            raise OrgError(msg) from None
+
+    def check_tree(self, levels: tuple[str, ...]) -> None:
+        """Unknown parents, orphans, level order and cycles."""
+        index = {lv: i for i, lv in enumerate(levels)}
+        top = levels[0] if levels else None
+        for row in self.units.values():
+            if row.level not in index:
+                raise row.where.error(
+                    f"unit {row.id!r} has level {row.level!r}, not among the declared levels "
+                    f"{list(levels)}: add it to levels=..."
+                )
+            if row.parent is None:
+                if row.level != top and len(levels) > 1:
+                    raise row.where.error(
+                        f"orphan: unit {row.id!r} (level {row.level!r}) has no parent; only "
+                        f"{top!r} units may be roots: give it a parent"
+                    )
+                continue
+            parent = self.units.get(row.parent)
+            if parent is None:
+                raise row.where.error(
+                    f"unit {row.id!r} names unknown parent {row.parent!r}: "
+                    "add that unit, or fix the parent id"
+                )
+            if index[row.level] <= index[parent.level]:
+                raise row.where.error(
+                    f"level inversion: {row.id!r} ({row.level}) is under {parent.id!r} "
+                    f"({parent.level}); a unit's level must come after its parent's in "
+                    f"{list(levels)}"
+                )
+        self._check_cycles()
+
+    def _check_cycles(self) -> None:
+        state: dict[str, int] = {}  # 1: on the current path, 2: known to reach a root
+        for start in self.units:
+            path: list[str] = []
+            node: str | None = start
+            while node is not None and state.get(node) is None:
+                state[node] = 1
+                path.append(node)
+                node = self.units[node].parent
+            if node is not None and state.get(node) == 1:
+                row = self.units[node]
+                loop = path[path.index(node) :]
+                raise row.where.error(
+                    f"cycle in the administrative tree: {' → '.join(loop)} → {node}; "
+                    "break it by fixing one parent"
+                )
+            for n in path:
+                state[n] = 2
+
+    def graph(self) -> tuple[nx.MultiDiGraph, tuple[str, ...]]:
+        """Validate everything and return the graph and its levels."""
+        levels = self.levels()
+        self.check_tree(levels)
+        g = nx.MultiDiGraph()
+        for row in self.units.values():
+            g.add_node(row.id, kind="unit", level=row.level, name=row.name, pilot=row.pilot)
+        for row in self.units.values():
+            if row.parent is not None:
+                g.add_edge(row.parent, row.id, key=ADMINISTERS)
+        for gid, name in self.groups.items():
+            g.add_node(gid, kind="group", name=name)
+        for e in self.edges:
+            self._edge(g, e)
+        for p in self.people:
+            self._person(g, p)
+        return g, levels
+
+    def _edge(self, g: nx.MultiDiGraph, e: EdgeRow) -> None:
+        if e.target not in self.units:
+            raise e.where.error(f"{e.type} edge to unknown unit {e.target!r}: fix the target")
+        if e.type == SUPERVISES:
+            g.add_edge(e.source, e.target, key=SUPERVISES)
+        elif e.type == CONTACTS:
+            if e.source in self.units or e.source in self.groups:
+                raise e.where.error(f"contacts edge from {e.source!r}, which is not a person")
+            if e.source not in g:
+                g.add_node(e.source, kind="person", name=e.name or e.source)
+            g.add_edge(e.source, e.target, key=CONTACTS)
+        else:
+            raise e.where.error(f"unknown edge type {e.type!r}: use 'supervises' or 'contacts'")
+
+    def _person(self, g: nx.MultiDiGraph, p: PersonRow) -> None:
+        if p.id in self.units or p.id in self.groups:
+            raise p.where.error(f"person id {p.id!r} is already a unit or group id")
+        if p.unit not in self.units and p.unit not in self.groups:
+            raise p.where.error(f"person {p.id!r} is attached to unknown unit or group {p.unit!r}")
+        data = g.nodes.get(p.id)
+        if data is None:
+            g.add_node(p.id, kind="person", name=p.name or p.id)
+        elif p.name and data.get("name") in {"", p.id}:
+            data["name"] = p.name
+        if g.has_edge(p.id, p.unit, key=MEMBER):
+            edge = g.edges[p.id, p.unit, MEMBER]
+            edge["roles"] = edge["roles"] | p.roles
+        else:
+            g.add_edge(p.id, p.unit, key=MEMBER, roles=p.roles)
+
+
+def from_mappings(
+    builder: Builder,
+    units: Iterable[Mapping[str, object]],
+    people: Iterable[Mapping[str, object]],
+    groups: Iterable[Mapping[str, object]],
+    contacts: Iterable[Mapping[str, object]],
+    *,
+    path: str | None = None,
+) -> None:
+    """Fill ``builder`` from plain dicts (the shape of ``Org.to_dict``)."""
+    for n, u in enumerate(units, start=1):
+        where = Where(path=path, line=n if path is None else None)
+        uid = clean_id(u.get("id"), "unit id", where)
+        parent_raw = u.get("parent")
+        parent = None if parent_raw in (None, "") else clean_id(parent_raw, "parent id", where)
+        level = clean_id(u.get("level", "unit"), "level", where)
+        name = str(u.get("name") or uid)
+        builder.unit(
+            UnitRow(
+                id=uid,
+                parent=parent,
+                level=level,
+                name=name,
+                pilot=parse_bool(u.get("pilot"), where),
+                where=where,
+            )
+        )
+    for n, grp in enumerate(groups, start=1):
+        where = Where(path=path, line=n if path is None else None)
+        gid = clean_id(grp.get("id"), "group id", where)
+        builder.group(gid, str(grp.get("name") or gid), where)
+        supervised = grp.get("supervises") or ()
+        if isinstance(supervised, str) or not isinstance(supervised, Iterable):
+            raise where.error(f"group {gid!r}: 'supervises' must be a list of unit ids")
+        for target in supervised:
+            builder.edges.append(
+                EdgeRow(
+                    source=gid,
+                    target=clean_id(target, "unit id", where),
+                    type=SUPERVISES,
+                    name="",
+                    where=where,
+                )
+            )
+    for n, p in enumerate(people, start=1):
+        where = Where(path=path, line=n if path is None else None)
+        builder.people.append(
+            PersonRow(
+                id=clean_id(p.get("id"), "person id", where),
+                name=str(p.get("name") or ""),
+                unit=clean_id(p.get("unit"), "unit id", where),
+                roles=parse_roles(p.get("roles", ()), where),
+                where=where,
+            )
+        )
+    for n, c in enumerate(contacts, start=1):
+        where = Where(path=path, line=n if path is None else None)
+        builder.edges.append(
+            EdgeRow(
+                source=clean_id(c.get("person"), "person id", where),
+                target=clean_id(c.get("unit"), "unit id", where),
+                type=CONTACTS,
+                name=str(c.get("name") or ""),
+                where=where,
+            )
+        )
