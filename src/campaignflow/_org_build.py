@@ -182,19 +182,13 @@ class Builder:
                         f"{top!r} units may be roots: give it a parent"
                     )
                 continue
-            parent = self.units.get(row.parent)
-            if parent is None:
-                raise row.where.error(
-                    f"unit {row.id!r} names unknown parent {row.parent!r}: "
-                    "add that unit, or fix the parent id"
-                )
+            parent = self.units[row.parent]
             if index[row.level] <= index[parent.level]:
                 raise row.where.error(
                     f"level inversion: {row.id!r} ({row.level}) is under {parent.id!r} "
                     f"({parent.level}); a unit's level must come after its parent's in "
                     f"{list(levels)}"
                 )
-        self._check_cycles()
 
     def _check_cycles(self) -> None:
         state: dict[str, int] = {}  # 1: on the current path, 2: known to reach a root
@@ -217,6 +211,13 @@ class Builder:
 
     def graph(self) -> tuple[nx.MultiDiGraph, tuple[str, ...]]:
         """Validate everything and return the graph and its levels."""
+        for row in self.units.values():
+            if row.parent is not None and row.parent not in self.units:
+                raise row.where.error(
+                    f"unit {row.id!r} names unknown parent {row.parent!r}: "
+                    "add that unit, or fix the parent id"
+                )
+        self._check_cycles()
         levels = self.levels()
         self.check_tree(levels)
         g = nx.MultiDiGraph()
