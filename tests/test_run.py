@@ -266,3 +266,39 @@ class TestOverdue:
         c.stage("study", due=datetime(2014, 3, 10))  # noqa: DTZ001 - the point of the test
         with pytest.raises(cf.DefinitionError, match="naive"):
             c.build()
+
+
+class TestHashChain:
+    def _run_with_store(self) -> tuple[cf.Campaign, cf.MemoryStore, cf.Run]:
+        store = cf.MemoryStore()
+        c = safety.campaign()
+        run = c.start(["s1", "s2"], store=store, clock=cf.FixedClock(), ids=cf.CountingIds())
+        _ready(run, "s1")
+        run.record("s2", safety.Briefing(attendees=2), by=SEC)
+        return c, store, run
+
+    def test_each_step_chains_to_the_previous_one_of_its_unit(self) -> None:
+        """prev_hash of each step is the hash of the unit's previous step; the row's head is the last."""
+        _, store, run = self._run_with_store()
+        history = run.history("s1")
+        assert history[0].prev_hash == ""
+        assert all(b.prev_hash == a.hash for a, b in zip(history, history[1:], strict=False))
+        assert store.row("s1").head == history[-1].hash  # type: ignore[union-attr]
+
+    def test_an_altered_step_is_named_by_verify(self) -> None:
+        """Editing a stored step's content breaks its hash; verify names its seq."""
+        c, store, run = self._run_with_store()
+        victim = run.history("s1")[2]
+        forged = attrs.evolve(victim, actor="someone-else")
+        store._log[victim.seq - 1] = forged
+        report = c.verify(["s1", "s2"], store)
+        assert (report.ok, report.seq) == (False, victim.seq)
+        assert "altered" in report.problem
+
+    def test_a_deleted_step_is_named_by_verify(self) -> None:
+        """Deleting a stored step breaks the chain at the next step of that unit."""
+        c, store, run = self._run_with_store()
+        history = run.history("s1")
+        del store._log[history[1].seq - 1]
+        report = c.verify(["s1", "s2"], store)
+        assert (report.ok, report.seq) == (False, history[2].seq)

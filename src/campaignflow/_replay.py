@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
 from campaignflow._definition import Definition, Escalation
 from campaignflow._engine import Engine, EngineRefused, send_back_event
@@ -51,7 +52,7 @@ def open_run(
         clock=clock or system_clock,
         ids=ids or uuid_ids,
     )
-    store.bind(definition.id, fresh=False)
+    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     rows = {row.unit: row for row in store.rows()}
     leaves = set(definition.leaves)
     bits = {e: 1 << i for i, e in enumerate(definition.events)}
@@ -141,12 +142,29 @@ class _Replayer:
         self.bits = {e: 1 << i for i, e in enumerate(definition.events)}
         self.units = {u: _Unit(definition.initial) for u in org}
         self.blocked: dict[str, Blocked] = {}
+        self.heads: dict[str, str] = {}
+
+    def chain(self, step: Step) -> str:
+        """Check the step's place in its unit's hash chain; returns a problem or ""."""
+        head = self.heads.get(step.unit, "")
+        if step.prev_hash != head:
+            return (
+                f"step {step.seq} of unit {step.unit!r} does not follow the unit's previous "
+                "step (a step was deleted, inserted or reordered before it)"
+            )
+        if chain_hash(head, canonical(step_to_dict(step))) != step.hash:
+            return f"step {step.seq} of unit {step.unit!r} was altered: its hash does not match"
+        self.heads[step.unit] = step.hash
+        return ""
 
     def apply(self, step: Step) -> str:
         """Apply one step; returns a problem sentence, or "" when it is consistent."""
         rec = self.units.get(step.unit)
         if rec is None:
             return f"step {step.seq} names unit {step.unit!r}, which is not in the org"
+        broken = self.chain(step)
+        if broken:
+            return broken
         if step.source != rec.state:
             return (
                 f"step {step.seq} of unit {step.unit!r} starts from {step.source!r} "
@@ -191,11 +209,12 @@ class _Replayer:
             reworks=dict(rec.reworks or {}),
             fired=tuple(sorted(e for e, bit in self.bits.items() if rec.fired & bit)),
             blocked=None if blocked is None else blocked.to_dict(),
+            head=self.heads.get(unit, ""),
         )
 
 
 def _same(a: UnitRow, b: UnitRow) -> bool:
-    keys = ("stage", "version", "reworks", "fired", "blocked")
+    keys = ("stage", "version", "reworks", "fired", "blocked", "head")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
@@ -207,7 +226,7 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store) -> Ve
     :class:`StoreError`).
     """
     org = Org.coerce(org)
-    store.bind(definition.id, fresh=False)
+    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     replay = _Replayer(definition, org)
     n = 0
     for step in store.steps():

@@ -128,7 +128,7 @@ class Run:
             StoreError: the store already holds a run (open it instead).
         """
         store = store if store is not None else MemoryStore()
-        store.bind(definition.id, fresh=True)
+        store.bind(definition.id, fresh=True, evidence_types=definition.evidence_types)
         run = cls(
             definition,
             Org.coerce(org),

@@ -62,12 +62,15 @@ class Store(Protocol):
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row, or ``None`` when nothing was written for it."""
 
-    def bind(self, campaign: str, *, fresh: bool) -> None:
+    def bind(
+        self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None
+    ) -> None:
         """Tie the store to a campaign id.
 
         Args:
             campaign: the campaign id.
             fresh: True when starting a new run: the store must then hold no steps.
+            evidence_types: the campaign's evidence classes by name, to decode with.
 
         Raises:
             StoreError: the store belongs to another campaign, or (``fresh``) already

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import UnitRow
@@ -33,19 +34,25 @@ class MemoryStore:
                 raise ConcurrentUpdate(unit, expected=version, found=found)
         out: list[Step] = []
         seq = len(self._log)
+        heads = {unit: self._head(unit) for unit in expected}
         for step in steps:
             seq += 1
-            stored = attrs.evolve(step, seq=seq)
-            if stored.evidence is not None:
-                stored = attrs.evolve(stored, evidence=attrs.evolve(stored.evidence, seq=seq))
-            out.append(stored)
+            prev = heads.get(step.unit, "") or self._head(step.unit)
+            digest = chain_hash(prev, canonical(step_to_dict(step)))
+            heads[step.unit] = digest
+            evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
+            out.append(attrs.evolve(step, seq=seq, prev_hash=prev, hash=digest, evidence=evidence))
         for step in out:
             self._log.append(step)
             self._by_unit.setdefault(step.unit, []).append(step)
             self._index(step)
         for row in rows:
-            self._rows[row.unit] = row
+            self._rows[row.unit] = attrs.evolve(row, head=heads.get(row.unit, row.head))
         return out
+
+    def _head(self, unit: str) -> str:
+        history = self._by_unit.get(unit)
+        return history[-1].hash if history else ""
 
     def _index(self, step: Step) -> None:
         if step.kind is Kind.RECORD and step.evidence is not None:
@@ -75,8 +82,15 @@ class MemoryStore:
         """The unit's stored row."""
         return self._rows.get(unit)
 
-    def bind(self, campaign: str, *, fresh: bool) -> None:
-        """Tie the store to ``campaign``; a fresh run needs an empty store."""
+    def bind(
+        self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None
+    ) -> None:
+        """Tie the store to ``campaign``; a fresh run needs an empty store.
+
+        ``evidence_types`` is accepted for symmetry with SQL stores, which need it to
+        decode; this store keeps the values themselves.
+        """
+        del evidence_types
         if self._campaign is not None and self._campaign != campaign:
             msg = f"this store holds campaign {self._campaign!r}, not {campaign!r}"
             raise StoreError(msg)
