@@ -208,7 +208,7 @@ class Campaign:
         self,
         org: Org | Iterable[str],
         *,
-        store: Store | None = None,
+        store: Store | str | Any = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
     ) -> Run:
@@ -216,7 +216,8 @@ class Campaign:
 
         Args:
             org: the organisation, or a plain list of unit ids.
-            store: where the log lives (default: in memory).
+            store: where the log lives: a store, an SQLAlchemy URL
+                (``"sqlite:///campaign.db"``), engine or connection; default in memory.
             clock: "now" for every step (default: the UTC wall clock).
             ids: the evidence id source (default: random UUIDs).
         """
@@ -227,7 +228,7 @@ class Campaign:
     def open(
         self,
         org: Org | Iterable[str],
-        store: Store,
+        store: Store | str | Any,
         *,
         clock: Clock | None = None,
         ids: IdSource | None = None,
@@ -237,7 +238,7 @@ class Campaign:
 
         return open_run(self.build(), org, store, clock=clock, ids=ids)
 
-    def verify(self, org: Org | Iterable[str], store: Store) -> VerifyReport:
+    def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
         """Replay ``store``'s log through this campaign and compare with its projection."""
         from campaignflow._replay import verify  # noqa: PLC0415 - run layer
 

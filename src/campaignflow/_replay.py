@@ -16,7 +16,7 @@ from campaignflow._progress import Blocked
 from campaignflow._records import Kind, Step
 from campaignflow._run import Run, _Unit
 from campaignflow.exceptions import StoreError
-from campaignflow.store import Store, UnitRow
+from campaignflow.store import Store, UnitRow, open_store
 
 
 def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
@@ -34,7 +34,7 @@ def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
 def open_run(
     definition: Definition,
     org: Org | Iterable[str],
-    store: Store,
+    store: Store | str | Any,
     *,
     clock: Clock | None = None,
     ids: IdSource | None = None,
@@ -45,6 +45,7 @@ def open_run(
         StoreError: the store belongs to another campaign, names units the org
             lacks, or holds a stage the campaign does not declare.
     """
+    store = open_store(store, evidence_types=definition.evidence_types)
     run = Run(
         definition,
         Org.coerce(org),
@@ -218,7 +219,9 @@ def _same(a: UnitRow, b: UnitRow) -> bool:
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
-def verify(definition: Definition, org: Org | Iterable[str], store: Store) -> VerifyReport:
+def verify(
+    definition: Definition, org: Org | Iterable[str], store: Store | str | Any
+) -> VerifyReport:
     """Replay ``store``'s whole log through the campaign and compare with its projection.
 
     Returns a report naming the first differing unit (org order) or the first
@@ -226,6 +229,7 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store) -> Ve
     :class:`StoreError`).
     """
     org = Org.coerce(org)
+    store = open_store(store, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     replay = _Replayer(definition, org)
     n = 0

@@ -27,7 +27,7 @@ from campaignflow.exceptions import (
     UnknownEvent,
     UnknownStage,
 )
-from campaignflow.store import MemoryStore, Store, UnitRow
+from campaignflow.store import Store, UnitRow, open_store
 
 
 class _Unit:
@@ -118,7 +118,7 @@ class Run:
         definition: Definition,
         org: Org | Iterable[str],
         *,
-        store: Store | None = None,
+        store: Store | str | Any = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
     ) -> Run:
@@ -127,7 +127,7 @@ class Run:
         Raises:
             StoreError: the store already holds a run (open it instead).
         """
-        store = store if store is not None else MemoryStore()
+        store = open_store(store, evidence_types=definition.evidence_types)
         store.bind(definition.id, fresh=True, evidence_types=definition.evidence_types)
         run = cls(
             definition,

@@ -1,11 +1,65 @@
 """Stores: where a run's event log and current-state projection live.
 
-Backends: :class:`MemoryStore` (tests, throwaway runs). SQL backends arrive with
-the storage issue.
+- :class:`MemoryStore` — in process memory (tests, throwaway runs);
+- :class:`SQLStore` — SQL tables through SQLAlchemy Core: SQLite, the embedded
+  default (``"sqlite:///campaign.db"``), or PostgreSQL through psycopg 3
+  (``"postgresql+psycopg://user@host/db"``) for many workers on many hosts.
+
+:func:`open_store` picks one from a URL, an engine, a connection or ``None``.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from campaignflow.store._base import Store as Store
 from campaignflow.store._base import UnitRow as UnitRow
 from campaignflow.store._memory import MemoryStore as MemoryStore
 
-__all__ = ["MemoryStore", "Store", "UnitRow"]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from campaignflow.store._sql import SQLStore as SQLStore
+
+__all__ = ["MemoryStore", "SQLStore", "Store", "UnitRow", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy loads only when an SQL store is used: `import campaignflow` stays light.
+    if name == "SQLStore":
+        from campaignflow.store._sql import SQLStore  # noqa: PLC0415
+
+        return SQLStore
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def open_store(
+    target: Store | str | Engine | Connection | None,
+    *,
+    evidence_types: Mapping[str, type[Any]] | None = None,
+) -> Store:
+    """A store for ``target``.
+
+    Args:
+        target: ``None`` or ``"memory://"`` for a :class:`MemoryStore`; an
+            SQLAlchemy URL, ``Engine`` or ``Connection`` for an :class:`SQLStore`;
+            a store as is.
+        evidence_types: evidence classes by name (SQL stores decode with them).
+    """
+    if target is None or target == "memory://":
+        return MemoryStore()
+    if isinstance(target, MemoryStore):
+        return target
+    from campaignflow.store._sql import SQLStore  # noqa: PLC0415
+
+    if isinstance(target, SQLStore):
+        return target
+    if isinstance(target, str):
+        return SQLStore(target, evidence_types=evidence_types)
+    from sqlalchemy.engine import Connection, Engine  # noqa: PLC0415
+
+    if isinstance(target, Engine | Connection):
+        return SQLStore(target, evidence_types=evidence_types)
+    return target

@@ -1,0 +1,457 @@
+"""A store over SQLAlchemy Core: SQLite (the embedded default) and PostgreSQL.
+
+One write is one transaction. The optimistic version check is a conditional
+write (``UPDATE ... WHERE version = :expected``, or an insert that must not
+conflict for a unit's first row): a writer that lost the race changes no row,
+raises :class:`ConcurrentUpdate`, and its transaction is rolled back, steps
+included. SQLite writes begin with ``BEGIN IMMEDIATE`` so processes queue
+instead of failing half-way; PostgreSQL takes the global order from its
+sequence, and writers on different units never wait for each other.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from campaignflow._codec import canonical, chain_hash, step_from_dict, step_to_dict
+from campaignflow._records import Kind, Recorded, Step
+from campaignflow.exceptions import ConcurrentUpdate, StoreError
+from campaignflow.store._base import UnitRow
+
+SCHEMA_VERSION = 1
+CHUNK = 5_000
+
+metadata = sa.MetaData()
+meta_t = sa.Table(
+    "cf_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+steps_t = sa.Table(
+    "cf_steps",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("cf_steps_unit_seq", "unit", "seq"),
+)
+units_t = sa.Table(
+    "cf_units",
+    metadata,
+    sa.Column("unit", sa.String(200), primary_key=True),
+    sa.Column("stage", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("head", sa.String(64), nullable=False),
+)
+evidence_t = sa.Table(
+    "cf_evidence",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(200), nullable=False),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("live", sa.Boolean, nullable=False),
+    sa.Index("cf_evidence_unit_kind", "unit", "kind", "live"),
+)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi: Any, _: Any) -> None:
+        # Take transactions out of pysqlite's hands so BEGIN IMMEDIATE is ours.
+        dbapi.isolation_level = None
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _wrap(exc: BaseException, where: str) -> StoreError:
+    text = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    if "file is not a database" in text or "malformed" in text:
+        return StoreError(
+            f"{where}: not a readable SQLite database ({text}); restore it from a backup"
+        )
+    return StoreError(f"{where}: {text.splitlines()[0]}")
+
+
+class SQLStore:
+    """The log and projection in SQL tables (prefix ``cf_``).
+
+    Args:
+        target: an SQLAlchemy URL (``"sqlite:///campaign.db"``,
+            ``"postgresql+psycopg://user@host/db"``), an ``Engine``, or a
+            ``Connection`` of yours: then each write runs inside your current
+            transaction (as a savepoint) and commits or rolls back with it.
+        evidence_types: evidence classes by name, to decode stored evidence (the
+            run passes its campaign's on start and open).
+    """
+
+    def __init__(
+        self,
+        target: str | Engine | Connection,
+        *,
+        evidence_types: Mapping[str, type[Any]] | None = None,
+    ) -> None:
+        self._conn: Connection | None = None
+        self._owned = isinstance(target, str)
+        if isinstance(target, str):
+            self.where = target
+            try:
+                self._engine = (
+                    _sqlite_engine(target)
+                    if target.startswith("sqlite")
+                    else sa.create_engine(target)
+                )
+            except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+                raise StoreError(f"cannot open store {target!r}: {exc}") from None
+        elif isinstance(target, Connection):
+            self._conn = target
+            self._engine = target.engine
+            self.where = str(target.engine.url)
+        else:
+            self._engine = target
+            self.where = str(target.url)
+        self.evidence_types: dict[str, type[Any]] = dict(evidence_types or {})
+        self.dialect = self._engine.dialect.name
+        self._ready = False
+
+    # ------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            if self._conn is not None:
+                with (
+                    self._conn.begin_nested() if self._conn.in_transaction() else self._conn.begin()
+                ):
+                    yield self._conn
+            else:
+                with self._engine.begin() as conn:
+                    yield conn
+        except (ConcurrentUpdate, StoreError):
+            raise
+        except (sa.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
+            raise _wrap(exc, self.where) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            if self._conn is not None:
+                yield self._conn
+            else:
+                with self._engine.connect() as conn:
+                    yield conn
+        except (sa.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
+            raise _wrap(exc, self.where) from None
+
+    def _schema(self, *, fresh: bool) -> None:
+        if self._ready:
+            return
+        with self._tx() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            if "cf_meta" not in tables:
+                if tables and self._owned:
+                    listed = ", ".join(sorted(tables)[:5])
+                    raise StoreError(
+                        f"{self.where} is not a campaignflow store (it holds tables {listed}); "
+                        "use a new file or database"
+                    )
+                if not fresh and self._owned:
+                    raise StoreError(
+                        f"{self.where} holds no campaign: start one with campaign.start()"
+                    )
+                metadata.create_all(conn)
+                conn.execute(
+                    sa.insert(meta_t).values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+            else:
+                found = conn.execute(
+                    sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
+                ).scalar()
+                if found != str(SCHEMA_VERSION):
+                    raise StoreError(
+                        f"{self.where} has store schema {found}, this campaignflow reads "
+                        f"{SCHEMA_VERSION}: upgrade campaignflow (see docs: migrate a store)"
+                    )
+        self._ready = True
+
+    def meta(self, key: str) -> str | None:
+        """A value of the store's metadata table."""
+        with self._read() as conn:
+            value = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == key)).scalar()
+            return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a metadata value (e.g. the campaign's factory, the org's source)."""
+        self._schema(fresh=True)
+        with self._tx() as conn:
+            conn.execute(sa.delete(meta_t).where(meta_t.c.key == key))
+            conn.execute(sa.insert(meta_t).values(key=key, value=value))
+
+    def bind(
+        self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None
+    ) -> None:
+        """Tie the store to ``campaign`` (creating the schema for a fresh run)."""
+        if evidence_types is not None:
+            self.evidence_types = dict(evidence_types)
+        self._schema(fresh=fresh)
+        with self._tx() as conn:
+            stored = conn.execute(
+                sa.select(meta_t.c.value).where(meta_t.c.key == "campaign")
+            ).scalar()
+            if stored is not None and stored != campaign:
+                raise StoreError(f"{self.where} holds campaign {stored!r}, not {campaign!r}")
+            if fresh:
+                n = conn.execute(sa.select(sa.func.count()).select_from(steps_t)).scalar() or 0
+                if n:
+                    raise StoreError(
+                        f"{self.where} already holds a run of {stored!r} ({n} steps); "
+                        "open it with campaign.open(org, store) instead of start()"
+                    )
+            if stored is None:
+                conn.execute(sa.insert(meta_t).values(key="campaign", value=campaign))
+
+    # ------------------------------------------------------------ writing
+
+    def append(
+        self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
+    ) -> list[Step]:
+        """Write steps and rows in one transaction after the optimistic version check."""
+        if not steps:
+            return []
+        with self._tx() as conn:
+            heads = self._heads(conn, list(expected))
+            bodies: list[dict[str, Any]] = []
+            chained: list[tuple[Step, str, str]] = []
+            for step in steps:
+                data = step_to_dict(step)
+                body = canonical(data)
+                prev = heads.get(step.unit, "")
+                digest = chain_hash(prev, body)
+                heads[step.unit] = digest
+                bodies.append(
+                    {
+                        "unit": step.unit,
+                        "kind": step.kind.value,
+                        "body": body.decode(),
+                        "prev_hash": prev,
+                        "hash": digest,
+                    }
+                )
+                chained.append((step, prev, digest))
+            seqs = [
+                r[0]
+                for r in conn.execute(
+                    sa.insert(steps_t).returning(steps_t.c.seq, sort_by_parameter_order=True),
+                    bodies,
+                )
+            ]
+            for row in rows:
+                self._write_row(
+                    conn, row, expected.get(row.unit, row.version), heads.get(row.unit, "")
+                )
+            stored = [
+                _with_seq(step, seq, prev, digest)
+                for (step, prev, digest), seq in zip(chained, seqs, strict=True)
+            ]
+            self._index(conn, stored)
+            return stored
+
+    def _heads(self, conn: Connection, units: list[str]) -> dict[str, str]:
+        heads: dict[str, str] = {}
+        for i in range(0, len(units), 500):
+            part = units[i : i + 500]
+            for unit, head in conn.execute(
+                sa.select(units_t.c.unit, units_t.c.head).where(units_t.c.unit.in_(part))
+            ):
+                heads[unit] = head
+        return heads
+
+    def _write_row(self, conn: Connection, row: UnitRow, expected: int, head: str) -> None:
+        body = orjson.dumps(
+            {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
+            option=orjson.OPT_SORT_KEYS,
+        ).decode()
+        values = {"stage": row.stage, "version": row.version, "body": body, "head": head}
+        if expected == 0:
+            ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(units_t)
+            done = conn.execute(
+                ins.values(unit=row.unit, **values).on_conflict_do_nothing()
+            ).rowcount
+        else:
+            done = conn.execute(
+                sa.update(units_t)
+                .where(units_t.c.unit == row.unit, units_t.c.version == expected)
+                .values(**values)
+            ).rowcount
+        if done != 1:
+            found = conn.execute(
+                sa.select(units_t.c.version).where(units_t.c.unit == row.unit)
+            ).scalar()
+            raise ConcurrentUpdate(row.unit, expected=expected, found=int(found or 0))
+
+    def _index(self, conn: Connection, stored: list[Step]) -> None:
+        added = [
+            {
+                "id": s.evidence.id,
+                "unit": s.unit,
+                "kind": s.evidence.kind,
+                "seq": s.seq,
+                "live": True,
+            }
+            for s in stored
+            if s.kind is Kind.RECORD and s.evidence is not None
+        ]
+        if added:
+            conn.execute(sa.insert(evidence_t), added)
+        for s in stored:
+            if s.kind is Kind.RETRACT:
+                conn.execute(
+                    sa.update(evidence_t).where(evidence_t.c.id == s.target).values(live=False)
+                )
+
+    # ------------------------------------------------------------ reading
+
+    def _decode(self, seq: int, body: str, prev: str, digest: str) -> Step:
+        return step_from_dict(
+            orjson.loads(body),
+            seq=seq,
+            prev_hash=prev,
+            hash=digest,
+            evidence_types=self.evidence_types,
+        )
+
+    def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type ``kind``, oldest first (one indexed query)."""
+        query = (
+            sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
+            .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
+            .where(
+                evidence_t.c.unit == unit, evidence_t.c.kind == kind, evidence_t.c.live.is_(True)
+            )
+            .order_by(steps_t.c.seq)
+        )
+        with self._read() as conn:
+            out = []
+            for row in conn.execute(query):
+                step = self._decode(*row)
+                if step.evidence is not None:
+                    out.append(step.evidence)
+            return tuple(out)
+
+    def history(self, unit: str) -> tuple[Step, ...]:
+        """The unit's steps, oldest first."""
+        query = (
+            sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
+            .where(steps_t.c.unit == unit)
+            .order_by(steps_t.c.seq)
+        )
+        with self._read() as conn:
+            return tuple(self._decode(*row) for row in conn.execute(query))
+
+    def steps(self) -> Iterator[Step]:
+        """The whole log in seq order, read in chunks."""
+        last = 0
+        while True:
+            query = (
+                sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
+                .where(steps_t.c.seq > last)
+                .order_by(steps_t.c.seq)
+                .limit(CHUNK)
+            )
+            with self._read() as conn:
+                chunk = conn.execute(query).all()
+            if not chunk:
+                return
+            for row in chunk:
+                yield self._decode(*row)
+            last = chunk[-1][0]
+
+    def rows(self) -> Iterator[UnitRow]:
+        """The stored projection."""
+        with self._read() as conn:
+            result = conn.execute(sa.select(units_t)).all()
+        return iter([_row(r) for r in result])
+
+    def row(self, unit: str) -> UnitRow | None:
+        """The unit's stored row."""
+        with self._read() as conn:
+            found = conn.execute(sa.select(units_t).where(units_t.c.unit == unit)).first()
+        return None if found is None else _row(found)
+
+    def close(self) -> None:
+        """Release the engine's connections (only those this store opened)."""
+        if self._owned:
+            self._engine.dispose()
+
+
+def _row(r: Any) -> UnitRow:
+    body = orjson.loads(r.body)
+    return UnitRow(
+        unit=r.unit,
+        stage=r.stage,
+        version=r.version,
+        reworks=body["reworks"],
+        fired=tuple(body["fired"]),
+        head=r.head,
+        blocked=body["blocked"],
+    )
+
+
+def _with_seq(step: Step, seq: int, prev: str, digest: str) -> Step:
+    evidence = step.evidence
+    if evidence is not None:
+        evidence = Recorded(
+            id=evidence.id,
+            unit=evidence.unit,
+            kind=evidence.kind,
+            value=evidence.value,
+            actor=evidence.actor,
+            at=evidence.at,
+            seq=seq,
+        )
+    return Step(
+        seq=seq,
+        unit=step.unit,
+        kind=step.kind,
+        actor=step.actor,
+        at=step.at,
+        event=step.event,
+        source=step.source,
+        dest=step.dest,
+        verdict=step.verdict,
+        reason=step.reason,
+        evidence=evidence,
+        target=step.target,
+        count=step.count,
+        prev_hash=prev,
+        hash=digest,
+    )
