@@ -86,10 +86,11 @@ def run_demo(
         if org.level(unit) != "township":
             continue
         p = run.progress(unit)
+        villages = p.by_level.get("village", {})
         rows.append(
             TownshipRow(
                 name=org.name_of(unit),
-                by_stage=tuple(p.by_stage.values()),
+                by_stage=tuple(villages.get(stage, 0) for stage in run.definition.leaves),
                 blocked=p.blocked,
                 sent_back=p.sent_back,
             )

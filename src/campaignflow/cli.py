@@ -90,10 +90,10 @@ def _show(console: Console, result: DemoResult) -> None:
         f"[bold]{d.label}[/bold] over {run.org.name_of(run.org.root())}: "
         f"{len(run.org)} units, {result.steps} steps in {result.seconds:.1f} s"
     )
-    table = Table(title="各乡镇进度 (villages per stage)")
-    table.add_column("township")
+    table = Table(title="各乡镇进度: villages per stage")
+    table.add_column("township", no_wrap=True)
     for stage in d.leaves:
-        table.add_column(d.label_of(stage), justify="right")
+        table.add_column(d.label_of(stage)[:2], justify="right")
     table.add_column("blocked", justify="right")
     table.add_column("返工", justify="right")
     for row in result.townships:

@@ -38,6 +38,7 @@ class Odds:
     stale_approval: float = 0.08  # the group approved an older draft
     weak_criticism: float = 0.10  # the meeting was not critical enough: 返工
     stubborn: float = 0.02  # keeps failing, sent back 3-4 times
+    laggard: float = 0.01  # never fixes what blocks its meeting: stays blocked (短板)
     rejected_closure: float = 0.10  # the public did not accept a ledger closure
 
 
@@ -69,6 +70,7 @@ class _Sim:
         self.refused = 0
         self.sent_back = 0
         self.stubborn = {u for u in self.org if rng.random() < odds.stubborn}
+        self.laggards = {u for u in self.org if rng.random() < odds.laggard and self.org.parent(u)}
         self.ledger_no = 0
 
     # ---------------------------------------------------------------- helpers
@@ -294,6 +296,8 @@ class _Sim:
             if not refused:
                 return
             for u in refused:
+                if u in self.laggards:
+                    continue  # stays blocked: the 短板 the roll-up shows
                 verdict = self.run.check(u, "hold_meeting")
                 if any(
                     f.rule.startswith(("count_at_least:StudySession", "sum_at_least"))
@@ -364,9 +368,13 @@ class _Sim:
         self.record(closures)
         self.record(again)
 
+    def at(self, units: list[str], stage: str) -> list[str]:
+        """The units that are in ``stage`` now (laggards fall behind)."""
+        return [u for u in units if self.run.stage_of(u) == stage]
+
     def conclude(self) -> None:
         for level in reversed(self.levels()):
-            self.fire_all(level, "conclude")
+            self.fire_all(self.at(level, "rectify"), "conclude")
 
 
 def simulate(
@@ -401,9 +409,12 @@ def simulate(
         ("转入查摆问题", lambda: sim.fire_all(units, "finish_study")),
         ("会前准备", lambda: sim.prepare(units)),
         ("专题民主生活会", lambda: _by_level(sim, sim.meet)),
-        ("开展批评", lambda: sim.criticise(units)),
-        ("群众评议", lambda: _by_level(sim, sim.evaluate)),
-        ("整改落实、建章立制", lambda: sim.rectify(units)),
+        ("开展批评", lambda: sim.criticise(sim.at(units, "examine.meeting"))),
+        (
+            "群众评议",
+            lambda: _by_level(sim, lambda level: sim.evaluate(sim.at(level, "examine.meeting"))),
+        ),
+        ("整改落实、建章立制", lambda: sim.rectify(sim.at(units, "examine.evaluation"))),
         ("总结", sim.conclude),
     ]
     for n, (name, phase) in enumerate(phases, start=1):
