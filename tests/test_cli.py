@@ -12,9 +12,7 @@ from campaignflow.presets.zhongmou import zhongmou_org
 
 
 class TestDemo:
-    def test_demo_runs_and_leaves_a_store_whose_replay_equals_the_final_state(
-        self, tmp_path: Path
-    ) -> None:
+    def test_demo_runs_and_leaves_a_store_whose_replay_equals_the_final_state(self, tmp_path: Path) -> None:
         """`campaignflow demo` simulates Zhongmou on SQLite, shows the roll-up, and the file verifies."""
         db = tmp_path / "zm.db"
         result = CliRunner().invoke(main, ["demo", "--db", str(db), "--seed", "1"])

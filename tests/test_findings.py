@@ -25,9 +25,7 @@ def _verdict() -> cf.Verdict:
             ),
         ),
     )
-    return cf.Verdict(
-        unit="v-0017", event="hold_meeting", stage="examine", root=root, at="2014-03-01"
-    )
+    return cf.Verdict(unit="v-0017", event="hold_meeting", stage="examine", root=root, at="2014-03-01")
 
 
 class TestVerdict:
@@ -52,3 +50,12 @@ class TestVerdict:
         assert cf.ok("fine", evidence=["x"]).passed
         bad = cf.fail("short", missing=["a", "b"])
         assert (bad.passed, bad.missing) == (False, ("a", "b"))
+
+
+class TestFailures:
+    def test_a_failing_not_is_its_own_failure(self) -> None:
+        """A closed gate always names at least one failing finding, even through not_."""
+        inner = Finding(rule="flag", label="有违规", reason="1 Flag")
+        negated = Finding(rule="not(flag)", label="无违规", status=Status.FAILED, children=(inner,))
+        verdict = cf.Verdict(unit="u", event="go", stage="a", root=negated)
+        assert [f.rule for f in verdict.failures] == ["not(flag)"]

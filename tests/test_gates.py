@@ -246,11 +246,7 @@ def _trees() -> st.SearchStrategy[tuple[Rule, str]]:
     ) -> st.SearchStrategy[tuple[Rule, str]]:
         def all_of(parts: list[tuple[Rule, str]]) -> tuple[Rule, str]:
             outs = [o for _, o in parts]
-            expected = (
-                "pass"
-                if all(o == "pass" for o in outs)
-                else ("error" if "error" in outs else "fail")
-            )
+            expected = "pass" if all(o == "pass" for o in outs) else ("error" if "error" in outs else "fail")
             return cf.all_of(*(r for r, _ in parts)), expected
 
         def any_of(parts: list[tuple[Rule, str]]) -> tuple[Rule, str]:
@@ -274,9 +270,7 @@ class TestCombinators:
         """all_of iff all pass, any_of iff any, not_ iff the inner fails; errors never pass."""
         rule, expected = tree
         found = evaluate(rule, _ctx(_run()))
-        assert (
-            found.status.value == {"pass": "passed", "fail": "failed", "error": "error"}[expected]
-        )
+        assert found.status.value == {"pass": "passed", "fail": "failed", "error": "error"}[expected]
 
     @given(st.lists(OUTCOMES, min_size=1, max_size=6))
     def test_all_of_reports_every_finding(self, outcomes: list[str]) -> None:

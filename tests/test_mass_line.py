@@ -8,7 +8,10 @@ from itertools import combinations, permutations
 import pytest
 
 import campaignflow as cf
+from campaignflow._context import Context
+from campaignflow._rules import evaluate
 from campaignflow.presets import mass_line as ml
+from campaignflow.presets.mass_line import members as mb
 
 OFFICE = cf.Actor(id="office", roles={"office"})
 SUP = cf.Actor(id="sup", roles={"supervisor"})
@@ -51,9 +54,7 @@ def _satisfy(run: cf.Run, unit: str, *, skip: str = "") -> None:
     if skip != "principal":
         items.append((unit, ml.StudySession(hours=1, chaired_by=leaders[0])))
     if skip != "problems":
-        items += [
-            (unit, ml.Problem(category=w, description="问题", confirmed=True)) for w in ml.FourWinds
-        ]
+        items += [(unit, ml.Problem(category=w, description="问题", confirmed=True)) for w in ml.FourWinds]
     pairs = list(combinations(leaders, 2))
     if skip == "talks":
         pairs = [p for p in pairs if leaders[0] in p]  # the principal's talks only
@@ -188,10 +189,7 @@ class TestCriticismAndLedger:
         _satisfy(run, "county")
         run.fire("county", "hold_meeting", by=OFFICE)
         run.record_many(
-            [
-                ("county", ml.Criticism(source=a, target=b))
-                for a, b in permutations(LEADERS["county"], 2)
-            ],
+            [("county", ml.Criticism(source=a, target=b)) for a, b in permutations(LEADERS["county"], 2)],
             by=OFFICE,
         )
         verdict = run.check("county", "evaluate")
@@ -216,12 +214,7 @@ class TestCriticismAndLedger:
         rule = ml.campaign().build().transitions[-1].gate
         assert rule is not None
         run.record("county", ml.LedgerClosure(item="L1", accepted=False), by=OFFICE)
-        from campaignflow._context import Context
-        from campaignflow._rules import evaluate
-
-        ctx = Context(
-            unit="county", stage="rectify", event="conclude", actor=None, now=run.clock(), run=run
-        )
+        ctx = Context(unit="county", stage="rectify", event="conclude", actor=None, now=run.clock(), run=run)
         found = evaluate(ml.rules.ledger_closed, ctx)
         assert not found.passed
         assert "上学难 (教体局, county-c2, by 2014-08-01)" in found.reason
@@ -247,8 +240,6 @@ class TestEvidenceValidation:
 class TestThreeEvaluations:
     def test_pilot_members_go_first(self) -> None:
         """试点 then 铺开: members outside pilot villages wait for every pilot member."""
-        from campaignflow.presets.mass_line import members as mb
-
         org = cf.Org.from_dicts(
             [
                 {"id": "county", "parent": None, "level": "county"},
@@ -265,9 +256,7 @@ class TestThreeEvaluations:
         assert sub.pilots() == frozenset({"m1"})
         run = mb.campaign().start(sub)
         for member in ("m1", "m2"):
-            run.record_many(
-                [(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE
-            )
+            run.record_many([(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE)
         verdict = run.check("m2", "evaluate")
         assert "pilots have not fired 'evaluate' yet: 党员甲" in verdict.explain()
         run.fire("m1", "evaluate", by=OFFICE)

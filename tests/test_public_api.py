@@ -23,9 +23,7 @@ class TestFacade:
 
     def test_every_error_is_a_campaignflow_error(self) -> None:
         """Every exception class in campaignflow.exceptions derives from CampaignflowError."""
-        errors = [
-            v for v in vars(exceptions).values() if isinstance(v, type) and issubclass(v, Exception)
-        ]
+        errors = [v for v in vars(exceptions).values() if isinstance(v, type) and issubclass(v, Exception)]
         assert all(issubclass(e, cf.CampaignflowError) for e in errors)
         assert issubclass(cf.DefinitionError, ValueError)
         assert issubclass(cf.UnknownUnit, KeyError)

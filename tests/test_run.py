@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime, timedelta
+
 import attrs
 import pytest
 from structlog.testing import capture_logs
@@ -244,8 +247,6 @@ class TestConcurrency:
 class TestOverdue:
     def test_units_past_a_stage_due_time_are_overdue(self) -> None:
         """A unit still in a stage after its due time counts as overdue, in roll-up and recount."""
-        from datetime import UTC, datetime, timedelta
-
         clock = cf.FixedClock(start=datetime(2014, 3, 1, tzinfo=UTC))
         c = cf.Campaign("due")
         c.stage("study", due=datetime(2014, 3, 10, tzinfo=UTC))
@@ -260,8 +261,6 @@ class TestOverdue:
 
     def test_naive_due_time_is_a_definition_error(self) -> None:
         """A due time without a timezone is refused."""
-        from datetime import datetime
-
         c = cf.Campaign("naive")
         c.stage("study", due=datetime(2014, 3, 10))  # noqa: DTZ001 - the point of the test
         with pytest.raises(cf.DefinitionError, match="naive"):
@@ -282,7 +281,7 @@ class TestHashChain:
         _, store, run = self._run_with_store()
         history = run.history("s1")
         assert history[0].prev_hash == ""
-        assert all(b.prev_hash == a.hash for a, b in zip(history, history[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(history))
         assert store.row("s1").head == history[-1].hash  # type: ignore[union-attr]
 
     def test_an_altered_step_is_named_by_verify(self) -> None:

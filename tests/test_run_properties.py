@@ -58,9 +58,7 @@ class RunMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self) -> None:
         self.escalations: list[cf.Escalation] = []
-        self.run = _campaign(self.escalations).start(
-            _org(), clock=cf.FixedClock(), ids=cf.CountingIds()
-        )
+        self.run = _campaign(self.escalations).start(_org(), clock=cf.FixedClock(), ids=cf.CountingIds())
         self.actor = cf.Actor(id="boss")
         self.reference = Machine(
             model=[],

@@ -11,8 +11,7 @@ def require_actor(by: object, *, unit: str, action: str) -> Actor:
     """The actor of a write; there is no write without one."""
     if not isinstance(by, Actor):
         raise PermissionDenied(
-            f"{action} on unit {unit!r} needs an actor: pass by=cf.Actor(id=..., roles=...), "
-            f"got {by!r}",
+            f"{action} on unit {unit!r} needs an actor: pass by=cf.Actor(id=..., roles=...), got {by!r}",
             unit=unit,
             actor=str(by),
             action=action,
@@ -27,9 +26,7 @@ def in_scope(org: Org, actor: Actor, unit: str) -> bool:
     return any(root in org and org.is_ancestor(root, unit) for root in actor.scope)
 
 
-def require_scope(
-    org: Org, actor: Actor, *, unit: str, action: str, allowed: object = None
-) -> None:
+def require_scope(org: Org, actor: Actor, *, unit: str, action: str, allowed: object = None) -> None:
     """Refuse an actor acting outside its scope."""
     del allowed
     if not in_scope(org, actor, unit):
@@ -49,17 +46,14 @@ def require_role(org: Org, actor: Actor, *, unit: str, action: str, allowed: obj
     if isinstance(allowed, Allowed) and not allowed.permits(actor):
         held = ", ".join(sorted(actor.roles)) or "no roles"
         raise PermissionDenied(
-            f"actor {actor.id!r} ({held}) may not {action} unit {unit!r}: "
-            f"needs role {allowed.describe()}",
+            f"actor {actor.id!r} ({held}) may not {action} unit {unit!r}: needs role {allowed.describe()}",
             unit=unit,
             actor=actor.id,
             action=action,
         )
 
 
-def require_above(
-    org: Org, actor: Actor, *, unit: str, action: str, allowed: Allowed | None
-) -> None:
+def require_above(org: Org, actor: Actor, *, unit: str, action: str, allowed: Allowed | None) -> None:
     """Refuse a send-back by anyone not above the unit (or lacking the rework's roles)."""
     require_role(org, actor, unit=unit, action=action, allowed=allowed)
     if actor.scope is None:

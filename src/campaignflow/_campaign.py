@@ -376,9 +376,7 @@ class _Builder:
             dues=self.dues,
         )
 
-    def check_reachable(
-        self, leaves: list[str], initial: str, transitions: list[Transition]
-    ) -> None:
+    def check_reachable(self, leaves: list[str], initial: str, transitions: list[Transition]) -> None:
         if not initial:
             return
 
@@ -416,8 +414,6 @@ class _Builder:
         for tp in types:
             name = evidence_name(tp)
             if out.get(name, tp) is not tp:
-                self.problems.append(
-                    f"two evidence types are both named {name!r}: rename one class"
-                )
+                self.problems.append(f"two evidence types are both named {name!r}: rename one class")
             out[name] = tp
         return out

@@ -81,9 +81,7 @@ def decode_value(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     kwargs = {}
     for f in attrs.fields(cls):
         if f.name in fields:
-            kwargs[f.name if not f.name.startswith("_") else f.alias] = _decode_as(
-                f.type, fields[f.name]
-            )
+            kwargs[f.name if not f.name.startswith("_") else f.alias] = _decode_as(f.type, fields[f.name])
     return cls(**kwargs)
 
 

@@ -49,6 +49,17 @@ class Finding:
             return (self,)
         return tuple(leaf for child in self.children for leaf in child.leaves())
 
+    def failing(self) -> tuple[Finding, ...]:
+        """The findings that explain a failure: the deepest failing ones.
+
+        A failing combinator is explained by its failing sub-rules; a failing
+        ``not_`` (whose sub-rule passed) or a failing plain rule explains itself.
+        """
+        if self.passed:
+            return ()
+        below = tuple(f for child in self.children for f in child.failing())
+        return below or (self,)
+
     def to_dict(self) -> dict[str, Any]:
         """This finding as JSON-ready data."""
         out: dict[str, Any] = {
@@ -102,9 +113,7 @@ def fail(
     missing: tuple[str, ...] | list[str] = (),
 ) -> Finding:
     """A failing finding with an actionable reason, for custom rules to return."""
-    return Finding(
-        status=Status.FAILED, reason=reason, evidence=tuple(evidence), missing=tuple(missing)
-    )
+    return Finding(status=Status.FAILED, reason=reason, evidence=tuple(evidence), missing=tuple(missing))
 
 
 @attrs.frozen(kw_only=True)
@@ -137,8 +146,8 @@ class Verdict:
 
     @property
     def failures(self) -> tuple[Finding, ...]:
-        """The plain rules that failed or raised."""
-        return tuple(f for f in self.findings if not f.passed)
+        """The rules whose failure closes the gate (never empty when it is closed)."""
+        return self.root.failing()
 
     def explain(self) -> str:
         """A text a clerk can read: the verdict, then one line per rule."""

@@ -243,9 +243,7 @@ def rule(
         if not callable(candidate):
             msg = f"@rule({id!r}) must decorate a callable, got {fn!r}"
             raise DefinitionError(msg)
-        return CustomRule(
-            fn=fn, id=id, label=label if label is not None else id, declared_reads=reads
-        )
+        return CustomRule(fn=fn, id=id, label=label if label is not None else id, declared_reads=reads)
 
     return wrap
 
@@ -272,17 +270,12 @@ def not_(inner: RuleLike, *, id: str | None = None, label: str | None = None) ->
     """Holds when ``inner`` fails."""
     part = _as_rule(inner)
     rid = id or f"not({part.id})"
-    return Not(
-        rule=part, id=rid, label=label if label is not None else f"not: {part.label or part.id}"
-    )
+    return Not(rule=part, id=rid, label=label if label is not None else f"not: {part.label or part.id}")
 
 
 def _check_field(of: type[Any], field: str, fn: str) -> None:
     if attrs.has(of):
         names = {a.name for a in attrs.fields(of)}
         if field not in names:
-            msg = (
-                f"{fn}(): {evidence_name(of)} has no field {field!r} "
-                f"(fields: {', '.join(sorted(names))})"
-            )
+            msg = f"{fn}(): {evidence_name(of)} has no field {field!r} (fields: {', '.join(sorted(names))})"
             raise DefinitionError(msg)

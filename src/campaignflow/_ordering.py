@@ -52,8 +52,7 @@ class ParentFirst(OrderingRule):
             Finding(
                 status=Status.FAILED,
                 reason=(
-                    f"{ctx.name(parent)} ({parent}) has not fired {event!r} yet: "
-                    "the level above goes first"
+                    f"{ctx.name(parent)} ({parent}) has not fired {event!r} yet: the level above goes first"
                 ),
                 missing=(parent,),
             )
@@ -77,9 +76,7 @@ class ChildrenDone(OrderingRule):
         need = math.ceil(self.quorum * len(children) - 1e-9)
         done = len(children) - len(lagging)
         if done >= need:
-            return self.stamp(
-                Finding(reason=f"{done} of {len(children)} children reached {self.stage!r}")
-            )
+            return self.stamp(Finding(reason=f"{done} of {len(children)} children reached {self.stage!r}"))
         return self.stamp(
             Finding(
                 status=Status.FAILED,
@@ -125,9 +122,7 @@ class SupervisedByApproval(OrderingRule):
 
     def evaluate(self, ctx: Context) -> Finding:
         if ctx.actor is None:
-            return self.stamp(
-                Finding(status=Status.FAILED, reason="needs the approving actor: pass by=...")
-            )
+            return self.stamp(Finding(status=Status.FAILED, reason="needs the approving actor: pass by=..."))
         if ctx.actor.id in ctx.org.supervisors(ctx.unit):
             return self.stamp(Finding(reason=f"{ctx.name(ctx.actor.id)} supervises this unit"))
         groups = ctx.org.supervising_groups(ctx.unit)

@@ -191,9 +191,7 @@ class Org:
         return cls(graph, levels=found, name=str(data.get("name") or "org"))
 
     @classmethod
-    def from_graph(
-        cls, graph: nx.Graph, *, levels: Sequence[str] | None = None, name: str = "org"
-    ) -> Org:
+    def from_graph(cls, graph: nx.Graph, *, levels: Sequence[str] | None = None, name: str = "org") -> Org:
         """Adopt a networkx graph.
 
         A ``MultiDiGraph`` typed as described in the module docstring is used as
@@ -208,9 +206,7 @@ class Org:
         if not graph.is_directed():
             msg = "from_graph needs a directed graph (parent → child edges)"
             raise OrgError(msg)
-        parents: dict[Any, Any] = {}
-        for a, b in graph.edges():
-            parents[b] = a
+        parents: dict[Any, Any] = {b: a for a, b in graph.edges()}
         rows = [
             {
                 "id": str(n),
@@ -475,11 +471,7 @@ def _graph_to_dict(
     order: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     nodes = g.nodes
-    unit_ids = (
-        order
-        if order is not None
-        else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
-    )
+    unit_ids = order if order is not None else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
     parent: dict[str, str] = {b: a for a, b, k in g.edges(keys=True) if k == ADMINISTERS}
     units = [
         {

@@ -38,11 +38,9 @@ def _cell(row: Mapping[str, str | None], key: str) -> str:
 def _rows(path: str | PathLike[str], required: tuple[str, ...]) -> Any:
     """Yield ``(line, row)`` of a CSV file, checking its header."""
     name = str(path)
-    try:
-        handle = Path(path).open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise OrgError(f"cannot read: {exc.strerror}", path=name) from None
-    with handle:
+    if not Path(path).is_file():
+        raise OrgError("cannot read: no such file", path=name)
+    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
         try:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
@@ -132,40 +130,39 @@ def _depth(value: object, limit: int) -> int:
     return deepest
 
 
+def _text(source: str | PathLike[str]) -> tuple[str, str | None]:
+    """The JSON text of a path, or of a string that is the document itself."""
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        if len(source.encode()) > MAX_JSON_BYTES:
+            raise OrgError(f"the document is larger than {MAX_JSON_BYTES} bytes")
+        return source, None
+    path = str(source)
+    file = Path(source)
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        raise OrgError(f"cannot read: {exc.strerror}", path=path) from None
+    if size > MAX_JSON_BYTES:
+        raise OrgError(f"{size} bytes is more than the {MAX_JSON_BYTES} allowed", path=path)
+    return file.read_text(encoding="utf-8-sig"), path
+
+
 def read_json(
     source: str | PathLike[str] | Mapping[str, Any],
 ) -> tuple[Mapping[str, Any], str | None]:
     """Parse an org document: a mapping, a path, or JSON text."""
+    path = None
     if isinstance(source, Mapping):
         data: object = source
-        path = None
     else:
-        text: str
-        path = None
-        if isinstance(source, PathLike) or (
-            isinstance(source, str) and not source.lstrip().startswith("{")
-        ):
-            path = str(source)
-            file = Path(source)
-            try:
-                size = file.stat().st_size
-            except OSError as exc:
-                raise OrgError(f"cannot read: {exc.strerror}", path=path) from None
-            if size > MAX_JSON_BYTES:
-                raise OrgError(f"{size} bytes is more than the {MAX_JSON_BYTES} allowed", path=path)
-            text = file.read_text(encoding="utf-8-sig")
-        else:
-            text = str(source)
-            if len(text.encode()) > MAX_JSON_BYTES:
-                raise OrgError(f"the document is larger than {MAX_JSON_BYTES} bytes")
+        text, path = _text(source)
         try:
             data = json.loads(text)
         except RecursionError:
             raise OrgError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path) from None
         except json.JSONDecodeError as exc:
-            raise OrgError(
-                f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", path=path
-            ) from None
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise OrgError(f"malformed JSON: {exc.msg} ({where})", path=path) from None
     if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise OrgError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path)
     if not isinstance(data, Mapping):
@@ -215,9 +212,7 @@ def write_csv(org: Org, directory: Path) -> tuple[Path, Path, Path]:
         w.writerow(["source", "target", "type", "name"])
         for g in data["groups"]:
             for target in g["supervises"]:
-                w.writerow(
-                    [escape_cell(g["id"]), escape_cell(target), SUPERVISES, escape_cell(g["name"])]
-                )
+                w.writerow([escape_cell(g["id"]), escape_cell(target), SUPERVISES, escape_cell(g["name"])])
         for c in data["contacts"]:
             w.writerow([escape_cell(c["person"]), escape_cell(c["unit"]), CONTACTS, ""])
     with people_path.open("w", encoding="utf-8", newline="") as f:

@@ -253,7 +253,5 @@ class Counters:
     def overdue(self, stage: str, now: datetime) -> bool:
         """True when a unit still in leaf ``stage`` at ``now`` is late."""
         return any(
-            due < now
-            for path, due in self.definition.dues.items()
-            if self.definition.covers(path, stage)
+            due < now for path, due in self.definition.dues.items() if self.definition.covers(path, stage)
         )

@@ -7,8 +7,8 @@ from typing import Any
 
 import attrs
 
-from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
+from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._definition import Definition, Escalation
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._org import Org
@@ -94,11 +94,7 @@ def _escalations(run: Run, unit: str, reworks: Mapping[str, int]) -> None:
         if rework is None or count <= rework.limit:
             continue
         for step in run.store.history(unit):
-            if (
-                step.kind is Kind.SEND_BACK
-                and step.target == stage
-                and step.count == rework.limit + 1
-            ):
+            if step.kind is Kind.SEND_BACK and step.target == stage and step.count == rework.limit + 1:
                 run.escalations.append(
                     Escalation(
                         unit=unit,
@@ -158,7 +154,7 @@ class _Replayer:
         self.heads[step.unit] = step.hash
         return ""
 
-    def apply(self, step: Step) -> str:
+    def apply(self, step: Step) -> str:  # noqa: PLR0911 - one early return per kind of problem
         """Apply one step; returns a problem sentence, or "" when it is consistent."""
         rec = self.units.get(step.unit)
         if rec is None:
@@ -192,9 +188,7 @@ class _Replayer:
         except EngineRefused as exc:
             return f"step {step.seq}: the campaign refuses it ({exc})"
         if rec.state != step.dest:
-            return (
-                f"step {step.seq}: the campaign leads to {rec.state!r}, the log says {step.dest!r}"
-            )
+            return f"step {step.seq}: the campaign leads to {rec.state!r}, the log says {step.dest!r}"
         if step.kind is Kind.FIRE:
             rec.fired |= self.bits.get(event, 0)
         self.blocked.pop(step.unit, None)
@@ -219,9 +213,7 @@ def _same(a: UnitRow, b: UnitRow) -> bool:
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
-def verify(
-    definition: Definition, org: Org | Iterable[str], store: Store | str | Any
-) -> VerifyReport:
+def verify(definition: Definition, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
     """Replay ``store``'s whole log through the campaign and compare with its projection.
 
     Returns a report naming the first differing unit (org order) or the first

@@ -312,9 +312,7 @@ class EveryPair(Rule):
             rule=self.id,
             label=self.label,
             status=Status.FAILED,
-            reason=(
-                f"{name} missing between {shown} ({len(missing)} of {len(required)} pairs missing)"
-            ),
+            reason=(f"{name} missing between {shown} ({len(missing)} of {len(required)} pairs missing)"),
             evidence=tuple(used),
             missing=tuple(missing),
         )
@@ -369,9 +367,7 @@ class ApprovedBy(Rule):
                 return Finding(
                     rule=self.id,
                     label=self.label,
-                    reason=(
-                        f"{draft_name} revision {latest} approved by {ctx.name(matching[-1].actor)}"
-                    ),
+                    reason=(f"{draft_name} revision {latest} approved by {ctx.name(matching[-1].actor)}"),
                     evidence=tuple(a.id for a in matching),
                 )
 

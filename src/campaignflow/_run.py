@@ -222,9 +222,7 @@ class Run:
             bad = [p for p in parts if not p.passed]
             status = Status.PASSED
             if bad:
-                status = (
-                    Status.ERROR if any(p.status is Status.ERROR for p in bad) else Status.FAILED
-                )
+                status = Status.ERROR if any(p.status is Status.ERROR for p in bad) else Status.FAILED
             root = Finding(
                 rule=t.event,
                 label=t.label or t.event,
@@ -386,9 +384,7 @@ class Run:
         for unit, rec in touched.items():
             rec.version += counts[unit]
         try:
-            stored = self.store.append(
-                steps, [self._row(u, r) for u, r in touched.items()], expected
-            )
+            stored = self.store.append(steps, [self._row(u, r) for u, r in touched.items()], expected)
         except BaseException:
             for unit, rec in touched.items():
                 rec.version -= counts[unit]
@@ -419,9 +415,7 @@ class Run:
         """Withdraw a piece of evidence (it stays in the log, but no rule reads it)."""
         rec = self._unit(unit)
         actor = self._authorise(unit, by, "retract", None)
-        live = [
-            r for kind in self.definition.evidence_types for r in self.store.records(unit, kind)
-        ]
+        live = [r for kind in self.definition.evidence_types for r in self.store.records(unit, kind)]
         if not any(r.id == evidence_id for r in live):
             msg = f"unit {unit!r} has no live evidence {evidence_id!r} to retract"
             raise EvidenceError(msg, unit=unit)
@@ -469,9 +463,7 @@ class Run:
             raise GateClosed(verdict)
         return step
 
-    def _commit(
-        self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor
-    ) -> list[Step]:
+    def _commit(self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor) -> list[Step]:
         """Apply passing verdicts through the engine, log refusals; one transaction.
 
         In-memory state changes only after the store accepted the write; a failed
@@ -583,9 +575,7 @@ class Run:
         rec = self._unit(unit)
         rework = self.definition.reworks.get(stage)
         if rework is None:
-            raise UnknownStage(
-                stage, campaign=self.definition.id, known=tuple(self.definition.reworks)
-            )
+            raise UnknownStage(stage, campaign=self.definition.id, known=tuple(self.definition.reworks))
         if not isinstance(reason, str) or not reason.strip():
             msg = f"send_back({unit!r}, {stage!r}) needs a reason a clerk can act on"
             raise EvidenceError(msg, unit=unit)
@@ -597,9 +587,7 @@ class Run:
             raise
         event = send_back_event(stage)
         if self.engine.dest(event, rec.state) is None:
-            raise InvalidTransition(
-                unit, "send_back", rec.state, sources=self.engine.sources(event)
-            )
+            raise InvalidTransition(unit, "send_back", rec.state, sources=self.engine.sources(event))
         before, version = rec.state, rec.version
         count = (rec.reworks or {}).get(stage, 0) + 1
         now = self._now()
@@ -624,9 +612,7 @@ class Run:
             count=count,
         )
         try:
-            (stored,) = self.store.append(
-                [step], [self._row(unit, rec, moved=True)], {unit: version}
-            )
+            (stored,) = self.store.append([step], [self._row(unit, rec, moved=True)], {unit: version})
         except BaseException:
             rec.state, rec.version, rec.reworks = before, version, old_reworks
             raise
@@ -655,9 +641,7 @@ class Run:
                 at=now,
             )
             self.escalations.append(esc)
-            _audit.emit(
-                "unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count
-            )
+            _audit.emit("unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count)
             if rework.escalate is not None:
                 rework.escalate(esc)
         return stored
@@ -702,9 +686,7 @@ class Run:
 
     # ------------------------------------------------------------ roll-up
 
-    def progress(
-        self, node: str | None = None, *, limit: int = 100, now: datetime | None = None
-    ) -> Progress:
+    def progress(self, node: str | None = None, *, limit: int = 100, now: datetime | None = None) -> Progress:
         """Roll-up of the subtree under ``node`` (the whole org by default).
 
         Counts come from counters kept on every change (O(depth) each), so this

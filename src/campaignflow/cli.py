@@ -97,9 +97,7 @@ def _show(console: Console, result: DemoResult) -> None:
     table.add_column("blocked", justify="right")
     table.add_column("返工", justify="right")
     for row in result.townships:
-        table.add_row(
-            row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back)
-        )
+        table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
     console.print(table)
     if result.blocked:
         blocked = Table(title="Blocked units and why")

@@ -15,9 +15,7 @@ class Doc:
 def build() -> cf.Campaign:
     c = cf.Campaign("typed")
     c.stages("a", "b")
-    c.transition(
-        "go", "a", "b", gate=cf.all_of(cf.count_at_least(Doc, 1), cf.sum_at_least(Doc, "pages", 3))
-    )
+    c.transition("go", "a", "b", gate=cf.all_of(cf.count_at_least(Doc, 1), cf.sum_at_least(Doc, "pages", 3)))
     return c
 
 

@@ -65,9 +65,7 @@ def _approve(run: cf.Run, site: str, explained: list[cf.Verdict]) -> int:
     return refusals
 
 
-def simulate(
-    *, sites: int = 12, seed: int = 0, on_step: Callable[[int], None] | None = None
-) -> DemoResult:
+def simulate(*, sites: int = 12, seed: int = 0, on_step: Callable[[int], None] | None = None) -> DemoResult:
     """Run the safety campaign end to end over ``sites`` sites.
 
     Some sites record too few inspections or leave an exit blocked, are refused

@@ -42,7 +42,10 @@ DEPARTMENTS = (
     "县卫生局", "县计生委", "县审计局", "县统计局", "县安监局", "县食药监局", "县工商局",
     "县质监局", "县地税局", "县国税局", "县供电公司", "县人民法院", "县人民检察院",
 )  # fmt: skip
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢"
+    "蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+)
 GIVEN = "国建明华军伟强平东文志红海永林玉春英秀兰德成福刚利军杰涛超磊鹏辉峰勇新庆敏静丽霞燕芳娟"
 VILLAGE_PARTS = "东西南北前后大小新老上下张王李刘赵杨陈孙马高胡朱何郭"
 VILLAGE_ENDS = ("庄村", "楼村", "岗村", "寨村", "营村", "集村", "屯村", "店村", "桥村", "湾村")
@@ -86,9 +89,7 @@ def zhongmou_org(seed: int = 0) -> Org:
     """Build Zhongmou county's organisation (362 units) deterministically from ``seed``."""
     rng = random.Random(seed)
     people = _People(rng)
-    units: list[dict[str, Any]] = [
-        {"id": "zhongmou", "parent": None, "level": "county", "name": "中牟县"}
-    ]
+    units: list[dict[str, Any]] = [{"id": "zhongmou", "parent": None, "level": "county", "name": "中牟县"}]
     county_leaders = people.leadership("zhongmou", 11)  # the county committee's standing committee
     dept_principals: list[str] = []
     for n in range(73):
@@ -99,9 +100,7 @@ def zhongmou_org(seed: int = 0) -> Org:
     villages: list[str] = []
     township_leaders: dict[str, list[str]] = {}
     used: set[str] = set()
-    for t, (township, count) in enumerate(
-        zip(TOWNSHIPS, _villages(rng, 274), strict=True), start=1
-    ):
+    for t, (township, count) in enumerate(zip(TOWNSHIPS, _villages(rng, 274), strict=True), start=1):
         tid = f"t-{t:02d}"
         units.append({"id": tid, "parent": "zhongmou", "level": "township", "name": township})
         township_leaders[tid] = people.leadership(tid, rng.randint(7, 9))
@@ -112,9 +111,7 @@ def zhongmou_org(seed: int = 0) -> Org:
             else:
                 name, pilot = _village_name(rng, used), False
             used.add(name)
-            units.append(
-                {"id": vid, "parent": tid, "level": "village", "name": name, "pilot": pilot}
-            )
+            units.append({"id": vid, "parent": tid, "level": "village", "name": name, "pilot": pilot})
             people.leadership(vid, rng.randint(3, 5), members=rng.randint(8, 25))
             villages.append(vid)
     groups = [

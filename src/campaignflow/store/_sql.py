@@ -96,9 +96,7 @@ def _sqlite_engine(url: str) -> Engine:
 def _wrap(exc: BaseException, where: str) -> StoreError:
     text = str(getattr(exc, "orig", exc)) or type(exc).__name__
     if "file is not a database" in text or "malformed" in text:
-        return StoreError(
-            f"{where}: not a readable SQLite database ({text}); restore it from a backup"
-        )
+        return StoreError(f"{where}: not a readable SQLite database ({text}); restore it from a backup")
     return StoreError(f"{where}: {text.splitlines()[0]}")
 
 
@@ -126,9 +124,7 @@ class SQLStore:
             self.where = target
             try:
                 self._engine = (
-                    _sqlite_engine(target)
-                    if target.startswith("sqlite")
-                    else sa.create_engine(target)
+                    _sqlite_engine(target) if target.startswith("sqlite") else sa.create_engine(target)
                 )
             except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
                 raise StoreError(f"cannot open store {target!r}: {exc}") from None
@@ -149,9 +145,7 @@ class SQLStore:
     def _tx(self) -> Iterator[Connection]:
         try:
             if self._conn is not None:
-                with (
-                    self._conn.begin_nested() if self._conn.in_transaction() else self._conn.begin()
-                ):
+                with self._conn.begin_nested() if self._conn.in_transaction() else self._conn.begin():
                     yield self._conn
             else:
                 with self._engine.begin() as conn:
@@ -185,13 +179,9 @@ class SQLStore:
                         "use a new file or database"
                     )
                 if not fresh and self._owned:
-                    raise StoreError(
-                        f"{self.where} holds no campaign: start one with campaign.start()"
-                    )
+                    raise StoreError(f"{self.where} holds no campaign: start one with campaign.start()")
                 metadata.create_all(conn)
-                conn.execute(
-                    sa.insert(meta_t).values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
+                conn.execute(sa.insert(meta_t).values(key="schema_version", value=str(SCHEMA_VERSION)))
             else:
                 found = conn.execute(
                     sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
@@ -224,9 +214,7 @@ class SQLStore:
             self.evidence_types = dict(evidence_types)
         self._schema(fresh=fresh)
         with self._tx() as conn:
-            stored = conn.execute(
-                sa.select(meta_t.c.value).where(meta_t.c.key == "campaign")
-            ).scalar()
+            stored = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "campaign")).scalar()
             if stored is not None and stored != campaign:
                 raise StoreError(f"{self.where} holds campaign {stored!r}, not {campaign!r}")
             if fresh:
@@ -275,9 +263,7 @@ class SQLStore:
                 )
             ]
             for row in rows:
-                self._write_row(
-                    conn, row, expected.get(row.unit, row.version), heads.get(row.unit, "")
-                )
+                self._write_row(conn, row, expected.get(row.unit, row.version), heads.get(row.unit, ""))
             stored = [
                 _with_seq(step, seq, prev, digest)
                 for (step, prev, digest), seq in zip(chained, seqs, strict=True)
@@ -289,10 +275,8 @@ class SQLStore:
         heads: dict[str, str] = {}
         for i in range(0, len(units), 500):
             part = units[i : i + 500]
-            for unit, head in conn.execute(
-                sa.select(units_t.c.unit, units_t.c.head).where(units_t.c.unit.in_(part))
-            ):
-                heads[unit] = head
+            query = sa.select(units_t.c.unit, units_t.c.head).where(units_t.c.unit.in_(part))
+            heads.update((unit, head) for unit, head in conn.execute(query))
         return heads
 
     def _write_row(self, conn: Connection, row: UnitRow, expected: int, head: str) -> None:
@@ -303,9 +287,7 @@ class SQLStore:
         values = {"stage": row.stage, "version": row.version, "body": body, "head": head}
         if expected == 0:
             ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(units_t)
-            done = conn.execute(
-                ins.values(unit=row.unit, **values).on_conflict_do_nothing()
-            ).rowcount
+            done = conn.execute(ins.values(unit=row.unit, **values).on_conflict_do_nothing()).rowcount
         else:
             done = conn.execute(
                 sa.update(units_t)
@@ -313,9 +295,7 @@ class SQLStore:
                 .values(**values)
             ).rowcount
         if done != 1:
-            found = conn.execute(
-                sa.select(units_t.c.version).where(units_t.c.unit == row.unit)
-            ).scalar()
+            found = conn.execute(sa.select(units_t.c.version).where(units_t.c.unit == row.unit)).scalar()
             raise ConcurrentUpdate(row.unit, expected=expected, found=int(found or 0))
 
     def _index(self, conn: Connection, stored: list[Step]) -> None:
@@ -334,9 +314,7 @@ class SQLStore:
             conn.execute(sa.insert(evidence_t), added)
         for s in stored:
             if s.kind is Kind.RETRACT:
-                conn.execute(
-                    sa.update(evidence_t).where(evidence_t.c.id == s.target).values(live=False)
-                )
+                conn.execute(sa.update(evidence_t).where(evidence_t.c.id == s.target).values(live=False))
 
     # ------------------------------------------------------------ reading
 
@@ -354,9 +332,7 @@ class SQLStore:
         query = (
             sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
             .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-            .where(
-                evidence_t.c.unit == unit, evidence_t.c.kind == kind, evidence_t.c.live.is_(True)
-            )
+            .where(evidence_t.c.unit == unit, evidence_t.c.kind == kind, evidence_t.c.live.is_(True))
             .order_by(steps_t.c.seq)
         )
         with self._read() as conn:

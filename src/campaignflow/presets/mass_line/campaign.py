@@ -12,9 +12,7 @@ LEADS = cf.role("principal", "office")  # the unit's principal leader, or the ca
 SUPERVISES = cf.role("supervisor", "office")  # who may send a unit back (返工、补课)
 
 
-def campaign(
-    thresholds: Thresholds | None = None, *, escalate: EscalateFn | None = None
-) -> cf.Campaign:
+def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | None = None) -> cf.Campaign:
     """Build the mass-line campaign.
 
     Stages (English ids, Chinese labels): ``mobilise`` 动员部署 → ``study``
@@ -52,9 +50,7 @@ def campaign(
         allowed=LEADS,
         label="动员部署",
     )
-    c.transition(
-        "finish_study", "study", "examine", allowed=LEADS, label="转入查摆问题、开展批评环节"
-    )
+    c.transition("finish_study", "study", "examine", allowed=LEADS, label="转入查摆问题、开展批评环节")
     c.transition(
         "hold_meeting",
         "examine.prepare",

@@ -7,9 +7,9 @@ Each type names the seed wording it records. Invalid values raise
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
-from collections.abc import Iterable
 from typing import Any
 
 import attrs

@@ -74,9 +74,7 @@ def _matching(field: str, value: StrEnum) -> Callable[[Any], bool]:
     return match
 
 
-def _each(
-    of: type[Any], field: str, values: Sequence[StrEnum], labels: Mapping[str, str]
-) -> cf.Rule:
+def _each(of: type[Any], field: str, values: Sequence[StrEnum], labels: Mapping[str, str]) -> cf.Rule:
     return cf.all_of(
         *(
             cf.exists(
@@ -124,18 +122,14 @@ def campaign() -> cf.Campaign:
         "qualify",
         "conversion",
         "qualified",
-        gate=cf.exists(
-            Conversion, where=lambda e: e.outcome is Outcome.QUALIFIED, label="教育转化合格"
-        ),
+        gate=cf.exists(Conversion, where=lambda e: e.outcome is Outcome.QUALIFIED, label="教育转化合格"),
         label="转化为合格",
     )
     c.transition(
         "dispose",
         "conversion",
         "disposed",
-        gate=cf.exists(
-            Conversion, where=lambda e: e.outcome is Outcome.DISPOSED, label="组织处置决定"
-        ),
+        gate=cf.exists(Conversion, where=lambda e: e.outcome is Outcome.DISPOSED, label="组织处置决定"),
         label="组织处置",
     )
     return c

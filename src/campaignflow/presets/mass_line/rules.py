@@ -55,12 +55,8 @@ class Thresholds:
 def stage1_up_to_standard(t: Thresholds) -> Rule:
     """Clause 1: 学习教育和听取意见环节各项工作达标 — stage-1 work is up to standard."""
     return cf.all_of(
-        cf.count_at_least(
-            StudySession, t.study_sessions, label=f"集中学习不少于{t.study_sessions}次"
-        ),
-        cf.sum_at_least(
-            StudySession, "hours", t.study_hours, label=f"学习不少于{t.study_hours:g}课时"
-        ),
+        cf.count_at_least(StudySession, t.study_sessions, label=f"集中学习不少于{t.study_sessions}次"),
+        cf.sum_at_least(StudySession, "hours", t.study_hours, label=f"学习不少于{t.study_hours:g}课时"),
         cf.every_member_has(MemberNotes, among="members", by="member", label="人手一本学习笔记"),
         cf.count_at_least(Opinion, t.opinions, label=f"征求意见不少于{t.opinions}条"),
         id="stage1_up_to_standard",
@@ -85,9 +81,7 @@ def principal_engaged() -> Rule:
     """Clause 2: 主要负责同志重视 — chaired study, held talks with every member."""
     return cf.all_of(
         principal_chaired_study,
-        cf.every_pair(
-            Talk, among="leadership", hub="principal", label="主要负责同志与每位班子成员谈心"
-        ),
+        cf.every_pair(Talk, among="leadership", hub="principal", label="主要负责同志与每位班子成员谈心"),
         id="principal_engaged",
         label="主要负责同志重视",
     )
@@ -113,9 +107,7 @@ def _key_problems(t: Thresholds) -> Rule:
         lacking = [FOUR_WINDS_LABELS[c] for c in FourWinds if c not in seen]
         if not lacking:
             return cf.ok("a confirmed problem in each of the 四风", evidence=ids)
-        return cf.fail(
-            f"no confirmed problem of {'、'.join(lacking)}{tail}", evidence=ids, missing=lacking
-        )
+        return cf.fail(f"no confirmed problem of {'、'.join(lacking)}{tail}", evidence=ids, missing=lacking)
 
     return key_problems
 

@@ -131,9 +131,7 @@ class _Sim:
             self.record(
                 (
                     u,
-                    ev.MobilisationMeeting(
-                        chaired_by=self.principal(u), attendees=self.rng.randint(20, 400)
-                    ),
+                    ev.MobilisationMeeting(chaired_by=self.principal(u), attendees=self.rng.randint(20, 400)),
                 )
                 for u in level
             )
@@ -161,16 +159,16 @@ class _Sim:
                     )
                 )
             items.extend((u, ev.MemberNotes(member=m)) for m in self.org.people(u, "members"))
-            for _ in range(t.opinions + rng.randint(0, 5)):
-                items.append(
-                    (
-                        u,
-                        ev.Opinion(
-                            source=rng.choice(list(ev.Source)),
-                            category=rng.choice(list(ev.FourWinds)).value,
-                        ),
-                    )
+            items.extend(
+                (
+                    u,
+                    ev.Opinion(
+                        source=rng.choice(list(ev.Source)),
+                        category=rng.choice(list(ev.FourWinds)).value,
+                    ),
                 )
+                for _ in range(t.opinions + rng.randint(0, 5))
+            )
             self.open_ledger(u, items, early=True)
         self.record(items)
 
@@ -228,9 +226,7 @@ class _Sim:
             self.open_ledger(u, items, early=False)
             drafts = rng.randint(1, 3)
             author = self.principal(u)
-            items.extend(
-                (u, ev.SelfInspection(author=author, revision=r)) for r in range(1, drafts + 1)
-            )
+            items.extend((u, ev.SelfInspection(author=author, revision=r)) for r in range(1, drafts + 1))
         self.record(items)
         self.approve(units, stale=True)
 
@@ -270,8 +266,7 @@ class _Sim:
             items.extend((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2))
         if "key_problems_identified" in failing:
             items.extend(
-                (unit, ev.Problem(category=w, description="补充查摆", confirmed=True))
-                for w in ev.FourWinds
+                (unit, ev.Problem(category=w, description="补充查摆", confirmed=True)) for w in ev.FourWinds
             )
         self.record(items)
         if "materials_approved" in failing:
@@ -358,13 +353,9 @@ class _Sim:
                 rejected = rng.random() < self.odds.rejected_closure
                 closures.append((u, ev.LedgerClosure(item=item.value.item, accepted=not rejected)))
                 if rejected:
-                    again.append(
-                        (u, ev.LedgerClosure(item=item.value.item, accepted=True, note="群众认可"))
-                    )
+                    again.append((u, ev.LedgerClosure(item=item.value.item, accepted=True, note="群众认可")))
             closures.append((u, ev.AdoptedRule(title="党员领导干部行为规范")))
-            closures.append(
-                (u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500)))
-            )
+            closures.append((u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500))))
         self.record(closures)
         self.record(again)
 
@@ -421,9 +412,7 @@ def simulate(
         phase()
         if on_progress is not None:
             on_progress(name, n, len(phases))
-    return Simulation(
-        run=run, refusals=tuple(sim.kept), refused=sim.refused, sent_back=sim.sent_back
-    )
+    return Simulation(run=run, refusals=tuple(sim.kept), refused=sim.refused, sent_back=sim.sent_back)
 
 
 def _by_level(sim: _Sim, step: Callable[[list[str]], None]) -> None:
