@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -38,3 +43,39 @@ def _quiet_structlog() -> object:
     """Leave structlog unconfigured after each test, as a host app that never set it up."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server (scripts/pg.sh), for the whole session.
+
+    In CI (CI=true) a server that cannot start fails the tests; elsewhere they skip.
+    """
+    script = Path(__file__).resolve().parent.parent / "scripts" / "pg.sh"
+    # Not under pytest's private tmp dir: the server's own user must reach it.
+    data = Path(tempfile.mkdtemp(prefix="campaignflow-pg-", dir="/tmp"))
+    done = subprocess.run(
+        ["bash", str(script), "start", str(data)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        message = f"PostgreSQL did not start: {done.stderr.strip()[-500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield done.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(data)], capture_output=True, check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_fresh(pg_url: str) -> str:
+    """The PostgreSQL URL with campaignflow's tables dropped before the test."""
+    import sqlalchemy as sa  # noqa: PLC0415 - only the PostgreSQL tests need it here
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, app_notes")
+    engine.dispose()
+    return pg_url

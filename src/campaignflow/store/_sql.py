@@ -73,6 +73,18 @@ evidence_t = sa.Table(
 )
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One pooled engine per URL and process, shared by every store on that URL."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url)
+        _ENGINES[url] = engine
+    return engine
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
@@ -123,9 +135,7 @@ class SQLStore:
         if isinstance(target, str):
             self.where = target
             try:
-                self._engine = (
-                    _sqlite_engine(target) if target.startswith("sqlite") else sa.create_engine(target)
-                )
+                self._engine = engine_for(target)
             except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
                 raise StoreError(f"cannot open store {target!r}: {exc}") from None
         elif isinstance(target, Connection):
@@ -144,7 +154,11 @@ class SQLStore:
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         try:
-            if self._conn is not None:
+            if self._conn is not None and self._conn.in_transaction() and self.dialect == "sqlite":
+                # pysqlite's SAVEPOINT before the first write would commit on release;
+                # write straight into the caller's transaction, which rolls back on error.
+                yield self._conn
+            elif self._conn is not None:
                 with self._conn.begin_nested() if self._conn.in_transaction() else self._conn.begin():
                     yield self._conn
             else:
@@ -285,16 +299,18 @@ class SQLStore:
             option=orjson.OPT_SORT_KEYS,
         ).decode()
         values = {"stage": row.stage, "version": row.version, "body": body, "head": head}
+        stmt: Any
         if expected == 0:
             ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(units_t)
-            done = conn.execute(ins.values(unit=row.unit, **values).on_conflict_do_nothing()).rowcount
+            stmt = ins.values(unit=row.unit, **values).on_conflict_do_nothing()
         else:
-            done = conn.execute(
+            stmt = (
                 sa.update(units_t)
                 .where(units_t.c.unit == row.unit, units_t.c.version == expected)
                 .values(**values)
-            ).rowcount
-        if done != 1:
+            )
+        # RETURNING tells reliably, on every driver, whether this writer won.
+        if conn.execute(stmt.returning(units_t.c.unit)).first() is None:
             found = conn.execute(sa.select(units_t.c.version).where(units_t.c.unit == row.unit)).scalar()
             raise ConcurrentUpdate(row.unit, expected=expected, found=int(found or 0))
 
@@ -387,6 +403,7 @@ class SQLStore:
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             self._engine.dispose()
+            _ENGINES.pop(self.where, None)
 
 
 def _row(r: Any) -> UnitRow:
