@@ -32,7 +32,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 class TestFourProcesses:
     def test_no_lost_or_duplicate_step(self, url: str) -> None:
-        """4 processes firing on overlapping units: every accepted call is one step, each move happens once."""
+        """4 processes on overlapping units: each accepted call is one step, each move happens once."""
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(4) as pool:
             results = pool.starmap(race, [(url, seed, 40) for seed in range(4)])
