@@ -55,9 +55,8 @@ def figure(name: str, value: float, unit: str, peer: float | None, target: float
     shown_ratio = f"{ratio:6.2f}x" if ratio is not None else "      -"
     shown_target = f"≥ {target:g}x" if target is not None else ""
     mark = {True: "met", False: "NOT met", None: ""}[met]
-    print(
-        f"{name:42s} {value:14,.1f} {unit:10s} peer {peer or 0:14,.1f}  {shown_ratio}  {shown_target:7s} {mark}"
-    )
+    peer_text = f"{peer or 0:14,.1f}"
+    print(f"{name:42s} {value:14,.1f} {unit:10s} peer {peer_text}  {shown_ratio}  {shown_target:7s} {mark}")
 
 
 def rate(n: int, fn: Callable[[], None]) -> float:
