@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from campaignflow.cli import main
@@ -23,6 +24,24 @@ class TestDemo:
         campaign = mass_line.campaign()
         report = campaign.verify(zhongmou_org(1), f"sqlite:///{db}")
         assert report.ok, report.problem
+        verified = CliRunner().invoke(main, ["verify", str(db)])
+        assert verified.exit_code == 0, verified.output
+        assert "replay to the stored projection" in verified.output
+        engine = sa.create_engine(f"sqlite:///{db}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE cf_steps SET body = replace(body, 'office', 'forged') WHERE seq = 99"
+            )
+        engine.dispose()
+        tampered = CliRunner().invoke(main, ["verify", str(db)])
+        assert tampered.exit_code == 1
+        assert "MISMATCH at seq 99" in tampered.output
+
+    def test_verify_of_a_missing_file_is_one_clear_line(self, tmp_path: Path) -> None:
+        """A missing database gives exit status 1 and one line naming it."""
+        result = CliRunner().invoke(main, ["verify", str(tmp_path / "nope.db")])
+        assert result.exit_code == 1
+        assert "no such database file" in result.output
 
     def test_help_has_an_example(self) -> None:
         """--help of the demo shows an example command."""

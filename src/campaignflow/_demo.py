@@ -14,7 +14,7 @@ from campaignflow._run import Run
 from campaignflow.exceptions import CampaignflowError
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line.simulation import simulate
-from campaignflow.store import open_store
+from campaignflow.store import SQLStore, open_store
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +75,10 @@ def run_demo(
     campaign = mass_line_campaign()
     store = open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types)
     sim = simulate(org, store=store, seed=seed, on_progress=on_progress)
+    if isinstance(store, SQLStore):
+        # What `campaignflow verify DB` needs to replay this store on its own.
+        store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
+        store.set_meta("org", org.to_json())
     run = sim.run
     seconds = time.perf_counter() - started
     reopened = campaign.open(
