@@ -66,9 +66,8 @@ def main() -> None:
     c.stages("a", "b")
     c.transition("go", "a", "b")
     previous = None
-    print(
-        f"{'units':>9} {'load s':>8} {'x/doubling':>10} {'org B/unit':>10} {'run B/unit':>10} {'start s':>8} {'peak RSS MiB':>12}"
-    )
+    header = ("units", "load s", "x/doubling", "org B/unit", "run B/unit", "start s", "peak RSS MiB")
+    print("{:>9} {:>8} {:>10} {:>10} {:>10} {:>8} {:>12}".format(*header))
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"units-{size}.csv"
