@@ -276,8 +276,7 @@ class SQLStore:
                     bodies,
                 )
             ]
-            for row in rows:
-                self._write_row(conn, row, expected.get(row.unit, row.version), heads.get(row.unit, ""))
+            self._write_rows(conn, rows, expected, heads)
             stored = [
                 _with_seq(step, seq, prev, digest)
                 for (step, prev, digest), seq in zip(chained, seqs, strict=True)
@@ -293,26 +292,82 @@ class SQLStore:
             heads.update((unit, head) for unit, head in conn.execute(query))
         return heads
 
-    def _write_row(self, conn: Connection, row: UnitRow, expected: int, head: str) -> None:
-        body = orjson.dumps(
-            {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
-            option=orjson.OPT_SORT_KEYS,
-        ).decode()
-        values = {"stage": row.stage, "version": row.version, "body": body, "head": head}
-        stmt: Any
-        if expected == 0:
+    def _write_rows(
+        self, conn: Connection, rows: Sequence[UnitRow], expected: Mapping[str, int], heads: Mapping[str, str]
+    ) -> None:
+        """Upsert the rows, each only if its unit is still at the expected version."""
+        fresh: list[dict[str, Any]] = []
+        moved: list[dict[str, Any]] = []
+        for row in rows:
+            before = expected.get(row.unit, row.version)
+            values: dict[str, Any] = {
+                "u": row.unit,
+                "stage": row.stage,
+                "version": row.version,
+                "body": orjson.dumps(
+                    {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
+                    option=orjson.OPT_SORT_KEYS,
+                ).decode(),
+                "head": heads.get(row.unit, ""),
+                "expected": before,
+            }
+            (fresh if before == 0 else moved).append(values)
+        if fresh:
             ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(units_t)
-            stmt = ins.values(unit=row.unit, **values).on_conflict_do_nothing()
-        else:
-            stmt = (
+            # Column-named keys: insertmanyvalues batches only parameters named after columns.
+            rows_in = [
+                {
+                    "unit": v["u"],
+                    "stage": v["stage"],
+                    "version": v["version"],
+                    "body": v["body"],
+                    "head": v["head"],
+                }
+                for v in fresh
+            ]
+            won = {
+                r[0] for r in conn.execute(ins.on_conflict_do_nothing().returning(units_t.c.unit), rows_in)
+            }
+            for values in fresh:
+                if values["u"] not in won:
+                    found = conn.execute(
+                        sa.select(units_t.c.version).where(units_t.c.unit == values["u"])
+                    ).scalar()
+                    raise ConcurrentUpdate(values["u"], expected=0, found=int(found or 0))
+        if moved:
+            update = (
                 sa.update(units_t)
-                .where(units_t.c.unit == row.unit, units_t.c.version == expected)
-                .values(**values)
+                .where(units_t.c.unit == sa.bindparam("u"), units_t.c.version == sa.bindparam("expected"))
+                .values(
+                    stage=sa.bindparam("stage"),
+                    version=sa.bindparam("version"),
+                    body=sa.bindparam("body"),
+                    head=sa.bindparam("head"),
+                )
             )
-        # RETURNING tells reliably, on every driver, whether this writer won.
-        if conn.execute(stmt.returning(units_t.c.unit)).first() is None:
-            found = conn.execute(sa.select(units_t.c.version).where(units_t.c.unit == row.unit)).scalar()
-            raise ConcurrentUpdate(row.unit, expected=expected, found=int(found or 0))
+            # One statement for the whole batch; the summed row count tells whether every writer won.
+            if conn.execute(update, moved).rowcount != len(moved):
+                self._lost(conn, moved)
+
+    def _lost(self, conn: Connection, attempted: list[dict[str, Any]]) -> None:
+        """Raise ConcurrentUpdate for the first unit whose row is not the one just written.
+
+        Called when a driver's row count does not prove every row was written
+        (psycopg does not sum them over an executemany). The chain head written
+        is unique to this write, so reading it back in the same transaction
+        settles it, where a version number could coincide with a rival's.
+        """
+        found: dict[str, tuple[str, int]] = {}
+        names = [v["u"] for v in attempted]
+        for i in range(0, len(names), 500):
+            query = sa.select(units_t.c.unit, units_t.c.head, units_t.c.version).where(
+                units_t.c.unit.in_(names[i : i + 500])
+            )
+            found.update((unit, (head, version)) for unit, head, version in conn.execute(query))
+        for values in attempted:
+            head, version = found.get(values["u"], ("", 0))
+            if head != values["head"]:
+                raise ConcurrentUpdate(values["u"], expected=values["expected"], found=version)
 
     def _index(self, conn: Connection, stored: list[Step]) -> None:
         added = [
