@@ -265,3 +265,17 @@ class TestThreeEvaluations:
         run.fire("m2", "review", by=OFFICE)
         run.record("m2", mb.Conversion(outcome="qualified"), by=OFFICE)
         assert run.fire("m2", "qualify", by=OFFICE).dest == "qualified"
+
+
+class TestLookBack:
+    def test_a_failed_check_reopens_stage_one_and_counts(self) -> None:
+        """回头看: a failed check sends the unit back to study; a passed one only records."""
+        run = _start()
+        _to_prepare(run, "county")
+        boss = cf.Actor(id="sup", roles={"supervisor"})
+        kept = ml.look_back(run, "county", by=boss)
+        assert (kept.kind, run.stage_of("county")) == (cf.Kind.RECORD, "examine.prepare")
+        step = ml.look_back(run, "county", failed=[ml.LookBackCheck.STUDY], by=boss)
+        assert (step.kind, step.dest) == (cf.Kind.SEND_BACK, "study")
+        assert "回头看: 学习教育是否扎实 未达标" in step.reason
+        assert run.state("county").reworks == {"study": 1}

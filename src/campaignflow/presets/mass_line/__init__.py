@@ -33,6 +33,9 @@ from campaignflow.presets.mass_line.evidence import Source as Source
 from campaignflow.presets.mass_line.evidence import StudySession as StudySession
 from campaignflow.presets.mass_line.evidence import SupervisionApproval as SupervisionApproval
 from campaignflow.presets.mass_line.evidence import Talk as Talk
+from campaignflow.presets.mass_line.lookback import LookBack as LookBack
+from campaignflow.presets.mass_line.lookback import LookBackCheck as LookBackCheck
+from campaignflow.presets.mass_line.lookback import look_back as look_back
 from campaignflow.presets.mass_line.rules import Thresholds as Thresholds
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "FourWinds",
     "LedgerClosure",
     "LedgerItem",
+    "LookBack",
+    "LookBackCheck",
     "MemberNotes",
     "MobilisationMeeting",
     "Opinion",
@@ -56,4 +61,5 @@ __all__ = [
     "Talk",
     "Thresholds",
     "campaign",
+    "look_back",
 ]

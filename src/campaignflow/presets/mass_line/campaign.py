@@ -6,6 +6,7 @@ import campaignflow as cf
 from campaignflow._definition import EscalateFn
 from campaignflow.presets.mass_line import rules
 from campaignflow.presets.mass_line.evidence import EVIDENCE, MobilisationMeeting
+from campaignflow.presets.mass_line.lookback import LookBack
 from campaignflow.presets.mass_line.rules import Thresholds
 
 LEADS = cf.role("principal", "office")  # the unit's principal leader, or the campaign office
@@ -40,7 +41,7 @@ def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | Non
     )
     c.stage("rectify", label="整改落实、建章立制")
     c.stage("close", label="总结")
-    c.evidence(*EVIDENCE)
+    c.evidence(*EVIDENCE, LookBack)
     c.transition(
         "mobilise",
         "mobilise",

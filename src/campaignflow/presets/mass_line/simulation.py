@@ -21,6 +21,7 @@ import attrs
 import campaignflow as cf
 from campaignflow.presets.mass_line import evidence as ev
 from campaignflow.presets.mass_line.campaign import campaign as build_campaign
+from campaignflow.presets.mass_line.lookback import LookBackCheck, look_back
 from campaignflow.presets.mass_line.rules import Thresholds
 
 OFFICE = cf.Actor(id="office", roles={"office"})  # 活动办公室: records and fires for every unit
@@ -299,7 +300,8 @@ class _Sim:
                     for f in verdict.failures
                 ):
                     # 回头看 finds stage 1 short: 补课 (back to study), then redo.
-                    self.send_back(u, "study", reason="回头看: 学习教育环节未达标, 补课")
+                    look_back(self.run, u, failed=[LookBackCheck.STUDY], by=self._overseer(u))
+                    self.sent_back += 1
                     self.study([u], shortfall=False)
                     self.fire_all([u], "finish_study")
                     self.approve([u], stale=False)
