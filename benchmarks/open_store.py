@@ -48,7 +48,8 @@ def main() -> None:
         report = c.verify(org, url)
         verified = time.perf_counter() - start
     print(
-        f"units {len(units):,}: write {write:.1f} s, open {opened:.2f} s, verify {verified:.1f} s, ok={report.ok}"
+        f"units {len(units):,}: write {write:.1f} s, open {opened:.2f} s, "
+        f"verify {verified:.1f} s, ok={report.ok}"
     )
 
 
