@@ -122,45 +122,80 @@ def bench_fire(n: int) -> None:
     figure("fire_many, 5-rule gate, in memory", many, "fires/s", raw, 3.0)
 
 
-def bench_sqlite(batch: int, total: int) -> None:
-    """Durable fires on SQLite vs raw sqlite3 WAL inserts of the same encoded rows."""
+def _ours(url: str, units: list[str], batch: int) -> tuple[float, list[str]]:
+    """Durable fires through campaignflow; returns the rate and the encoded steps."""
     c = cf.Campaign("bench-db")
     c.stages("a", "b")
     c.transition("go", "a", "b")
-    units = [f"u{i}" for i in range(total)]
     actor = cf.Actor(id="bench")
+    run = c.start(units, store=url)
+
+    def ours() -> None:
+        for i in range(0, len(units), batch):
+            run.fire_many(units[i : i + batch], "go", by=actor)
+
+    value = rate(len(units), ours)
+    steps = [s for u in units[: min(batch, 1000)] for s in run.history(u)]
+    return value, [canonical(step_to_dict(s)).decode() for s in steps]
+
+
+def _rows(units: list[str], bodies: list[str], i: int, batch: int) -> list[tuple[str, str, str]]:
+    digest = chain_hash("", b"")
+    return [(units[j], bodies[j % len(bodies)], digest) for j in range(i, min(i + batch, len(units)))]
+
+
+def bench_sqlite(batch: int, total: int) -> None:
+    """Durable fires on SQLite vs raw sqlite3 WAL inserts of the same encoded rows."""
+    units = [f"u{i}" for i in range(total)]
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        run = c.start(units, store=url)
-
-        def ours() -> None:
-            for i in range(0, total, batch):
-                run.fire_many(units[i : i + batch], "go", by=actor)
-
-        value = rate(total, ours)
-        steps = [s for u in units[:batch] for s in run.history(u)]
-        bodies = [canonical(step_to_dict(s)).decode() for s in steps]
-        raw_path = Path(tmp) / "raw.db"
-        db = sqlite3.connect(raw_path, isolation_level=None)
+        value, bodies = _ours(f"sqlite:///{Path(tmp) / 'bench.db'}", units, batch)
+        db = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE steps (seq INTEGER PRIMARY KEY, unit TEXT, body TEXT, hash TEXT)")
 
         def raw() -> None:
             for i in range(0, total, batch):
-                rows = [
-                    (units[j], bodies[j % len(bodies)], chain_hash("", b""))
-                    for j in range(i, min(i + batch, total))
-                ]
                 db.execute("BEGIN")
-                db.executemany("INSERT INTO steps (unit, body, hash) VALUES (?, ?, ?)", rows)
+                db.executemany(
+                    "INSERT INTO steps (unit, body, hash) VALUES (?, ?, ?)", _rows(units, bodies, i, batch)
+                )
                 db.execute("COMMIT")
 
         floor = rate(total, raw)
         db.close()
-    figure(
-        f"durable fires on SQLite, batch {batch}", value, "steps/s", floor, 0.5 if batch >= 10_000 else None
-    )
+    target = 0.5 if batch >= 10_000 else None
+    figure(f"durable fires on SQLite, batch {batch}", value, "steps/s", floor, target)
+
+
+def bench_postgres(url: str, batch: int, total: int) -> None:
+    """Durable fires on PostgreSQL vs raw psycopg executemany of the same encoded rows."""
+    import psycopg  # noqa: PLC0415 - only with --pg
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, raw_steps")
+    engine.dispose()
+    units = [f"u{i}" for i in range(total)]
+    value, bodies = _ours(url, units, batch)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as db:
+        db.execute("CREATE TABLE raw_steps (seq BIGSERIAL PRIMARY KEY, unit TEXT, body TEXT, hash TEXT)")
+        db.commit()
+
+        def raw() -> None:
+            for i in range(0, total, batch):
+                with db.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO raw_steps (unit, body, hash) VALUES (%s, %s, %s)",
+                        _rows(units, bodies, i, batch),
+                    )
+                db.commit()
+
+        floor = rate(total, raw)
+    target = 0.5 if batch >= 10_000 else None
+    figure(f"durable fires on PostgreSQL, batch {batch}", value, "steps/s", floor, target)
 
 
 def bench_start(fractions: list[float]) -> None:
@@ -199,12 +234,17 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (under a minute)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON objects to FILE")
+    parser.add_argument(
+        "--pg", metavar="URL", help="also measure PostgreSQL at this SQLAlchemy URL (its tables are dropped)"
+    )
     args = parser.parse_args()
     n = 2_000 if args.quick else 10_000
     print(f"campaignflow {cf.__version__}, pid {os.getpid()}, quick={args.quick}")
     bench_fire(n)
     for batch in (1, 100, 10_000):
         bench_sqlite(batch, min(n, 500) if batch == 1 else (n if batch < 10_000 else 10_000))
+        if args.pg:
+            bench_postgres(args.pg, batch, min(n, 500) if batch == 1 else (n if batch < 10_000 else 10_000))
     bench_start([0.0625, 0.125] if args.quick else [0.125, 0.25, 0.5, 1.0])
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     if args.json:
