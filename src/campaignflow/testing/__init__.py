@@ -1,0 +1,14 @@
+"""The testing kit: property-test your campaign and its gate logic with hypothesis.
+
+- :mod:`campaignflow.testing.strategies` — ``orgs()``, ``invalid_orgs()``,
+  ``evidence_for(rule)``, ``evidence_against(rule)``, ``event_sequences()``;
+- :class:`CampaignMachine` — a ``hypothesis.stateful`` base that drives your
+  campaign over an org and checks the library's laws after every step;
+- :class:`Scenario` — one unit's people and evidence, judged by any rule.
+"""
+
+from campaignflow.testing import strategies as strategies
+from campaignflow.testing._machine import CampaignMachine as CampaignMachine
+from campaignflow.testing._scenario import Scenario as Scenario
+
+__all__ = ["CampaignMachine", "Scenario", "strategies"]

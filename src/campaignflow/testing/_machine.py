@@ -1,0 +1,255 @@
+"""CampaignMachine: a hypothesis state machine that drives a campaign and checks its laws."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from campaignflow._actors import Actor
+from campaignflow._campaign import Campaign
+from campaignflow._clock import CountingIds, FixedClock
+from campaignflow._ordering import ChildrenDone, ParentFirst, PilotsFirst
+from campaignflow._org import Org
+from campaignflow._records import Kind
+from campaignflow.exceptions import GateClosed, InvalidTransition
+from campaignflow.store import MemoryStore
+from campaignflow.testing.strategies import Scenario, evidence_against, evidence_for
+
+
+class CampaignMachine(RuleBasedStateMachine):
+    """Subclass with your campaign and org; hypothesis then explores them for you.
+
+    Class attributes:
+        campaign: a ``Campaign``, or a zero-argument callable returning one.
+        org: an ``Org``, or a hypothesis strategy of orgs (``strategies.orgs()``).
+        actor: who acts (default: an actor with every role the campaign names).
+
+    Each step records evidence (drawn to pass or to fail a gate the unit faces,
+    with the unit's own people), retracts, fires, fires many, or sends back.
+    After every step it checks: no unit moved past a gate whose verdict failed;
+    ordering constraints held at every accepted fire; the roll-up equals a
+    recount; a run reopened from the store equals the live one; every unit's
+    hash chain links up. Add your own checks as ``@invariant()`` methods.
+
+    Example::
+
+        class TestMyCampaign(CampaignMachine):
+            campaign = my_campaign
+            org = cst.orgs(levels=("county", "township"))
+
+        TestMyCampaign = TestMyCampaign.TestCase
+    """
+
+    campaign: ClassVar[Campaign | Callable[[], Campaign]]
+    org: ClassVar[Org | st.SearchStrategy[Org]]
+    actor: ClassVar[Actor | None] = None
+
+    @initialize(data=st.data())
+    def _start(self, data: st.DataObject) -> None:
+        spec = type(self).campaign
+        self.built = spec if isinstance(spec, Campaign) else spec()
+        org_spec = type(self).org
+        self.the_org = org_spec if isinstance(org_spec, Org) else data.draw(org_spec, label="org")
+        self.store = MemoryStore()
+        self.run = self.built.start(self.the_org, store=self.store, clock=FixedClock(), ids=CountingIds())
+        self.units = list(self.the_org)
+        d = self.built.build()
+        roles = {r for t in d.transitions if t.allowed for r in t.allowed.roles}
+        roles |= {r for rw in d.reworks.values() if rw.allowed for r in rw.allowed.roles}
+        self.who = type(self).actor or Actor(id="campaign-machine", roles=roles)
+
+    def _people(self, unit: str) -> dict[str, tuple[str, ...]]:
+        org = self.the_org
+        return {
+            role: org.people(unit, role)
+            for role in {r for p in org.people(unit) for r in org.roles_of(p, unit)}
+        }
+
+    # ------------------------------------------------------------ steps
+
+    def _leaving(self, unit: str) -> list[tuple[str, Any]]:
+        """(event, gate) of the transitions leaving the unit's stage."""
+        stage = self.run.stage_of(unit)
+        return [
+            (event, t.gate)
+            for (event, leaf), t in self.run._transitions.items()  # noqa: SLF001 - the machine inspects its own run
+            if leaf == stage
+        ]
+
+    @rule(data=st.data())
+    def advance(self, data: st.DataObject) -> None:
+        """Record what a gate the unit faces needs, then fire it (ordering may still refuse)."""
+        unit = data.draw(st.sampled_from(self.units), label="unit")
+        leaving = self._leaving(unit)
+        if not leaving:
+            return
+        event, gate = data.draw(st.sampled_from(leaving), label="event")
+        if gate is not None:
+            self._record(unit, data.draw(evidence_for(gate), label="scenario"))
+        self._try_fire(unit, event)
+
+    @rule(data=st.data(), passing=st.booleans())
+    def record(self, data: st.DataObject, passing: bool) -> None:
+        """Record evidence meant to pass (or to fail) a gate the unit faces."""
+        unit = data.draw(st.sampled_from(self.units), label="unit")
+        gates = [gate for _, gate in self._leaving(unit) if gate is not None]
+        if not gates:
+            return
+        gate = data.draw(st.sampled_from(gates), label="gate")
+        strategy = evidence_for(gate) if passing else evidence_against(gate)
+        self._record(unit, data.draw(strategy, label="scenario"))
+
+    def _record(self, unit: str, scenario: Scenario) -> None:
+        names = self._rename(unit, scenario)
+        supervisors = sorted(self.the_org.supervisors(unit))
+        items: list[tuple[str, Any]] = []
+        for value, recorder in scenario.evidence:
+            actor = recorder
+            if recorder in scenario.supervisors and supervisors:
+                actor = supervisors[scenario.supervisors.index(recorder) % len(supervisors)]
+            try:
+                items.append((actor, _renamed(value, names)))
+            except ValueError:
+                continue  # the renamed value breaks the evidence's own validation
+        for actor_id, value in items:
+            self.run.record(unit, value, by=Actor(id=actor_id, roles=self.who.roles))
+
+    def _rename(self, unit: str, scenario: Scenario) -> dict[str, str]:
+        """Map the scenario's people onto the unit's real people, one to one, role by role.
+
+        A scenario person left over (the unit has fewer people in that role) keeps
+        its id: evidence naming nobody of the unit is a case worth trying too.
+        """
+        names: dict[str, str] = {}
+        taken: set[str] = set()
+        real = self._people(unit)
+        for role, persons in scenario.people.items():
+            free = [p for p in real.get(role, ()) if p not in taken]
+            for person in persons:
+                if person in names or not free:
+                    continue
+                names[person] = free.pop(0)
+                taken.add(names[person])
+        return names
+
+    @rule(data=st.data())
+    def retract(self, data: st.DataObject) -> None:
+        """Retract a piece of live evidence."""
+        unit = data.draw(st.sampled_from(self.units), label="unit")
+        live = [r for kind in self.built.build().evidence_types for r in self.store.records(unit, kind)]
+        if live:
+            target = data.draw(st.sampled_from(live), label="evidence")
+            self.run.retract(unit, target.id, reason="machine", by=self.who)
+
+    @rule(data=st.data())
+    def fire(self, data: st.DataObject) -> None:
+        """Fire an event; a refusal must leave the unit where it was."""
+        unit = data.draw(st.sampled_from(self.units), label="unit")
+        event = data.draw(st.sampled_from(list(self.built.build().events)), label="event")
+        self._try_fire(unit, event)
+
+    def _try_fire(self, unit: str, event: str) -> None:
+        before = self.run.stage_of(unit)
+        try:
+            step = self.run.fire(unit, event, by=self.who)
+        except GateClosed as closed:
+            assert not closed.verdict.passed
+            assert self.run.stage_of(unit) == before
+            return
+        except InvalidTransition:
+            return
+        self._ordering_held(unit, event)
+        assert step.verdict is not None and step.verdict.passed
+
+    @rule(data=st.data())
+    def fire_many(self, data: st.DataObject) -> None:
+        """Fire an event for every unit it leaves."""
+        event = data.draw(st.sampled_from(list(self.built.build().events)), label="event")
+        units = [u for u in self.units if self.run.engine.dest(event, self.run.stage_of(u))]
+        if units:
+            result = self.run.fire_many(units, event, by=self.who)
+            for step in result.fired:
+                self._ordering_held(step.unit, event)
+
+    @rule(data=st.data())
+    def send_back(self, data: st.DataObject) -> None:
+        """Send a unit back to a stage it is past."""
+        reworks = list(self.built.build().reworks)
+        if not reworks:
+            return
+        unit = data.draw(st.sampled_from(self.units), label="unit")
+        stage = data.draw(st.sampled_from(reworks), label="stage")
+        try:
+            self.run.send_back(unit, stage, reason="machine", by=self.who)
+        except InvalidTransition:
+            return
+
+    # ------------------------------------------------------------ laws
+
+    def _ordering_held(self, unit: str, event: str) -> None:
+        org = self.the_org
+        for t in self.built.build().transitions_for(event):
+            for o in t.order:
+                if isinstance(o, ParentFirst) and (parent := org.parent(unit)) is not None:
+                    assert self.run.has_fired(parent, o.event or event), "fired before its parent"
+                if isinstance(o, PilotsFirst) and not org.is_pilot(unit):
+                    assert all(self.run.has_fired(p, o.event or event) for p in org.pilots())
+                if isinstance(o, ChildrenDone) and (children := org.children(unit)):
+                    done = sum(self.run.reached(c, o.stage) for c in children)
+                    assert done >= o.quorum * len(children) - 1e-9, "closed before its children"
+
+    @invariant()
+    def no_fire_without_a_passing_verdict(self) -> None:
+        """Every fire in every history carries a passing verdict."""
+        if not hasattr(self, "run"):
+            return
+        for unit in self.units:
+            for step in self.store.history(unit):
+                if step.kind is Kind.FIRE:
+                    assert step.verdict is not None and step.verdict.passed
+
+    @invariant()
+    def progress_equals_recount(self) -> None:
+        """The incremental roll-up equals a full recount, for the org and each root."""
+        if not hasattr(self, "run"):
+            return
+        for node in (None, *self.the_org.roots()):
+            assert self.run.progress(node).counts() == self.run.recount(node).counts()
+
+    @invariant()
+    def replay_equals_live(self) -> None:
+        """A run reopened from the store equals the live one, and the log verifies."""
+        if not hasattr(self, "run"):
+            return
+        again = self.built.open(self.the_org, self.store)
+        for unit in self.units:
+            assert again.state(unit) == self.run.state(unit)
+        report = self.built.verify(self.the_org, self.store)
+        assert report.ok, report.problem
+
+    @invariant()
+    def hash_chains_link(self) -> None:
+        """Every unit's steps chain: each prev_hash is the previous step's hash."""
+        if not hasattr(self, "run"):
+            return
+        for unit in self.units:
+            history = self.store.history(unit)
+            for a, b in itertools.pairwise(history):
+                assert b.prev_hash == a.hash
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """The evidence value with scenario person ids replaced by the unit's people."""
+    if not attrs.has(type(value)) or not names:
+        return value
+    changes = {
+        f.name: names[getattr(value, f.name)]
+        for f in attrs.fields(type(value))
+        if isinstance(getattr(value, f.name), str) and getattr(value, f.name) in names
+    }
+    return attrs.evolve(value, **changes) if changes else value
