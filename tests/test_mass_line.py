@@ -82,7 +82,7 @@ class TestFiveNoMeetings:
             (
                 "problems",
                 "突出问题找准",
-                "no confirmed problem of 形式主义、官僚主义、享乐主义、奢靡之风",
+                "✗ 找准奢靡之风问题: 0 of 1 Problem recorded (1 missing)",
             ),
             ("talks", "谈心交心深入", "Talk missing between county-c2–county-c3"),
             (

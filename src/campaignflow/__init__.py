@@ -14,6 +14,8 @@ graph, and read verdicts that explain themselves::
 from campaignflow._actors import Actor as Actor
 from campaignflow._actors import Allowed as Allowed
 from campaignflow._actors import role as role
+from campaignflow._analysis import CheckReport as CheckReport
+from campaignflow._analysis import Problem as Problem
 from campaignflow._campaign import Campaign as Campaign
 from campaignflow._clock import Clock as Clock
 from campaignflow._clock import CountingIds as CountingIds
@@ -81,6 +83,7 @@ __all__ = [
     "Blocked",
     "Campaign",
     "CampaignflowError",
+    "CheckReport",
     "Clock",
     "ConcurrentUpdate",
     "Context",
@@ -100,6 +103,7 @@ __all__ = [
     "OrgError",
     "PermissionDenied",
     "Person",
+    "Problem",
     "Progress",
     "Recorded",
     "Rework",

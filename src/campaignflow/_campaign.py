@@ -24,6 +24,7 @@ from campaignflow._rules import AllOf, AnyOf, CustomRule, Not, Rule, RuleFn, wal
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
+    from campaignflow._analysis import CheckReport
     from campaignflow._clock import Clock, IdSource
     from campaignflow._org import Org
     from campaignflow._replay import VerifyReport
@@ -153,6 +154,7 @@ class Campaign:
         *,
         label: str | None = None,
         reads: tuple[type[Any], ...] = (),
+        roles: tuple[str, ...] = (),
     ) -> Callable[[RuleFn], CustomRule]:
         """Register a custom rule by id (usable by name in gates).
 
@@ -162,7 +164,7 @@ class Campaign:
             def fire_exits(ctx): ...
         """
         self._mutable()
-        make = rule(id, label=label, reads=reads)
+        make = rule(id, label=label, reads=reads, roles=roles)
 
         def register(fn: RuleFn) -> CustomRule:
             made = make(fn)
@@ -237,6 +239,16 @@ class Campaign:
         from campaignflow._replay import open_run  # noqa: PLC0415 - run layer
 
         return open_run(self.build(), org, store, clock=clock, ids=ids)
+
+    def check(self, *, budget: int = 100) -> CheckReport:
+        """Static checks: dead ends, events nobody may fire, unsatisfiable rules, labels...
+
+        Args:
+            budget: generated scenarios tried per rule before calling it unsatisfiable.
+        """
+        from campaignflow._analysis import check_campaign  # noqa: PLC0415 - needs the testing kit
+
+        return check_campaign(self, budget=budget)
 
     def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
         """Replay ``store``'s log through this campaign and compare with its projection."""

@@ -222,8 +222,13 @@ def rule(
     *,
     label: str | None = None,
     reads: tuple[type[Any], ...] = (),
+    roles: tuple[str, ...] = (),
 ) -> Callable[[RuleFn], CustomRule]:
     """Turn a function ``(ctx) -> Finding`` into a custom rule.
+
+    ``reads`` names the evidence types the rule reads and ``roles`` the people
+    roles it looks up (``ctx.people("principal")``), so the testing kit and
+    ``campaignflow check`` can drive it with generated evidence and people.
 
     Example::
 
@@ -243,7 +248,9 @@ def rule(
         if not callable(candidate):
             msg = f"@rule({id!r}) must decorate a callable, got {fn!r}"
             raise DefinitionError(msg)
-        return CustomRule(fn=fn, id=id, label=label if label is not None else id, declared_reads=reads)
+        return CustomRule(
+            fn=fn, id=id, label=label if label is not None else id, declared_reads=reads, roles=roles
+        )
 
     return wrap
 

@@ -406,6 +406,7 @@ class CustomRule(Rule):
     id: str
     label: str
     declared_reads: tuple[type[Any], ...] = ()
+    roles: tuple[str, ...] = ()
 
     @property
     def reads(self) -> tuple[type[Any], ...]:

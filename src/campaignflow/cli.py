@@ -166,3 +166,22 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
     ok, line = _guard(check)
     print(line)
     sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--budget", default=100, show_default=True, help="Scenarios tried per rule.")
+def check(target: str, fmt: str, budget: int) -> None:
+    """Check a campaign definition: dead ends, unreachable stages, unsatisfiable rules...
+
+    TARGET is MODULE:ATTR, a Campaign or a zero-argument callable returning one.
+    Exits 1 when an error is found (warnings alone exit 0): usable in CI.
+
+    Example: campaignflow check campaignflow.presets.mass_line:campaign
+    """
+    from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
+
+    report = _guard(lambda: _targets.load_campaign(target).check(budget=budget))
+    print(report.to_json() if fmt == "json" else report.text())
+    sys.exit(0 if report.ok else 1)

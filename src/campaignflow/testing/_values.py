@@ -44,7 +44,9 @@ def field_strategy(tp: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def values_of(draw: st.DrawFn, cls: type[Any], fixed: Mapping[str, Any] | None = None) -> Any:
+def values_of(
+    draw: st.DrawFn, cls: type[Any], fixed: Mapping[str, Any] | None = None, people: tuple[str, ...] = ()
+) -> Any:
     """An instance of the attrs class ``cls``, with the ``fixed`` fields set as given.
 
     Fields with defaults keep them; other fields are drawn by type. A combination
@@ -60,8 +62,18 @@ def values_of(draw: st.DrawFn, cls: type[Any], fixed: Mapping[str, Any] | None =
         name = f.alias or f.name
         if f.name in fixed:
             kwargs[name] = fixed[f.name]
-        elif f.default is attrs.NOTHING:
-            kwargs[name] = draw(field_strategy(f.type))
+        else:
+            strategy = field_strategy(f.type)
+            if people and f.type is str:
+                strategy = st.one_of(st.sampled_from(people), strategy)
+            default = f.default
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                default = attrs.NOTHING
+            if default is not attrs.NOTHING:
+                # Defaults first, so shrinking lands on them; other values too, since
+                # rules often look at exactly the fields left at their defaults.
+                strategy = st.one_of(st.just(default), strategy)
+            kwargs[name] = draw(strategy)
     try:
         value = cls(**kwargs)
     except (ValueError, TypeError):

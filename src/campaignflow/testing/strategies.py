@@ -35,6 +35,7 @@ from campaignflow._rules import (
     AnyOf,
     ApprovedBy,
     CountAtLeast,
+    CustomRule,
     EveryMemberHas,
     EveryPair,
     Not,
@@ -133,6 +134,8 @@ def _roles(rule: Rule) -> tuple[list[str], bool]:
             roles[r.among] = None
             if r.hub is not None:
                 roles[r.hub] = None
+        elif isinstance(r, CustomRule):
+            roles.update(dict.fromkeys(r.roles))
         elif isinstance(r, ApprovedBy):
             if r.group == "supervises":
                 supervisors = True
@@ -194,12 +197,13 @@ def _leaf(
     if isinstance(rule, OrderingRule):
         # A one-unit scenario has no parent, children or pilots: ordering holds.
         return st.just([]) if passing else st.nothing()
-    # A custom rule: its declared evidence types, at random (a black box).
+    # A custom rule: its declared evidence types, at random (a black box); text
+    # fields sometimes name the scenario's people, so person checks can pass.
     if not rule.reads:
         return st.just([])
-    return st.lists(st.sampled_from(rule.reads).flatmap(values_of), max_size=6).map(
-        lambda vs: [(v, CLERK) for v in vs]
-    )
+    persons = tuple(sorted({p for ps in people.values() for p in ps}))
+    one = st.sampled_from(rule.reads).flatmap(lambda tp: values_of(tp, people=persons))
+    return st.lists(one, max_size=12).map(lambda vs: [(v, CLERK) for v in vs])
 
 
 @st.composite
