@@ -193,15 +193,20 @@ def _judge(rule: Rule, *, want: bool) -> Callable[[Scenario], bool]:
 
 
 def _unsatisfiable(d: Definition, budget: int) -> list[Problem]:
-    from hypothesis import HealthCheck, find, settings  # noqa: PLC0415 - only checks need hypothesis
+    from hypothesis import HealthCheck, Phase, find, settings  # noqa: PLC0415 - only checks need hypothesis
     from hypothesis.errors import NoSuchExample, Unsatisfiable  # noqa: PLC0415
 
     from campaignflow.testing.strategies import evidence_against, evidence_for  # noqa: PLC0415
 
     out: list[Problem] = []
     seen: set[str] = set()
+    # Any example will do: no shrinking, which would cost most of the time.
     quiet = settings(
-        max_examples=budget, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=budget,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
     )
     for t in d.transitions:
         if t.gate is None:
