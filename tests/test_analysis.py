@@ -103,7 +103,7 @@ class TestCli:
         good = CliRunner().invoke(main, ["check", "campaignflow.presets.safety:campaign", "--format", "json"])
         assert good.exit_code == 0
         assert json.loads(good.output)["ok"] is True
-        bad = CliRunner().invoke(main, ["check", "tests.test_analysis:broken"])
+        bad = CliRunner().invoke(main, ["check", "test_analysis:broken"])
         assert bad.exit_code == 1
         assert "dead_end" in bad.output
 
