@@ -14,4 +14,4 @@ class TestScaledOrg:
         levels = Counter(org.level(u) for u in org)
         assert levels == {"nation": 1, "county": 3, "township": 39, "village": 600}
         assert all(org.people(u, "principal") for u in org)
-        assert all(org.supervisors(u) for u in org if u != "root")
+        assert all(org.supervisors(u) for u in org)

@@ -19,7 +19,7 @@ from campaignflow.store import SQLStore, open_store
 
 @attrs.frozen(kw_only=True)
 class TownshipRow:
-    """One township's line of the roll-up table."""
+    """One line of the roll-up table: a unit below the root (a township in Zhongmou)."""
 
     name: str
     by_stage: tuple[int, ...]
@@ -36,6 +36,8 @@ class DemoResult:
     seconds: float
     steps: int
     townships: tuple[TownshipRow, ...]
+    row_level: str
+    leaf_level: str
     blocked: tuple[Blocked, ...]
     exposed: tuple[Escalation, ...]
     refused: int
@@ -85,16 +87,22 @@ def run_demo(
         org, open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types)
     )
     report = campaign.verify(org, reopened.store)
+    # One line per unit of the level below the root that holds the most units
+    # (townships in Zhongmou, counties nationally), counting the lowest level.
+    children = org.children(org.root())
+    levels = [org.level(u) for u in children]
+    row_level = max(set(levels), key=levels.count) if levels else org.levels[0]
+    leaf_level = org.levels[-1]
     rows = []
-    for unit in org.children(org.root()):
-        if org.level(unit) != "township":
+    for unit in children:
+        if org.level(unit) != row_level:
             continue
         p = run.progress(unit)
-        villages = p.by_level.get("village", {})
+        leaves = p.by_level.get(leaf_level, {})
         rows.append(
             TownshipRow(
                 name=org.name_of(unit),
-                by_stage=tuple(villages.get(stage, 0) for stage in run.definition.leaves),
+                by_stage=tuple(leaves.get(stage, 0) for stage in run.definition.leaves),
                 blocked=p.blocked,
                 sent_back=p.sent_back,
             )
@@ -106,7 +114,9 @@ def run_demo(
         db=db,
         seconds=seconds,
         steps=report.steps,
-        townships=tuple(rows),
+        townships=tuple(rows[:40]),
+        row_level=row_level,
+        leaf_level=leaf_level,
         blocked=whole.blocked_units,
         exposed=tuple(run.escalations),
         refused=sim.refused,

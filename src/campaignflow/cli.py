@@ -90,8 +90,8 @@ def _show(console: Console, result: DemoResult) -> None:
         f"[bold]{d.label}[/bold] over {run.org.name_of(run.org.root())}: "
         f"{len(run.org)} units, {result.steps} steps in {result.seconds:.1f} s"
     )
-    table = Table(title="各乡镇进度: villages per stage")
-    table.add_column("township", no_wrap=True)
+    table = Table(title=f"{result.leaf_level} units per stage, by {result.row_level}")
+    table.add_column(result.row_level, no_wrap=True)
     for stage in d.leaves:
         table.add_column(d.label_of(stage)[:2], justify="right")
     table.add_column("blocked", justify="right")

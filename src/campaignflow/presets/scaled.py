@@ -36,6 +36,11 @@ def scaled_org(scale: str, *, seed: int = 0, leaders: int = 3, fraction: float =
             people.append({"id": f"{unit}/p{n}", "name": f"{unit}-{n}", "unit": unit, "roles": roles})
 
     leadership("root")
+    groups.append({"id": "sg-root", "name": "中央督导组", "supervises": ["root"]})
+    people.extend(
+        {"id": f"sg-root/s{n}", "name": f"sg-root-{n}", "unit": "sg-root", "roles": ["supervisor"]}
+        for n in range(2)
+    )
     for c in range(counties):
         cid = f"c{c:04d}"
         units.append({"id": cid, "parent": "root", "level": "county"})
