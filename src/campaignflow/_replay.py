@@ -14,7 +14,7 @@ from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._org import Org
 from campaignflow._progress import Blocked
 from campaignflow._records import Kind, Step
-from campaignflow._run import Run, _Unit
+from campaignflow._run import Run, _Unit, unit_row
 from campaignflow.exceptions import StoreError
 from campaignflow.store import Store, UnitRow, open_store
 
@@ -195,17 +195,7 @@ class _Replayer:
         return ""
 
     def row(self, unit: str) -> UnitRow:
-        rec = self.units[unit]
-        blocked = self.blocked.get(unit)
-        return UnitRow(
-            unit=unit,
-            stage=rec.state,
-            version=rec.version,
-            reworks=dict(rec.reworks or {}),
-            fired=tuple(sorted(e for e, bit in self.bits.items() if rec.fired & bit)),
-            blocked=None if blocked is None else blocked.to_dict(),
-            head=self.heads.get(unit, ""),
-        )
+        return unit_row(unit, self.units[unit], self.bits, self.blocked.get(unit), self.heads.get(unit, ""))
 
 
 def _same(a: UnitRow, b: UnitRow) -> bool:

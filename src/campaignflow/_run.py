@@ -30,6 +30,21 @@ from campaignflow.exceptions import (
 from campaignflow.store import Store, UnitRow, open_store
 
 
+def unit_row(
+    unit: str, rec: _Unit, bits: Mapping[str, int], blocked: Blocked | None, head: str = ""
+) -> UnitRow:
+    """The projection row of a unit's in-memory record."""
+    return UnitRow(
+        unit=unit,
+        stage=rec.state,
+        version=rec.version,
+        reworks=dict(rec.reworks or {}),
+        fired=tuple(sorted(e for e, bit in bits.items() if rec.fired & bit)),
+        blocked=None if blocked is None else blocked.to_dict(),
+        head=head,
+    )
+
+
 class _Unit:
     """Per-unit state: the engine's model. Slotted: 640k of them must stay small."""
 
@@ -249,14 +264,23 @@ class Run:
         return self.clock().isoformat()
 
     def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
-        blocked = None if moved else self._blocked.get(unit)
-        return UnitRow(
+        return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit))
+
+    def _record_step(self, unit: str, rec: _Unit, evidence: object, *, actor: Actor, now: str) -> Step:
+        """The step recording ``evidence`` (its type checked against the campaign)."""
+        kind = self._evidence_kind(unit, evidence)
+        recorded = Recorded(
+            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+        )
+        return Step(
+            seq=0,
             unit=unit,
-            stage=rec.state,
-            version=rec.version,
-            reworks=dict(rec.reworks or {}),
-            fired=tuple(sorted(e for e, bit in self._bits.items() if rec.fired & bit)),
-            blocked=None if blocked is None else blocked.to_dict(),
+            kind=Kind.RECORD,
+            actor=actor.id,
+            at=now,
+            source=rec.state,
+            dest=rec.state,
+            evidence=recorded,
         )
 
     def _deny(
@@ -315,29 +339,16 @@ class Run:
             UnknownUnit, EvidenceError, PermissionDenied.
         """
         rec = self._unit(unit)
-        kind = self._evidence_kind(unit, evidence)
+        self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
         actor = self._authorise(unit, by, "record", None)
-        now = self._now()
-        recorded = Recorded(
-            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
-        )
-        step = Step(
-            seq=0,
-            unit=unit,
-            kind=Kind.RECORD,
-            actor=actor.id,
-            at=now,
-            source=rec.state,
-            dest=rec.state,
-            evidence=recorded,
-        )
+        step = self._record_step(unit, rec, evidence, actor=actor, now=self._now())
         stored = self._append_one(unit, rec, step)
         _audit.emit(
             "evidence_recorded",
             campaign=self.definition.id,
             unit=unit,
-            kind=kind,
-            evidence=recorded.id,
+            kind=step.evidence.kind if step.evidence else "",
+            evidence=step.evidence.id if step.evidence else "",
             actor=actor.id,
             seq=stored.seq,
         )
@@ -356,26 +367,12 @@ class Run:
         touched: dict[str, _Unit] = {}
         for unit, evidence in items:
             rec = self._unit(unit)
-            kind = self._evidence_kind(unit, evidence)
+            self._evidence_kind(unit, evidence)
             if unit not in touched:
                 self._authorise(unit, actor, "record", None)
                 expected[unit] = rec.version
                 touched[unit] = rec
-            recorded = Recorded(
-                id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
-            )
-            steps.append(
-                Step(
-                    seq=0,
-                    unit=unit,
-                    kind=Kind.RECORD,
-                    actor=actor.id,
-                    at=now,
-                    source=rec.state,
-                    dest=rec.state,
-                    evidence=recorded,
-                )
-            )
+            steps.append(self._record_step(unit, rec, evidence, actor=actor, now=now))
         if not steps:
             return []
         counts: dict[str, int] = {}

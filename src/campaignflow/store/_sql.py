@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -475,31 +476,5 @@ def _row(r: Any) -> UnitRow:
 
 
 def _with_seq(step: Step, seq: int, prev: str, digest: str) -> Step:
-    evidence = step.evidence
-    if evidence is not None:
-        evidence = Recorded(
-            id=evidence.id,
-            unit=evidence.unit,
-            kind=evidence.kind,
-            value=evidence.value,
-            actor=evidence.actor,
-            at=evidence.at,
-            seq=seq,
-        )
-    return Step(
-        seq=seq,
-        unit=step.unit,
-        kind=step.kind,
-        actor=step.actor,
-        at=step.at,
-        event=step.event,
-        source=step.source,
-        dest=step.dest,
-        verdict=step.verdict,
-        reason=step.reason,
-        evidence=evidence,
-        target=step.target,
-        count=step.count,
-        prev_hash=prev,
-        hash=digest,
-    )
+    evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
+    return attrs.evolve(step, seq=seq, prev_hash=prev, hash=digest, evidence=evidence)
