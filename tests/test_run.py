@@ -13,6 +13,13 @@ import campaignflow as cf
 from campaignflow.presets import safety
 
 SEC = cf.Actor(id="sec", roles={"secretary"})
+
+
+@attrs.frozen
+class Stray:
+    note: str
+
+
 INS = cf.Actor(id="ins", roles={"inspector"})
 
 
@@ -99,8 +106,11 @@ class TestFire:
     def test_undeclared_evidence(self) -> None:
         """Recording an undeclared evidence type is an EvidenceError naming the fix."""
         run = _run()
-        with pytest.raises(cf.EvidenceError, match=r"campaign.evidence\(str\)"):
+        with pytest.raises(cf.EvidenceError, match=r"campaign.evidence\(Stray\)"):
+            run.record("s1", Stray(note="x"), by=SEC)
+        with pytest.raises(cf.EvidenceError, match="instance of an attrs class"):
             run.record("s1", "just text", by=SEC)
+        assert run.history("s1") == ()
 
     def test_decisions_are_structured_events(self) -> None:
         """Each decision is a structlog event with campaign, unit, event and verdict."""

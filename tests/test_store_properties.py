@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -95,10 +97,49 @@ class TestReplayEqualsLive:
         _check(pg_url, plan)
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_non_finite_evidence_is_refused_before_writing(bad: float) -> None:
-    """NaN or infinity in evidence is an EvidenceError and nothing is written."""
-    run = safety.campaign().start(["s1"])
-    with pytest.raises(cf.EvidenceError, match="non-finite"):
-        run.record("s1", safety.Exit(location="x", blocked=bad), by=ACTOR)  # type: ignore[arg-type]
-    assert run.history("s1") == ()
+@attrs.frozen
+class Reading:
+    value: float
+    taken: datetime | None = None
+    text: str = ""
+
+
+class TestHostileEvidence:
+    def _run(self) -> cf.Run:
+        c = cf.Campaign("hostile")
+        c.stages("a", "b")
+        c.evidence(Reading)
+        c.transition("go", "a", "b")
+        return c.start(["u"], clock=cf.FixedClock(start=datetime(2014, 3, 1, tzinfo=UTC)))
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            (Reading(value=float("nan")), "record a finite number"),
+            (Reading(value=float("inf")), "record a finite number"),
+            (Reading(value="12"), "expected float"),  # type: ignore[arg-type]
+            (Reading(value=1, text="x" * 200_000), "keep it under"),
+            (Reading(value=1, text="a\x00b"), "control characters"),
+            (Reading(value=1, taken=datetime(2014, 3, 1)), "naive datetime"),  # noqa: DTZ001
+            (Reading(value=1, taken=datetime(2015, 1, 1, tzinfo=UTC)), "in the future"),
+        ],
+    )
+    def test_refused_and_nothing_written(self, value: Reading, message: str) -> None:
+        """Each kind of hostile value is an EvidenceError naming the field, and nothing is written."""
+        run = self._run()
+        with pytest.raises(cf.EvidenceError, match=message):
+            run.record("u", value, by=ACTOR)
+        with pytest.raises(cf.EvidenceError, match=message):
+            run.record_many([("u", Reading(value=1)), ("u", value)], by=ACTOR)
+        assert run.history("u") == ()
+
+    @given(st.builds(Reading, value=st.floats(), text=st.text(max_size=50)))
+    def test_any_generated_value_is_stored_or_refused_cleanly(self, value: Reading) -> None:
+        """Fuzzed evidence is either recorded and replays, or refused with an EvidenceError."""
+        run = self._run()
+        try:
+            run.record("u", value, by=ACTOR)
+        except cf.EvidenceError:
+            assert run.history("u") == ()
+        else:
+            assert run.history("u")[0].evidence.value == value  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow._rules import evaluate
+from campaignflow._validate import check_evidence
 from campaignflow.exceptions import (
     EvidenceError,
     GateClosed,
@@ -397,6 +398,8 @@ class Run:
         return stored
 
     def _evidence_kind(self, unit: str, evidence: object) -> str:
+        """The evidence's type name, after checking it is declared and safe to store."""
+        check_evidence(unit, evidence, self.clock())
         kind = evidence_name(type(evidence))
         declared = self.definition.evidence_types.get(kind)
         if declared is not type(evidence):
