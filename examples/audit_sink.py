@@ -10,6 +10,7 @@ Run: python examples/audit_sink.py [audit.jsonl]
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -34,10 +35,8 @@ def main(path: Path) -> int:
             clerk = cf.Actor(id="li", roles={"secretary", "inspector"})
             run.record("plant-1", safety.Briefing(attendees=12), by=clerk)
             run.fire("plant-1", "start", by=clerk)
-            try:
+            with contextlib.suppress(cf.GateClosed):  # the refusal and its verdict go to the file
                 run.fire("plant-1", "approve", by=clerk)
-            except cf.GateClosed:
-                pass  # the refusal, with its verdict, is in the audit file
         finally:
             structlog.reset_defaults()
     return len(path.read_text(encoding="utf-8").splitlines())

@@ -26,6 +26,6 @@ class TestAuditSink:
         assert sink.main(path) == 3  # type: ignore[attr-defined]
         events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         assert [e["event"] for e in events] == ["evidence_recorded", "unit_fired", "unit_denied"]
-        denied = [e for e in events if e["event"] == "unit_denied"][0]
+        denied = next(e for e in events if e["event"] == "unit_denied")
         assert denied["verdict"]["passed"] is False
         assert denied["unit"] == "plant-1"
