@@ -60,6 +60,7 @@ from campaignflow._run import BatchResult as BatchResult
 from campaignflow._run import Run as Run
 from campaignflow._run import UnitState as UnitState
 from campaignflow._version import __version__ as __version__
+from campaignflow.exceptions import ActorError as ActorError
 from campaignflow.exceptions import CampaignflowError as CampaignflowError
 from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
 from campaignflow.exceptions import DefinitionError as DefinitionError
@@ -78,6 +79,7 @@ from campaignflow.store import Store as Store
 
 __all__ = [
     "Actor",
+    "ActorError",
     "Allowed",
     "BatchResult",
     "Blocked",

@@ -6,6 +6,10 @@ from collections.abc import Iterable
 
 import attrs
 
+from campaignflow.exceptions import ActorError
+
+MAX_ID = 200
+
 
 def _frozen(values: Iterable[str] | str) -> frozenset[str]:
     if isinstance(values, str):
@@ -36,9 +40,13 @@ class Actor:
     scope: frozenset[str] | None = attrs.field(default=None, converter=_scope)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id.strip():
-            msg = f"actor id must be a non-empty string, got {self.id!r}"
-            raise ValueError(msg)
+        for text, what in ((self.id, "actor id"), *((r, "role") for r in self.roles)):
+            if not isinstance(text, str) or not text.strip():
+                msg = f"{what} must be a non-empty string, got {text!r}"
+                raise ActorError(msg)
+            if len(text) > MAX_ID or any(ord(c) < 32 for c in text):  # noqa: PLR2004 - C0 controls
+                msg = f"{what} {text[:40]!r} is over {MAX_ID} characters or holds control characters"
+                raise ActorError(msg)
 
 
 @attrs.frozen

@@ -181,10 +181,10 @@ class Org:
         builder = Builder(data.get("levels"))
         from_mappings(
             builder,
-            data.get("units", ()),
-            data.get("people", ()),
-            data.get("groups", ()),
-            data.get("contacts", ()),
+            data.get("units") or (),
+            data.get("people") or (),
+            data.get("groups") or (),
+            data.get("contacts") or (),
             path=path,
         )
         graph, found = builder.graph()

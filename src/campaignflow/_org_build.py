@@ -105,11 +105,28 @@ def parse_roles(value: object, where: Where) -> frozenset[str]:
     return frozenset(p.strip() for p in parts if p.strip())
 
 
+def _levels(levels: object) -> tuple[str, ...] | None:
+    """Declared levels, checked: a list of distinct, non-empty names from the top."""
+    if levels is None:
+        return None
+    if isinstance(levels, str) or not isinstance(levels, Iterable):
+        msg = f"levels must be a list of level names from the top, got {levels!r}"
+        raise OrgError(msg)
+    names = tuple(levels)
+    if not names or any(not isinstance(n, str) or not n.strip() for n in names):
+        msg = f"levels must be non-empty strings, got {list(names)!r}"
+        raise OrgError(msg)
+    if len(set(names)) != len(names):
+        msg = f"levels name a level twice: {list(names)!r}"
+        raise OrgError(msg)
+    return names
+
+
 class Builder:
     """Collects rows, then validates them into a graph."""
 
     def __init__(self, levels: Sequence[str] | None) -> None:
-        self.declared = tuple(levels) if levels is not None else None
+        self.declared = _levels(levels)
         self.units: dict[str, UnitRow] = {}
         self.people: list[PersonRow] = []
         self.edges: list[EdgeRow] = []

@@ -210,6 +210,23 @@ class Run:
             blocked=self._blocked.get(unit),
         )
 
+    def blocked_on(self, unit: str, when: datetime | str) -> Blocked | None:
+        """Why ``unit`` was blocked at ``when``, answered from its log alone.
+
+        Returns the refusal in force then (the last fire attempt refused by its gate,
+        with no move since), or ``None`` if the unit was not blocked.
+        """
+        moment = when if isinstance(when, str) else when.isoformat()
+        blocked: Blocked | None = None
+        for step in self.history(unit):
+            if step.at > moment:
+                break
+            if step.kind in (Kind.FIRE, Kind.SEND_BACK):
+                blocked = None
+            elif step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
+                blocked = Blocked.from_verdict(step.verdict)
+        return blocked
+
     def units(self) -> Iterable[str]:
         """Every unit id, parents before children."""
         return iter(self.org)

@@ -17,6 +17,7 @@ The hierarchy::
     ├── InvalidTransition                 the event does not leave the unit's stage
     ├── GateClosed                        the gate's verdict did not pass
     ├── PermissionDenied (PermissionError)  the actor may not do this
+    ├── ActorError (ValueError)           an actor id is malformed
     ├── StoreError                        the store is unreadable or inconsistent
     │   └── ConcurrentUpdate              another writer changed the unit first
     └── VerifyError                       replay does not match the projection
@@ -146,6 +147,10 @@ class PermissionDenied(CampaignflowError, PermissionError):
         self.unit = unit
         self.actor = actor
         self.action = action
+
+
+class ActorError(CampaignflowError, ValueError):
+    """An actor is malformed: empty, overlong or control-laden id, bad roles or scope."""
 
 
 class StoreError(CampaignflowError):
