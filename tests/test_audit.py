@@ -130,6 +130,12 @@ class TestAuthorisation:
             assert in_scope
             assert allowed
             assert run.stage_of(unit) == "inspect"
+        recorded: cf.PermissionDenied | None = None
+        try:
+            run.record(unit, safety.Briefing(attendees=1), by=actor)
+        except cf.PermissionDenied as exc:
+            recorded = exc
+        assert (recorded is None) == in_scope, "recording is allowed exactly within the actor's scope"
 
     def test_send_back_needs_someone_above(self) -> None:
         """A village's own actor cannot send it back; its township's can."""
