@@ -38,7 +38,7 @@ def _cell(row: Mapping[str, str | None], key: str) -> str:
 def _rows(path: str | PathLike[str], required: tuple[str, ...]) -> Any:
     """Yield ``(line, row)`` of a CSV file, checking its header."""
     name = str(path)
-    if not Path(path).is_file():
+    if not isinstance(path, str | PathLike) or not Path(path).is_file():
         raise OrgError("cannot read: no such file", path=name)
     with Path(path).open(encoding="utf-8-sig", newline="") as handle:
         try:

@@ -567,7 +567,7 @@ class Run:
         self._event(event)
         actor = require_actor(by, unit="*", action=event)
         checked: list[tuple[str, _Unit, Transition]] = []
-        for unit in dict.fromkeys(units):
+        for unit in dict.fromkeys([units] if isinstance(units, str) else units):
             rec = self._unit(unit)
             t = self._transition(unit, rec, event)
             self._authorise(unit, actor, event, t.allowed)
