@@ -148,7 +148,7 @@ class MassLineMachine(CampaignMachine):
 
 
 MassLineMachine.TestCase.settings = settings(
-    max_examples=15, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=30, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck)
 )
 TestMassLineMachine = MassLineMachine.TestCase
 
