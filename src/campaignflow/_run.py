@@ -269,7 +269,9 @@ class Run:
         """Evaluate ``event``'s ordering and gate for ``unit`` without firing.
 
         Raises:
-            UnknownUnit, UnknownEvent, InvalidTransition.
+            UnknownUnit: the unit is not in the org.
+            UnknownEvent: the campaign declares no such event.
+            InvalidTransition: the event does not leave the unit's stage.
         """
         self._event(event)
         rec = self._unit(unit)
@@ -354,7 +356,9 @@ class Run:
         """Record a piece of evidence at ``unit``.
 
         Raises:
-            UnknownUnit, EvidenceError, PermissionDenied.
+            UnknownUnit: the unit is not in the org.
+            EvidenceError: the evidence is undeclared or unsafe to store.
+            PermissionDenied: no actor, or the unit is outside its scope.
         """
         rec = self._unit(unit)
         self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
@@ -466,9 +470,12 @@ class Run:
         and the write (one transaction).
 
         Raises:
-            UnknownUnit, UnknownEvent, PermissionDenied, InvalidTransition,
-            GateClosed (with the verdict; the refusal is logged first),
-            ConcurrentUpdate (another writer moved the unit; nothing written).
+            UnknownUnit: the unit is not in the org.
+            UnknownEvent: the campaign declares no such event.
+            PermissionDenied: no actor, out of scope, or without an allowed role.
+            InvalidTransition: the event does not leave the unit's stage.
+            GateClosed: ordering or gate failed (carries the verdict; the refusal is logged).
+            ConcurrentUpdate: another writer changed the unit; nothing was written.
         """
         self._event(event)
         rec = self._unit(unit)
@@ -586,8 +593,10 @@ class Run:
         limit calls the rework's ``escalate`` callback, once.
 
         Raises:
-            UnknownUnit, UnknownStage (no rework declared to that stage),
-            PermissionDenied (needs a role above the unit), InvalidTransition.
+            UnknownUnit: the unit is not in the org.
+            UnknownStage: no rework is declared to that stage.
+            PermissionDenied: the actor is not above the unit or lacks the rework's roles.
+            InvalidTransition: the unit is not past that stage.
         """
         rec = self._unit(unit)
         rework = self.definition.reworks.get(stage)
