@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 from pathlib import Path
+
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _load(name: str) -> object:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    return _load_path(EXAMPLES / f"{name}.py", name)
+
+
+def _load_path(path: Path, name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -29,3 +36,54 @@ class TestAuditSink:
         denied = next(e for e in events if e["event"] == "unit_denied")
         assert denied["verdict"]["passed"] is False
         assert denied["unit"] == "plant-1"
+
+
+class TestScripts:
+    def test_safety_from_scratch(self) -> None:
+        """The from-scratch campaign moves one plant and explains the other's refusal."""
+        run = _load("safety_from_scratch").main()  # type: ignore[attr-defined]
+        assert dict(run.progress().by_stage) == {"mobilise": 1, "inspect": 1, "rectify": 1, "closed": 0}
+
+    def test_zhongmou_mass_line(self) -> None:
+        """The preset over the shipped CSV: the county may not meet yet, for all five reasons."""
+        verdict = _load("zhongmou_mass_line").main()  # type: ignore[attr-defined]
+        gate = next(f for f in verdict.root.children if f.rule == "five_no_meetings")
+        assert sum(not f.passed for f in gate.children) == 5
+
+    def test_property_test_gate(self) -> None:
+        """The example's property tests pass."""
+        module = _load("property_test_gate")
+        module.test_accepts_what_the_spec_accepts()  # type: ignore[attr-defined]
+        module.test_refuses_what_the_spec_refuses()  # type: ignore[attr-defined]
+
+    def test_pg_workers(self, pg_fresh: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Four workers on overlapping units of one PostgreSQL database move every unit once."""
+        monkeypatch.syspath_prepend(str(EXAMPLES))  # spawned workers import it by name
+        run = importlib.import_module("pg_workers").main(pg_fresh, 4)
+        assert run.progress().by_stage["inspect"] == 12
+
+
+class TestWebApp:
+    def test_step_and_app_row_commit_together(self, tmp_path: Path) -> None:
+        """A recorded briefing and the clerk's note land together; a failure after both leaves neither."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        module = _load_path(EXAMPLES / "webapp" / "app.py", "webapp_app")
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        client = module.create_app(url).test_client()  # type: ignore[attr-defined]
+        ok = client.post("/units/plant-1/briefing", json={"clerk": "li", "attendees": 12, "note": "开了"})
+        assert ok.status_code == 201
+        failed = client.post(
+            "/units/plant-2/briefing", json={"clerk": "li", "attendees": 3, "fail_after_write": True}
+        )
+        assert failed.status_code == 500
+        bad = client.post("/units/plant-9/briefing", json={"clerk": "li", "attendees": 3})
+        assert bad.status_code == 400
+        assert "unknown unit 'plant-9'" in bad.get_json()["error"]
+        verdict = client.get("/units/plant-1/verdict/start").get_json()
+        assert verdict["passed"] is True
+        assert client.get("/units/plant-2/verdict/start").get_json()["passed"] is False
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == ["plant-1"]
+        engine.dispose()

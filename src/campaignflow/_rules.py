@@ -222,7 +222,10 @@ class EveryMemberHas(Rule):
             rule=self.id,
             label=self.label,
             status=Status.FAILED,
-            reason=f"{name} missing for {'、'.join(names)} ({len(short)} of {len(people)})",
+            reason=(
+                f"{name} missing for {'、'.join(names[:SHOWN])}{'…' if len(names) > SHOWN else ''} "
+                f"({len(short)} of {len(people)})"
+            ),
             evidence=tuple(ids),
             missing=tuple(names),
         )
