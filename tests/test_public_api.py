@@ -35,3 +35,17 @@ class TestFacade:
         documented = [o for o in objects if inspect.isclass(o) or inspect.isfunction(o)]
         missing = [o.__name__ for o in documented if not o.__doc__]
         assert missing == []
+
+
+class TestReference:
+    def test_every_public_name_is_in_the_reference(self) -> None:
+        """docs/reference/api.md renders every name in campaignflow.__all__."""
+        from pathlib import Path  # noqa: PLC0415
+
+        page = (Path(__file__).resolve().parent.parent / "docs" / "reference" / "api.md").read_text(
+            encoding="utf-8"
+        )
+        missing = [
+            n for n in cf.__all__ if n != "__version__" and f"::: campaignflow.{n}\n" not in page + "\n"
+        ]
+        assert missing == []
