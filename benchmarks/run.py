@@ -175,7 +175,9 @@ def bench_postgres(url: str, batch: int, total: int) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, raw_steps")
+        conn.exec_driver_sql(
+            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, raw_steps"
+        )
     engine.dispose()
     units = [f"u{i}" for i in range(total)]
     value, bodies = _ours(url, units, batch)

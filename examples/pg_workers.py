@@ -6,7 +6,7 @@ optimistic version check and `cf.retry`. This is how a campaign outgrows one
 machine: run the same workers on several hosts against the same database.
 
 Run: python examples/pg_workers.py postgresql+psycopg://user@host/db [workers]
-     (the database's cf_ tables are dropped first)
+     (the database's cf_ tables are dropped first, with campaignflow.store.drop_schema)
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-import sqlalchemy as sa
-
 import campaignflow as cf
 from campaignflow.presets import safety
+from campaignflow.store import drop_schema
 
 UNITS = [f"plant-{i:02d}" for i in range(12)]
 
@@ -39,10 +38,7 @@ def worker(url: str, units: list[str], name: str) -> int:
 
 def main(url: str, workers: int = 4) -> cf.Run:
     """Reset, start the run, let the workers loose on overlapping slices, and verify."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence")
-    engine.dispose()
+    drop_schema(url)
     campaign = safety.campaign()
     campaign.start(UNITS, store=url)
     # Overlapping slices: every unit is given to two workers.

@@ -77,6 +77,8 @@ def pg_fresh(pg_url: str) -> str:
 
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, app_notes")
+        conn.exec_driver_sql(
+            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, app_notes"
+        )
     engine.dispose()
     return pg_url

@@ -72,12 +72,31 @@ class TestTampering:
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 50)
 
-    def test_truncated_tail_is_a_projection_mismatch(self, tmp_path: Path) -> None:
-        """Deleting a unit's last step leaves its stored head pointing nowhere: the unit is named."""
+    def test_truncated_log_end(self, tmp_path: Path) -> None:
+        """Cutting the log's last step is caught by the checkpoint written with it."""
         c, url, _ = _store(tmp_path)
         _sql(url, "DELETE FROM cf_steps WHERE seq = 5")
         report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.unit) == (False, "s1")
+        assert (report.ok, report.seq) == (False, 5)
+        assert "steps up to it were removed" in report.problem
+
+    def test_truncated_unit_chain_with_a_rewritten_projection(self, tmp_path: Path) -> None:
+        """A unit's whole chain removed, projection row too: the checkpoint still names the unit."""
+        c, url, _ = _store(tmp_path)
+        _sql(url, "DELETE FROM cf_steps WHERE unit = 's2'")
+        _sql(url, "DELETE FROM cf_units WHERE unit = 's2'")
+        _sql(url, "DELETE FROM cf_evidence WHERE unit = 's2'")
+        report = c.verify(["s1", "s2"], url)
+        assert (report.ok, report.unit, report.seq) == (False, "s2", 2)
+        assert "cut short" in report.problem
+
+    def test_edited_checkpoint(self, tmp_path: Path) -> None:
+        """A checkpoint edited to match a forged log is itself caught."""
+        c, url, _ = _store(tmp_path)
+        _sql(url, "UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 2")
+        report = c.verify(["s1", "s2"], url)
+        assert (report.ok, report.seq) == (False, 2)
+        assert "checkpoint 2 was altered" in report.problem
 
 
 class TestWhyBlocked:

@@ -92,7 +92,9 @@ class TestReplayEqualsLive:
         """On PostgreSQL: the reopened run equals the live one after any sequence."""
         engine = sa.create_engine(pg_url)
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence")
+            conn.exec_driver_sql(
+                "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints"
+            )
         engine.dispose()
         _check(pg_url, plan)
 

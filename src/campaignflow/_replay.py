@@ -16,7 +16,8 @@ from campaignflow._progress import Blocked
 from campaignflow._records import Kind, Step
 from campaignflow._run import Run, _Unit, unit_row
 from campaignflow.exceptions import StoreError
-from campaignflow.store import Store, UnitRow, open_store
+from campaignflow.store import Checkpoint, Store, UnitRow, open_store
+from campaignflow.store._base import checkpoint_hash
 
 
 def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
@@ -214,6 +215,8 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
     store = open_store(store, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     replay = _Replayer(definition, org)
+    points = list(store.checkpoints())
+    at = 0
     n = 0
     for step in store.steps():
         n += 1
@@ -222,6 +225,18 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
             return VerifyReport(
                 ok=False, steps=n, units=len(org), unit=step.unit, seq=step.seq, problem=problem
             )
+        while at < len(points) and points[at].last_seq <= step.seq:
+            broken = _checkpoint(points[at], replay.heads)
+            if broken is not None:
+                unit, problem = broken
+                return VerifyReport(
+                    ok=False, steps=n, units=len(org), unit=unit, seq=points[at].last_seq, problem=problem
+                )
+            at += 1
+    if at < len(points):
+        point = points[at]
+        problem = f"the log ends before checkpoint {point.last_seq}: steps up to it were removed"
+        return VerifyReport(ok=False, steps=n, units=len(org), seq=point.last_seq, problem=problem)
     stored = {row.unit: row for row in store.rows()}
     for unit in org:
         mine = replay.row(unit)
@@ -235,6 +250,19 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
                 problem=f"unit {unit!r}: replay gives {_show(mine)}, the projection holds {_show(theirs)}",
             )
     return VerifyReport(ok=True, steps=n, units=len(org))
+
+
+def _checkpoint(point: Checkpoint, heads: Mapping[str, str]) -> tuple[str | None, str] | None:
+    """A problem with a checkpoint once replay has passed its last step, or None."""
+    if checkpoint_hash(point.first_seq, point.last_seq, point.heads) != point.hash:
+        return None, f"checkpoint {point.last_seq} was altered: its hash does not match"
+    for unit, head in point.heads:
+        if heads.get(unit, "") != head:
+            return unit, (
+                f"unit {unit!r} does not reach the head checkpoint {point.last_seq} recorded: "
+                "its chain was cut short or rewritten"
+            )
+    return None
 
 
 def _show(row: UnitRow) -> str:

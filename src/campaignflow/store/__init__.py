@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from campaignflow.store._base import Checkpoint as Checkpoint
 from campaignflow.store._base import Store as Store
 from campaignflow.store._base import UnitRow as UnitRow
 from campaignflow.store._memory import MemoryStore as MemoryStore
@@ -22,7 +23,14 @@ if TYPE_CHECKING:
 
     from campaignflow.store._sql import SQLStore as SQLStore
 
-__all__ = ["MemoryStore", "SQLStore", "Store", "UnitRow", "open_store"]
+__all__ = ["Checkpoint", "MemoryStore", "SQLStore", "Store", "UnitRow", "drop_schema", "open_store"]
+
+
+def drop_schema(target: str | Engine) -> None:
+    """Drop campaignflow's tables (``cf_*``) from the database at ``target`` (tests, resets)."""
+    from campaignflow.store._sql import drop_schema as drop  # noqa: PLC0415
+
+    drop(target)
 
 
 def __getattr__(name: str) -> Any:

@@ -34,6 +34,49 @@ class UnitRow:
     blocked: Mapping[str, Any] | None = None
 
 
+@attrs.frozen(kw_only=True)
+class Checkpoint:
+    """Written with every committed batch: the chain heads the batch left behind.
+
+    Replay must reach exactly these heads when it passes ``last_seq``; a unit
+    whose chain was cut short (its last steps deleted, its projection row
+    rewritten to match) is caught here. ``hash`` covers the rest, so the
+    checkpoint itself cannot be edited unnoticed.
+
+    Attributes:
+        first_seq: the batch's first step.
+        last_seq: the batch's last step.
+        heads: ``(unit, head)`` for every unit the batch wrote, sorted.
+        hash: sha256 over the above.
+    """
+
+    first_seq: int
+    last_seq: int
+    heads: tuple[tuple[str, str], ...]
+    hash: str
+
+
+def checkpoint_hash(first_seq: int, last_seq: int, heads: tuple[tuple[str, str], ...]) -> str:
+    """The hash a checkpoint must carry."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    body = json.dumps([first_seq, last_seq, [list(h) for h in heads]], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def make_checkpoint(steps: Sequence[Step]) -> Checkpoint:
+    """The checkpoint of a batch of stored steps (seq and hash set)."""
+    heads: dict[str, str] = {}
+    for step in steps:
+        heads[step.unit] = step.hash
+    ordered = tuple(sorted(heads.items()))
+    first, last = steps[0].seq, steps[-1].seq
+    return Checkpoint(
+        first_seq=first, last_seq=last, heads=ordered, hash=checkpoint_hash(first, last, ordered)
+    )
+
+
 class Store(Protocol):
     """What a run needs of its storage. Every method is atomic."""
 
@@ -58,6 +101,9 @@ class Store(Protocol):
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """The batch checkpoints, by ``last_seq``."""
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row, or ``None`` when nothing was written for it."""

@@ -10,7 +10,7 @@ import attrs
 from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import UnitRow
+from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint
 
 
 class MemoryStore:
@@ -22,6 +22,7 @@ class MemoryStore:
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
         self._rows: dict[str, UnitRow] = {}
         self._campaign: str | None = None
+        self._checkpoints: list[Checkpoint] = []
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -48,7 +49,13 @@ class MemoryStore:
             self._index(step)
         for row in rows:
             self._rows[row.unit] = attrs.evolve(row, head=heads.get(row.unit, row.head))
+        if out:
+            self._checkpoints.append(make_checkpoint(out))
         return out
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """The batch checkpoints, by ``last_seq``."""
+        return iter(sorted(self._checkpoints, key=lambda c: c.last_seq))
 
     def _head(self, unit: str) -> str:
         history = self._by_unit.get(unit)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from campaignflow._codec import canonical, chain_hash, step_from_dict, step_to_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import UnitRow
+from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint
 
 SCHEMA_VERSION = 1
 CHUNK = 5_000
@@ -62,6 +62,16 @@ units_t = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("head", sa.String(64), nullable=False),
 )
+checkpoints_t = sa.Table(
+    "cf_checkpoints",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("heads", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("cf_checkpoints_last", "last_seq"),
+)
 evidence_t = sa.Table(
     "cf_evidence",
     metadata,
@@ -75,6 +85,16 @@ evidence_t = sa.Table(
 
 
 _ENGINES: dict[str, Engine] = {}
+
+
+def drop_schema(target: str | Engine) -> None:
+    """Drop campaignflow's tables (``cf_*``) from a database: for tests and resets only."""
+    engine = engine_for(target) if isinstance(target, str) else target
+    try:
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
+    except sa.exc.SQLAlchemyError as exc:
+        raise _wrap(exc, str(engine.url)) from None
 
 
 def engine_for(url: str) -> Engine:
@@ -283,6 +303,15 @@ class SQLStore:
                 for (step, prev, digest), seq in zip(chained, seqs, strict=True)
             ]
             self._index(conn, stored)
+            point = make_checkpoint(stored)
+            conn.execute(
+                sa.insert(checkpoints_t).values(
+                    first_seq=point.first_seq,
+                    last_seq=point.last_seq,
+                    heads=orjson.dumps(point.heads).decode(),
+                    hash=point.hash,
+                )
+            )
             return stored
 
     def _heads(self, conn: Connection, units: list[str]) -> dict[str, str]:
@@ -448,6 +477,23 @@ class SQLStore:
         with self._read() as conn:
             result = conn.execute(sa.select(units_t)).all()
         return iter([_row(r) for r in result])
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """The batch checkpoints, by ``last_seq``."""
+        query = sa.select(checkpoints_t).order_by(checkpoints_t.c.last_seq)
+        with self._read() as conn:
+            found = conn.execute(query).all()
+        return iter(
+            [
+                Checkpoint(
+                    first_seq=r.first_seq,
+                    last_seq=r.last_seq,
+                    heads=tuple((u, h) for u, h in orjson.loads(r.heads)),
+                    hash=r.hash,
+                )
+                for r in found
+            ]
+        )
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
