@@ -116,7 +116,7 @@ def _show(console: Console, result: DemoResult) -> None:
         board.add_row(run.org.name_of(e.unit), d.label_of(e.stage), str(e.count), e.reason)
     console.print(board)
     console.print(f"refused attempts: {result.refused}   send-backs: {result.sent_back}")
-    console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False)
+    console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False, soft_wrap=True)
     console.print(f"replay check: {'ok' if result.verified else 'MISMATCH'}  database: {result.db}")
 
 
