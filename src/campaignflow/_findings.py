@@ -16,6 +16,10 @@ class Status(StrEnum):
     ERROR = "error"  # the rule raised or returned garbage: never counted as a pass
 
 
+# Enum attribute access is slow on the hot path (Python 3.11); look members up once.
+_PASSED = Status.PASSED
+
+
 @attrs.frozen(kw_only=True)
 class Finding:
     """What one rule found for one unit.
@@ -41,7 +45,7 @@ class Finding:
     @property
     def passed(self) -> bool:
         """True when the rule held."""
-        return self.status is Status.PASSED
+        return self.status is _PASSED
 
     def leaves(self) -> tuple[Finding, ...]:
         """The findings of the plain rules under this one, depth first."""

@@ -19,6 +19,7 @@ from campaignflow._context import Context, evidence_name
 from campaignflow._findings import Finding, Status
 
 RuleFn = Callable[[Context], Finding]
+FAILED = Status.FAILED  # looked up once: enum attribute access is slow on the hot path
 
 SHOWN = 5  # names listed in a reason before "..."; the full list is in `missing`
 
@@ -121,7 +122,7 @@ class CountAtLeast(Rule):
         return Finding(
             rule=self.id,
             label=self.label,
-            status=Status.FAILED,
+            status=FAILED,
             reason=f"{have} of {self.count} {name} recorded ({short} missing)",
             evidence=ids,
             missing=(f"{short} × {name}",),
@@ -161,7 +162,7 @@ class SumAtLeast(Rule):
         return Finding(
             rule=self.id,
             label=self.label,
-            status=Status.FAILED,
+            status=FAILED,
             reason=f"{name} = {have:g} of {self.total:g} ({self.total - have:g} short)",
             evidence=ids,
             missing=(f"{self.total - have:g} {self.field}",),
@@ -205,7 +206,7 @@ class EveryMemberHas(Rule):
             return Finding(
                 rule=self.id,
                 label=self.label,
-                status=Status.FAILED,
+                status=FAILED,
                 reason=f"no people with role {self.among!r} at this unit: add them to the org",
             )
 
@@ -221,7 +222,7 @@ class EveryMemberHas(Rule):
         return Finding(
             rule=self.id,
             label=self.label,
-            status=Status.FAILED,
+            status=FAILED,
             reason=(
                 f"{name} missing for {'、'.join(names[:SHOWN])}{'…' if len(names) > SHOWN else ''} "
                 f"({len(short)} of {len(people)})"
@@ -298,7 +299,7 @@ class EveryPair(Rule):
             return Finding(
                 rule=self.id,
                 label=self.label,
-                status=Status.FAILED,
+                status=FAILED,
                 reason=f"fewer than two people with role {self.among!r}: add them to the org",
             )
 
@@ -314,7 +315,7 @@ class EveryPair(Rule):
         return Finding(
             rule=self.id,
             label=self.label,
-            status=Status.FAILED,
+            status=FAILED,
             reason=(f"{name} missing between {shown} ({len(missing)} of {len(required)} pairs missing)"),
             evidence=tuple(used),
             missing=tuple(missing),
@@ -359,7 +360,7 @@ class ApprovedBy(Rule):
                 return Finding(
                     rule=self.id,
                     label=self.label,
-                    status=Status.FAILED,
+                    status=FAILED,
                     reason=f"no {draft_name} recorded yet, so nothing to approve",
                     missing=(draft_name,),
                 )
@@ -379,7 +380,7 @@ class ApprovedBy(Rule):
             return Finding(
                 rule=self.id,
                 label=self.label,
-                status=Status.FAILED,
+                status=FAILED,
                 reason=f"{draft_name} revision {latest} not approved by {who}{tail}",
                 missing=(f"{name} of revision {latest}",),
             )
@@ -395,7 +396,7 @@ class ApprovedBy(Rule):
         return Finding(
             rule=self.id,
             label=self.label,
-            status=Status.FAILED,
+            status=FAILED,
             reason=f"no {name} by {who}",
             missing=(name,),
         )
@@ -513,7 +514,7 @@ class Not(Rule):
             return Finding(
                 rule=self.id,
                 label=self.label,
-                status=Status.FAILED,
+                status=FAILED,
                 reason=f"{inner.label or inner.rule} holds, and must not",
                 children=(inner,),
             )

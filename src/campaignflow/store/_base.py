@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
+import orjson
 
 from campaignflow._records import Recorded, Step
 
@@ -58,11 +60,8 @@ class Checkpoint:
 
 def checkpoint_hash(first_seq: int, last_seq: int, heads: tuple[tuple[str, str], ...]) -> str:
     """The hash a checkpoint must carry."""
-    import hashlib  # noqa: PLC0415
-    import json  # noqa: PLC0415
-
-    body = json.dumps([first_seq, last_seq, [list(h) for h in heads]], separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+    body = orjson.dumps([first_seq, last_seq, [list(h) for h in heads]])
+    return hashlib.sha256(body).hexdigest()
 
 
 def make_checkpoint(steps: Sequence[Step]) -> Checkpoint:
