@@ -54,6 +54,7 @@ from campaignflow._records import Kind as Kind
 from campaignflow._records import Recorded as Recorded
 from campaignflow._records import Step as Step
 from campaignflow._replay import VerifyReport as VerifyReport
+from campaignflow._report import Report as Report
 from campaignflow._retry import retry as retry
 from campaignflow._rules import Rule as Rule
 from campaignflow._run import BatchResult as BatchResult
@@ -108,6 +109,7 @@ __all__ = [
     "Problem",
     "Progress",
     "Recorded",
+    "Report",
     "Rework",
     "Rule",
     "Run",

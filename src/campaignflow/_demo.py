@@ -44,6 +44,7 @@ class DemoResult:
     sent_back: int
     example: str
     verified: bool
+    dashboard: Path
 
 
 def build_org(scale: str, seed: int) -> object:
@@ -108,6 +109,8 @@ def run_demo(
             )
         )
     whole = run.progress(limit=10)
+    dashboard = db.with_suffix(".html")
+    dashboard.write_text(run.report().to_html(), encoding="utf-8")
     example = sim.refusals[0].explain() if sim.refusals else "(no refusal)"
     return DemoResult(
         run=run,
@@ -123,4 +126,5 @@ def run_demo(
         sent_back=sim.sent_back,
         example=example,
         verified=report.ok and all(reopened.state(u) == run.state(u) for u in org),
+        dashboard=dashboard,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,6 +29,9 @@ from campaignflow.exceptions import (
     UnknownStage,
 )
 from campaignflow.store import Store, UnitRow, open_store
+
+if TYPE_CHECKING:
+    from campaignflow._report import Report
 
 
 def unit_row(
@@ -728,6 +731,16 @@ class Run:
             now=now or self.clock(),
             limit=limit,
         )
+
+    def report(self, node: str | None = None, *, limit: int = 200) -> Report:
+        """A report of ``node``'s subtree: progress, blocked units, the 曝光台, ledger.
+
+        Render it with ``to_json()``, ``to_csv()`` or ``to_html()`` (a self-contained
+        dashboard). Counts come from the incremental counters.
+        """
+        from campaignflow._report import build_report  # noqa: PLC0415 - the report layer sits above runs
+
+        return build_report(self, node, limit=limit)
 
     def recount(self, node: str | None = None, *, now: datetime | None = None) -> Progress:
         """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""

@@ -118,6 +118,7 @@ def _show(console: Console, result: DemoResult) -> None:
     console.print(f"refused attempts: {result.refused}   send-backs: {result.sent_back}")
     console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False, soft_wrap=True)
     console.print(f"replay check: {'ok' if result.verified else 'MISMATCH'}  database: {result.db}")
+    console.print(f"dashboard: {result.dashboard.resolve()}", soft_wrap=True)
 
 
 @main.command()

@@ -1,0 +1,211 @@
+"""Reports of a run for any subtree: data, JSON, CSV and a self-contained HTML dashboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import attrs
+
+from campaignflow._org_io import escape_cell
+from campaignflow._progress import Blocked
+from campaignflow._run import Run
+
+LEDGER_LIMIT = 5_000  # units: reading every unit's ledger evidence beyond this is not "seconds"
+
+
+@attrs.frozen(kw_only=True)
+class Row:
+    """One unit below the report's node, with the units of the lowest level under it per stage."""
+
+    unit: str
+    name: str
+    level: str
+    by_stage: tuple[int, ...]
+    blocked: int
+    sent_back: int
+    overdue: int
+
+
+@attrs.frozen(kw_only=True)
+class BoardEntry:
+    """A line of the 曝光台: a unit sent back, how often, and whether past its limit."""
+
+    unit: str
+    name: str
+    stage: str
+    sent_back: int
+    escalated: bool
+
+
+@attrs.frozen(kw_only=True)
+class LedgerOwner:
+    """Ledger items (到人) of one owner: open and closed with acceptance."""
+
+    owner: str
+    open: int
+    closed: int
+
+
+@attrs.frozen(kw_only=True)
+class Report:
+    """Where a subtree stands: progress, blockers, send-backs, overdue units, ledger.
+
+    Attributes:
+        campaign: the campaign's label.
+        node: the subtree root (``"*"`` for the whole org) and ``node_name`` its name.
+        stages: leaf stage ids, and ``stage_labels`` their labels.
+        by_level: units per level, then per stage.
+        funnel: units at or past each stage.
+        rows: one line per unit directly below the node.
+        leaf_level: the level ``rows`` count.
+        blocked: blocked units with their reasons.
+        board: the 曝光台, most sent back first.
+        overdue: units still in a stage past its due time.
+        ledger: ledger items by owner (empty for subtrees over 5,000 units).
+        names: display names of the blocked units.
+    """
+
+    campaign: str
+    node: str
+    node_name: str
+    total: int
+    stages: tuple[str, ...]
+    stage_labels: tuple[str, ...]
+    by_level: dict[str, dict[str, int]]
+    funnel: tuple[int, ...]
+    rows: tuple[Row, ...]
+    leaf_level: str
+    blocked: tuple[Blocked, ...]
+    board: tuple[BoardEntry, ...]
+    overdue: int
+    ledger: tuple[LedgerOwner, ...]
+    names: dict[str, str] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return attrs.asdict(self, recurse=True)
+
+    def to_json(self) -> str:
+        """The report as JSON (Chinese kept as is)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def to_csv(self) -> str:
+        """The rows as CSV; cells a spreadsheet would execute are escaped."""
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["unit", "name", "level", *self.stages, "blocked", "sent_back", "overdue"])
+        for r in self.rows:
+            cells = [r.unit, r.name, r.level, *r.by_stage, r.blocked, r.sent_back, r.overdue]
+            w.writerow([escape_cell(c) for c in cells])
+        return out.getvalue()
+
+    def to_html(self) -> str:
+        """A self-contained HTML dashboard (inline CSS and SVG, nothing fetched)."""
+        from campaignflow._report_html import render  # noqa: PLC0415 - jinja2 only when asked
+
+        return render(self, self.names)
+
+
+def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Report:
+    """The report of ``node``'s subtree (the whole org when ``None``).
+
+    Counts come from the run's incremental counters; the send-back board and the
+    ledger read the subtree's units (the ledger only up to 5,000 units).
+    """
+    org, d = run.org, run.definition
+    progress = run.progress(node, limit=limit)
+    stages = d.leaves
+    roots = org.roots()
+    top = roots[0] if node is None and len(roots) == 1 else node
+    children = org.children(top) if top is not None else roots
+    leaf_level = org.levels[-1]
+    # A heat map of the lowest level (villages) per child (township); children with
+    # none of them below (departments) show only when no child has any.
+    measured = []
+    for child in children:
+        p = run.progress(child, limit=0)
+        leaves = p.by_level.get(leaf_level, {})
+        measured.append((child, p, tuple(leaves.get(s, 0) for s in stages)))
+    with_leaves = any(any(counts) for _, _, counts in measured)
+    rows = [
+        Row(
+            unit=child,
+            name=org.name_of(child),
+            level=org.level(child),
+            by_stage=counts if with_leaves else tuple(p.by_stage.values()),
+            blocked=p.blocked,
+            sent_back=p.sent_back,
+            overdue=p.overdue,
+        )
+        for child, p, counts in measured
+        if any(counts) or not with_leaves
+    ]
+    reached = [0] * len(stages)
+    for i in range(len(stages)):
+        reached[i] = sum(progress.by_stage[s] for s in stages[i:])
+    units = list(org) if node is None else list(org.subtree(node))
+    escalated = {(e.unit, e.stage) for e in run.escalations}
+    board = []
+    records = run._units  # noqa: SLF001 - the report reads the run's own records, read-only
+    for unit in units:
+        for stage, count in (records[unit].reworks or {}).items():
+            board.append(
+                BoardEntry(
+                    unit=unit,
+                    name=org.name_of(unit),
+                    stage=d.label_of(stage),
+                    sent_back=count,
+                    escalated=(unit, stage) in escalated,
+                )
+            )
+    board.sort(key=lambda b: (-b.sent_back, b.unit))
+    return Report(
+        campaign=d.label,
+        node=progress.node,
+        node_name=org.name_of(top) if top is not None else org.name,
+        total=progress.total,
+        stages=stages,
+        stage_labels=tuple(d.label_of(s) for s in stages),
+        by_level={k: dict(v) for k, v in progress.by_level.items()},
+        funnel=tuple(reached),
+        rows=tuple(rows),
+        leaf_level=leaf_level,
+        blocked=progress.blocked_units,
+        board=tuple(board[:limit]),
+        overdue=progress.overdue,
+        ledger=_ledger(run, units) if len(units) <= LEDGER_LIMIT else (),
+        names={b.unit: org.name_of(b.unit) for b in progress.blocked_units},
+    )
+
+
+def _with_fields(run: Run, *names: str) -> list[str]:
+    types = run.definition.evidence_types
+    return [
+        n for n, tp in types.items() if attrs.has(tp) and set(names) <= {f.name for f in attrs.fields(tp)}
+    ]
+
+
+def _ledger(run: Run, units: list[str]) -> tuple[LedgerOwner, ...]:
+    """Ledger items by owner.
+
+    Items are evidence with ``item`` and ``person`` fields (到事、到人); closures
+    are evidence with ``item`` and ``accepted``.
+    """
+    items = _with_fields(run, "item", "person")
+    closures = _with_fields(run, "item", "accepted")
+    if not items:
+        return ()
+    owners: dict[str, list[int]] = {}
+    for unit in units:
+        accepted = {r.value.item for kind in closures for r in run.records_of(unit, kind) if r.value.accepted}
+        for kind in items:
+            for r in run.records_of(unit, kind):
+                tally = owners.setdefault(run.org.name_of(r.value.person), [0, 0])
+                tally[1 if r.value.item in accepted else 0] += 1
+    return tuple(
+        LedgerOwner(owner=o, open=t[0], closed=t[1])
+        for o, t in sorted(owners.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    )

@@ -1,0 +1,81 @@
+"""Reports of a run: data, CSV with formula escaping, and the self-contained dashboard."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import campaignflow as cf
+from campaignflow.presets.mass_line.simulation import simulate
+from campaignflow.presets.zhongmou import zhongmou_org
+
+
+@pytest.fixture(scope="module")
+def run() -> cf.Run:
+    """The mass-line campaign simulated over Zhongmou, in memory."""
+    return simulate(zhongmou_org(), seed=2).run
+
+
+class TestReport:
+    def test_counts_agree_with_the_roll_up(self, run: cf.Run) -> None:
+        """The report's totals, funnel and rows agree with progress()."""
+        report = run.report()
+        progress = run.progress()
+        assert report.total == progress.total == 362
+        assert report.funnel[0] == 362
+        assert list(report.funnel) == sorted(report.funnel, reverse=True)
+        assert len(report.rows) == 14
+        assert sum(sum(r.by_stage) for r in report.rows) == 274
+        assert len(report.blocked) == progress.blocked
+        assert all(report.names[b.unit] for b in report.blocked)
+
+    def test_board_lists_send_backs_most_first(self, run: cf.Run) -> None:
+        """The 曝光台 lists units sent back, most often first, escalations marked."""
+        board = run.report().board
+        assert board
+        assert [b.sent_back for b in board] == sorted((b.sent_back for b in board), reverse=True)
+        assert {b.unit for b in board if b.escalated} == {e.unit for e in run.escalations}
+
+    def test_ledger_by_owner(self, run: cf.Run) -> None:
+        """Ledger items are counted by owner, open and closed."""
+        ledger = run.report().ledger
+        assert ledger
+        assert sum(o.open + o.closed for o in ledger) > 0
+
+    def test_json_round_trip(self, run: cf.Run) -> None:
+        """The JSON form parses and carries the Chinese labels as text."""
+        data = json.loads(run.report("t-01").to_json())
+        assert data["node_name"] == "城关镇"
+        assert "学习教育、听取意见" in data["stage_labels"]
+
+
+class TestOutputs:
+    def test_csv_escapes_formulas(self) -> None:
+        """A unit named like a formula is written so spreadsheets show it, not run it."""
+        org = cf.Org.from_dicts(
+            [
+                {"id": "root", "parent": None, "level": "county", "name": "县"},
+                {"id": "x", "parent": "root", "level": "village", "name": "=cmd|'/C calc'!A0"},
+            ],
+            levels=("county", "village"),
+        )
+        c = cf.Campaign("csv")
+        c.stages("a", "b")
+        c.transition("go", "a", "b")
+        text = c.start(org).report().to_csv()
+        assert "'=cmd" in text
+        assert "\n=cmd" not in text
+
+    def test_dashboard_is_self_contained_and_names_every_township(self, run: cf.Run) -> None:
+        """The HTML fetches nothing, and shows the 14 townships and the blocked reasons in Chinese."""
+        html = run.report().to_html()
+        assert not re.search(r"(src|href)=\"https?:", html)
+        assert "<script" not in html
+        for name in ("城关镇", "韩寺镇", "广惠街街道"):
+            assert name in html
+        assert 'id="funnel"' in html
+        assert 'id="heatmap"' in html
+        assert "五个不开会" in html or "找准" in html or "children reached" in html
+        assert html.count('class="heat-row"') == 14
