@@ -48,3 +48,25 @@ class TestDemo:
         result = CliRunner().invoke(main, ["demo", "--help"])
         assert result.exit_code == 0
         assert "Example: campaignflow demo" in result.output
+
+
+class TestReadingADemoDatabase:
+    def test_report_explain_diagram(self, tmp_path: Path) -> None:
+        """report (text, csv, html), explain and diagram work on the demo's database."""
+        db = tmp_path / "zm.db"
+        assert CliRunner().invoke(main, ["demo", "--db", str(db)]).exit_code == 0
+        text = CliRunner().invoke(main, ["report", str(db), "--unit", "t-01"])
+        assert text.exit_code == 0, text.output
+        assert "城关镇" in text.output
+        out = tmp_path / "r.html"
+        html = CliRunner().invoke(main, ["report", str(db), "--format", "html", "--out", str(out)])
+        assert html.exit_code == 0
+        assert 'id="heatmap"' in out.read_text(encoding="utf-8")
+        csv_out = CliRunner().invoke(main, ["report", str(db), "--format", "csv"])
+        assert csv_out.output.startswith("unit,name,level")
+        refused = CliRunner().invoke(main, ["explain", str(db), "v-0101", "conclude"])
+        assert refused.exit_code == 1
+        assert "only leaves 'rectify'" in refused.output
+        drawn = CliRunner().invoke(main, ["diagram", "campaignflow.presets.mass_line:campaign"])
+        assert "stateDiagram-v2" in drawn.output
+        assert "五个不开会" in drawn.output

@@ -250,6 +250,12 @@ class Campaign:
 
         return check_campaign(self, budget=budget)
 
+    def diagram(self) -> str:
+        """The stage machine as mermaid text (drawn by ``transitions``), gates as conditions."""
+        from campaignflow._engine import mermaid  # noqa: PLC0415 - drawing needs the engine module
+
+        return mermaid(self.build())
+
     def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
         """Replay ``store``'s log through this campaign and compare with its projection."""
         from campaignflow._replay import verify  # noqa: PLC0415 - run layer

@@ -120,3 +120,53 @@ class Engine:
             raise EngineRefused(str(exc)) from exc
         if not done:
             raise EngineRefused(f"{event!r} refused from {record.state!r}")
+
+
+def mermaid(definition: Definition) -> str:
+    """The campaign's machine drawn by ``transitions``' diagram extension, as mermaid text.
+
+    Each leaf stage is a state (``examine.meeting`` becomes ``examine__meeting``,
+    titled with its label); each transition shows its gate and ordering labels
+    as its conditions; send-backs are drawn as ``send_back`` edges.
+    """
+    from transitions.extensions.diagrams import GraphMachine  # noqa: PLC0415 - drawing only
+
+    def node(path: str) -> str:
+        return path.replace(SEPARATOR, "__")
+
+    class _Model:
+        pass
+
+    transitions_spec: list[dict[str, Any]] = []
+    for t in definition.transitions:
+        conditions = [r.label or r.id for r in (*t.order, *([t.gate] if t.gate is not None else []))]
+        sources = [
+            node(leaf) for leaf in definition.leaves if any(definition.covers(s, leaf) for s in t.sources)
+        ]
+        transitions_spec.append(
+            {
+                "trigger": t.event,
+                "source": sources,
+                "dest": node(definition.first_leaf(t.dest)),
+                "conditions": conditions,
+            }
+        )
+    for stage in definition.reworks:
+        first = definition.first_leaf(stage)
+        later = [node(leaf) for leaf in definition.leaves[definition.leaves.index(first) + 1 :]]
+        if later:
+            transitions_spec.append({"trigger": "send_back", "source": later, "dest": node(first)})
+    machine = GraphMachine(
+        model=_Model(),
+        states=[node(leaf) for leaf in definition.leaves],
+        transitions=transitions_spec,
+        initial=node(definition.initial),
+        auto_transitions=False,
+        show_conditions=True,
+        graph_engine="mermaid",
+        title=definition.label,
+    )
+    text: str = machine.get_graph().draw(None)
+    for leaf in definition.leaves:
+        text = text.replace(f'state "{node(leaf)}" as', f'state "{definition.label_of(leaf)} ({leaf})" as')
+    return text

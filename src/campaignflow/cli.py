@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -138,26 +138,9 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
 
     Example: campaignflow verify zhongmou-demo.db
     """
-    from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
-    from campaignflow._org import Org  # noqa: PLC0415
-    from campaignflow.store import SQLStore  # noqa: PLC0415
 
     def check() -> tuple[bool, str]:
-        url = _targets.store_url(db)
-        store = SQLStore(url)
-        ref = campaign_ref or store.meta("factory")
-        if ref is None:
-            msg = f"{db} does not record its campaign: pass --campaign MODULE:ATTR"
-            raise _targets.TargetError(msg)
-        campaign = _targets.load_campaign(ref)
-        if org_path is not None:
-            org = _targets.load_org(org_path)
-        else:
-            recorded = store.meta("org")
-            if recorded is None:
-                msg = f"{db} does not record its org: pass --org FILE"
-                raise _targets.TargetError(msg)
-            org = Org.from_json(recorded)
+        campaign, org, store = _open_db(db, campaign_ref, org_path)
         report = campaign.verify(org, store)
         if report.ok:
             return True, f"ok: {report.steps} steps of {report.units} units replay to the stored projection"
@@ -186,3 +169,126 @@ def check(target: str, fmt: str, budget: int) -> None:
     report = _guard(lambda: _targets.load_campaign(target).check(budget=budget))
     print(report.to_json() if fmt == "json" else report.text())
     sys.exit(0 if report.ok else 1)
+
+
+def _open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
+    """(campaign, org, store) of a database written by campaignflow."""
+    from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
+    from campaignflow._org import Org  # noqa: PLC0415
+    from campaignflow.store import SQLStore  # noqa: PLC0415
+
+    store = SQLStore(_targets.store_url(db))
+    ref = campaign_ref or store.meta("factory")
+    if ref is None:
+        msg = f"{db} does not record its campaign: pass --campaign MODULE:ATTR"
+        raise _targets.TargetError(msg)
+    campaign = _targets.load_campaign(ref)
+    if org_path is not None:
+        org = _targets.load_org(org_path)
+    else:
+        recorded = store.meta("org")
+        if recorded is None:
+            msg = f"{db} does not record its org: pass --org FILE"
+            raise _targets.TargetError(msg)
+        org = Org.from_json(recorded)
+    return campaign, org, store
+
+
+_CAMPAIGN = click.option(
+    "--campaign", "campaign_ref", help="MODULE:ATTR of the campaign (default: recorded in DB)."
+)
+_ORG = click.option("--org", "org_path", type=click.Path(path_type=Path), help="Org as JSON or units.csv.")
+
+
+@main.command()
+@click.argument("db")
+@click.option("--unit", default=None, help="Report on this unit's subtree (default: the whole org).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout."
+)
+@_CAMPAIGN
+@_ORG
+def report(  # noqa: PLR0917 - click passes every option positionally
+    db: str, unit: str | None, fmt: str, out: Path | None, campaign_ref: str | None, org_path: Path | None
+) -> None:
+    """Report progress, blocked units and why, the 曝光台, overdue units and the ledger.
+
+    Example: campaignflow report zhongmou-demo.db --unit t-01 --format html --out t01.html
+    """
+
+    def build() -> Any:
+        campaign, org, store = _open_db(db, campaign_ref, org_path)
+        err = Console(stderr=True)
+        if not err.is_terminal:  # keep piped output clean
+            return campaign.open(org, store).report(unit)
+        with Bar(TextColumn("{task.description}"), console=err, transient=True) as bar:
+            bar.add_task("opening the run", total=None)
+            run = campaign.open(org, store)
+        return run.report(unit)
+
+    result = _guard(build)
+    if fmt == "text":
+        text = _report_text(result)
+    else:
+        text = {"json": result.to_json, "csv": result.to_csv, "html": result.to_html}[fmt]()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        print(text)
+
+
+def _report_text(result: Any) -> str:
+    console = Console(record=True, width=120)
+    table = Table(title=f"{result.campaign} — {result.node_name}: {result.total} units")
+    table.add_column("unit", no_wrap=True)
+    for label in result.stage_labels:
+        table.add_column(label[:4], justify="right")
+    table.add_column("blocked", justify="right")
+    table.add_column("返工", justify="right")
+    for row in result.rows:
+        table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
+    console.print(table)
+    for b in result.blocked[:20]:
+        console.print(
+            f"blocked {result.names.get(b.unit, b.unit)} ({b.event}): {'; '.join(b.reasons)}", markup=False
+        )
+    return console.export_text()
+
+
+@main.command()
+@click.argument("db")
+@click.argument("unit")
+@click.argument("event")
+@_CAMPAIGN
+@_ORG
+def explain(db: str, unit: str, event: str, campaign_ref: str | None, org_path: Path | None) -> None:
+    """Why can (or can't) UNIT fire EVENT now? Prints the verdict, rule by rule.
+
+    Example: campaignflow explain zhongmou-demo.db v-0101 hold_meeting
+    """
+
+    def run_check() -> Any:
+        campaign, org, store = _open_db(db, campaign_ref, org_path)
+        return campaign.open(org, store).check(unit, event)
+
+    verdict = _guard(run_check)
+    print(verdict.explain())
+    sys.exit(0 if verdict.passed else 1)
+
+
+@main.command()
+@click.argument("target")
+def diagram(target: str) -> None:
+    """Print the campaign's stage machine as mermaid text, gates on the edges.
+
+    TARGET is MODULE:ATTR (a Campaign or a zero-argument callable returning one).
+
+    Example: campaignflow diagram campaignflow.presets.mass_line:campaign > campaign.mmd
+    """
+    from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
+
+    print(_guard(lambda: _targets.load_campaign(target).diagram()))
