@@ -171,3 +171,14 @@ class TestExporters:
         org = cf.Org.coerce(g)
         assert (org.parent("t"), org.levels) == ("c", ("county", "township"))
         assert json.loads(org.to_json())["levels"] == ["county", "township"]
+
+
+class TestPicture:
+    def test_small_org_as_mermaid(self, tmp_path: Path) -> None:
+        """A small org draws as a flowchart with names, levels and pilots; a big one is refused."""
+        text = _org(tmp_path).to_mermaid()
+        assert text.startswith("flowchart TD")
+        assert "大洪村 (village) · 试点" in text
+        assert text.count("-->") == 6
+        with pytest.raises(cf.OrgError, match="over 2"):
+            _org(tmp_path).to_mermaid(limit=2)

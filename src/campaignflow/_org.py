@@ -265,6 +265,28 @@ class Org:
 
         return write_csv(self, Path(directory))
 
+    def to_mermaid(self, *, limit: int = 200) -> str:
+        """The administrative tree as a mermaid flowchart, pilots marked (试点).
+
+        Raises:
+            OrgError: the org has more than ``limit`` units: no picture a person can read.
+        """
+        if len(self) > limit:
+            msg = (
+                f"org {self._name!r} has {len(self)} units, over {limit}: report on it instead of drawing it"
+            )
+            raise OrgError(msg)
+        ids = {u: f"u{i}" for i, u in enumerate(self)}
+        lines = ["flowchart TD"]
+        for unit in self:
+            pilot = " · 试点" if self.is_pilot(unit) else ""
+            name = self.name_of(unit).replace('"', "'")
+            lines.append(f'    {ids[unit]}["{name} ({self.level(unit)}){pilot}"]')
+            parent = self._parent[unit]
+            if parent is not None:
+                lines.append(f"    {ids[parent]} --> {ids[unit]}")
+        return "\n".join(lines)
+
     # ------------------------------------------------------------ queries
 
     @property

@@ -282,13 +282,18 @@ def explain(db: str, unit: str, event: str, campaign_ref: str | None, org_path: 
 
 @main.command()
 @click.argument("target")
-def diagram(target: str) -> None:
+@click.option("--org", "org_path", type=click.Path(path_type=Path), help="Draw this org's tree instead.")
+def diagram(target: str, org_path: Path | None) -> None:
     """Print the campaign's stage machine as mermaid text, gates on the edges.
 
     TARGET is MODULE:ATTR (a Campaign or a zero-argument callable returning one).
+    With --org FILE (JSON or units.csv, up to 200 units) the org tree is drawn.
 
     Example: campaignflow diagram campaignflow.presets.mass_line:campaign > campaign.mmd
     """
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
 
+    if org_path is not None:
+        print(_guard(lambda: _targets.load_org(org_path).to_mermaid()))
+        return
     print(_guard(lambda: _targets.load_campaign(target).diagram()))
