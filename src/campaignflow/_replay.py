@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
+from campaignflow._clock import Clock, IdSource
 from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._definition import Definition, Escalation
 from campaignflow._engine import Engine, EngineRefused, send_back_event
@@ -46,15 +46,8 @@ def open_run(
         StoreError: the store belongs to another campaign, names units the org
             lacks, or holds a stage the campaign does not declare.
     """
-    store = open_store(store, evidence_types=definition.evidence_types)
-    run = Run(
-        definition,
-        Org.coerce(org),
-        store,
-        clock=clock or system_clock,
-        ids=ids or uuid_ids,
-    )
-    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
+    run = Run.over(definition, org, store, fresh=False, clock=clock, ids=ids)
+    store = run.store
     rows = {row.unit: row for row in store.rows()}
     leaves = set(definition.leaves)
     bits = {e: 1 << i for i, e in enumerate(definition.events)}

@@ -132,6 +132,22 @@ class Run:
         self.counters = Counters(org, definition)
 
     @classmethod
+    def over(
+        cls,
+        definition: Definition,
+        org: Org | Iterable[str],
+        store: Store | str | Any,
+        *,
+        fresh: bool,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+    ) -> Run:
+        """A run object bound to ``store`` (fresh: empty store), units not yet loaded."""
+        bound = open_store(store, evidence_types=definition.evidence_types)
+        bound.bind(definition.id, fresh=fresh, evidence_types=definition.evidence_types)
+        return cls(definition, Org.coerce(org), bound, clock=clock or system_clock, ids=ids or uuid_ids)
+
+    @classmethod
     def start(
         cls,
         definition: Definition,
@@ -146,17 +162,9 @@ class Run:
         Raises:
             StoreError: the store already holds a run (open it instead).
         """
-        store = open_store(store, evidence_types=definition.evidence_types)
-        store.bind(definition.id, fresh=True, evidence_types=definition.evidence_types)
-        run = cls(
-            definition,
-            Org.coerce(org),
-            store,
-            clock=clock or system_clock,
-            ids=ids or uuid_ids,
-        )
+        run = cls.over(definition, org, store, fresh=True, clock=clock, ids=ids)
         initial = definition.initial
-        units = run._units
+        units = run._units  # noqa: SLF001 - the class filling its own new instance
         add = run.counters.add
         for unit in run.org:
             units[unit] = _Unit(initial)
