@@ -36,12 +36,20 @@ from campaignflow._gates import all_of as all_of
 from campaignflow._gates import any_of as any_of
 from campaignflow._gates import approved_by as approved_by
 from campaignflow._gates import count_at_least as count_at_least
+from campaignflow._gates import coverage as coverage
 from campaignflow._gates import every_member_has as every_member_has
 from campaignflow._gates import every_pair as every_pair
 from campaignflow._gates import exists as exists
 from campaignflow._gates import not_ as not_
+from campaignflow._gates import not_overdue as not_overdue
 from campaignflow._gates import rule as rule
 from campaignflow._gates import sum_at_least as sum_at_least
+from campaignflow._obligation_report import ObligationReport as ObligationReport
+from campaignflow._obligations import Duty as Duty
+from campaignflow._obligations import Judgement as Judgement
+from campaignflow._obligations import Obligation as Obligation
+from campaignflow._obligations import Standing as Standing
+from campaignflow._obligations import judge as judge
 from campaignflow._ordering import children_done as children_done
 from campaignflow._ordering import parent_first as parent_first
 from campaignflow._ordering import pilots_first as pilots_first
@@ -60,6 +68,7 @@ from campaignflow._rules import Rule as Rule
 from campaignflow._run import BatchResult as BatchResult
 from campaignflow._run import Run as Run
 from campaignflow._run import UnitState as UnitState
+from campaignflow._sharing import CountsBelow as CountsBelow
 from campaignflow._version import __version__ as __version__
 from campaignflow.exceptions import ActorError as ActorError
 from campaignflow.exceptions import CampaignflowError as CampaignflowError
@@ -91,8 +100,10 @@ __all__ = [
     "ConcurrentUpdate",
     "Context",
     "CountingIds",
+    "CountsBelow",
     "Definition",
     "DefinitionError",
+    "Duty",
     "Escalation",
     "EvidenceError",
     "Finding",
@@ -100,8 +111,11 @@ __all__ = [
     "GateClosed",
     "IdSource",
     "InvalidTransition",
+    "Judgement",
     "Kind",
     "MemoryStore",
+    "Obligation",
+    "ObligationReport",
     "Org",
     "OrgError",
     "PermissionDenied",
@@ -114,6 +128,7 @@ __all__ = [
     "Rule",
     "Run",
     "Stage",
+    "Standing",
     "Status",
     "Step",
     "Store",
@@ -132,11 +147,14 @@ __all__ = [
     "approved_by",
     "children_done",
     "count_at_least",
+    "coverage",
     "every_member_has",
     "every_pair",
     "exists",
     "fail",
+    "judge",
     "not_",
+    "not_overdue",
     "ok",
     "parent_first",
     "pilots_first",

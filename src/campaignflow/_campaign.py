@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -19,8 +19,11 @@ from campaignflow._definition import (
     Transition,
 )
 from campaignflow._gates import Ref, RuleLike, _as_rule, rule
+from campaignflow._obligations import Obligation, make_obligation
 from campaignflow._ordering import ChildrenDone, OrderingRule, deadlocks
+from campaignflow._people_rules import NotOverdue
 from campaignflow._rules import AllOf, AnyOf, CustomRule, Not, Rule, RuleFn, walk
+from campaignflow._sharing import CountsBelow, make_counts_below
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
@@ -59,6 +62,8 @@ class Campaign:
         self._reworks: list[Rework] = []
         self._rules: dict[str, Rule] = {}
         self._evidence: list[type[Any]] = []
+        self._obligations: dict[str, Obligation] = {}
+        self._counts_below: dict[str, CountsBelow] = {}
         self._built: Definition | None = None
 
     # ------------------------------------------------------------ declaring
@@ -191,6 +196,83 @@ class Campaign:
                 msg = f"evidence() takes classes, got {tp!r}"
                 raise DefinitionError(msg)
             self._evidence.append(tp)
+        return self
+
+    def obligation(
+        self,
+        id: str,  # noqa: A002
+        *,
+        role: str,
+        every: timedelta,
+        evidence: type[Any],
+        by: str,
+        starts: datetime,
+        via: str = "contacts",
+        grace: timedelta = timedelta(0),
+        ends: datetime | None = None,
+        when: str | None = None,
+        where: Callable[[Any], bool] | None = None,
+        label: str = "",
+    ) -> Obligation:
+        """Declare a recurring obligation and return it (for :func:`not_overdue` gates).
+
+        Example (县领导每周深入联系点)::
+
+            visits = campaign.obligation(
+                "contact_visits", role="leadership", via="contacts",
+                every=timedelta(weeks=1), grace=timedelta(days=2),
+                evidence=Visit, by="leader", starts=datetime(2014, 3, 3, tzinfo=UTC),
+            )
+
+        Each person with ``role`` owes, toward each unit reached ``via`` their
+        contact points (``"contacts"``), their own unit (``"own"``) or the units
+        below it (``"children"``), one ``evidence`` naming them in field ``by``,
+        recorded at that unit, per period. ``run.obligations()`` reports them.
+        """
+        self._mutable()
+        made = make_obligation(
+            id,
+            role=role,
+            via=via,
+            every=every,
+            evidence=evidence,
+            by=by,
+            starts=starts,
+            grace=grace,
+            ends=ends,
+            when=when,
+            where=where,
+            label=label,
+        )
+        if made.id in self._obligations:
+            msg = f"obligation {made.id!r} declared twice in campaign {self.id!r}: rename one"
+            raise DefinitionError(msg)
+        self._obligations[made.id] = made
+        return made
+
+    def counts_below(
+        self,
+        evidence: type[Any],
+        *,
+        people: str,
+        levels: int = 1,
+        roles: str | tuple[str, ...] | list[str] = (),
+    ) -> Campaign:
+        """Let ``evidence`` recorded at a unit count for invited people up to ``levels`` below.
+
+        学习上延一级: ``campaign.counts_below(StudySession, people="attendees",
+        roles=("principal",))`` credits a county study session to each township
+        principal it lists, at their township, in every rule that counts people
+        (``every_member_has``, ``coverage``). Nobody outside the invited roles and
+        levels is credited, and each person counts once per record.
+        """
+        self._mutable()
+        made = make_counts_below(evidence, people=people, levels=levels, roles=roles)
+        if made.kind in self._counts_below:
+            msg = f"counts_below({made.kind}) declared twice in campaign {self.id!r}: keep one"
+            raise DefinitionError(msg)
+        self._counts_below[made.kind] = made
+        self._evidence.append(evidence)
         return self
 
     # ------------------------------------------------------------ building
@@ -374,7 +456,8 @@ class _Builder:
             reworks[rw.stage] = rw
         initial = leaves[0] if leaves else ""
         self.check_reachable(leaves, initial, transitions)
-        evidence = self.collect_evidence(transitions)
+        obligations = self.collect_obligations(transitions)
+        evidence = self.collect_evidence(transitions, obligations)
         if self.problems:
             listing = "\n  - ".join(self.problems)
             msg = f"campaign {c.id!r} is invalid:\n  - {listing}"
@@ -392,6 +475,8 @@ class _Builder:
             initial=initial,
             stage_labels=labels,
             dues=self.dues,
+            obligations=obligations,
+            counts_below=dict(c._counts_below),  # noqa: SLF001
         )
 
     def check_reachable(self, leaves: list[str], initial: str, transitions: list[Transition]) -> None:
@@ -421,8 +506,27 @@ class _Builder:
                 "(add a transition into them or remove them)"
             )
 
-    def collect_evidence(self, transitions: list[Transition]) -> dict[str, type[Any]]:
+    def collect_obligations(self, transitions: list[Transition]) -> dict[str, Obligation]:
+        """Declared obligations, plus those a ``not_overdue`` gate names."""
+        out = dict(self.c._obligations)  # noqa: SLF001
+        for t in transitions:
+            for root in (t.gate, *t.order):
+                for r in walk(root) if root is not None else ():
+                    if not isinstance(r, NotOverdue):
+                        continue
+                    ob = r.obligation
+                    if out.setdefault(ob.id, ob) != ob:
+                        self.problems.append(
+                            f"transition {t.event!r}: not_overdue names obligation {ob.id!r}, "
+                            "but another obligation has that id: rename one"
+                        )
+        return out
+
+    def collect_evidence(
+        self, transitions: list[Transition], obligations: dict[str, Obligation]
+    ) -> dict[str, type[Any]]:
         types: list[type[Any]] = list(self.c._evidence)  # noqa: SLF001
+        types.extend(ob.evidence for ob in obligations.values())
         roots: list[Rule] = [g for t in transitions for g in (t.gate, *t.order) if g is not None]
         roots.extend(self.c._rules.values())  # noqa: SLF001
         for root in roots:

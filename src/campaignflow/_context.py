@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -20,6 +20,15 @@ def evidence_name(tp: type[Any]) -> str:
     return tp.__name__
 
 
+def names(value: object) -> frozenset[str]:
+    """The person ids an evidence field holds: one id, or a collection of them (each once)."""
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, Iterable):
+        return frozenset(v for v in value if isinstance(v, str))
+    return frozenset()
+
+
 class RunView(Protocol):
     """What a rule may ask of the run beyond its own unit (used by ordering rules)."""
 
@@ -35,6 +44,8 @@ class RunView(Protocol):
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]: ...
 
     def history(self, unit: str) -> tuple[Step, ...]: ...
+
+    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]: ...
 
 
 class Context:
@@ -76,6 +87,15 @@ class Context:
     def records(self, tp: type[T]) -> Sequence[Recorded[T]]:
         """The unit's live (not retracted) evidence of type ``tp``, oldest first."""
         return self.run.records_of(self.unit, evidence_name(tp))
+
+    def records_for_people(self, tp: type[T], field: str) -> Sequence[Recorded[T]]:
+        """Evidence of type ``tp`` that counts for the unit's people, read by ``field``.
+
+        The unit's own records, plus records from the levels above that the
+        campaign declared with :meth:`~campaignflow.Campaign.counts_below` for this
+        field (学习上延一级), narrowed to the invited people of this unit.
+        """
+        return self.run.people_records(self.unit, evidence_name(tp), field)
 
     def evidence(self, tp: type[T]) -> list[T]:
         """The values of :meth:`records`, for rules that need no ids."""

@@ -9,7 +9,9 @@ from typing import Any
 import attrs
 
 from campaignflow._actors import Allowed
+from campaignflow._obligations import Obligation
 from campaignflow._rules import Rule
+from campaignflow._sharing import CountsBelow
 
 SEPARATOR = "."
 """Joins a nested stage to its parent: ``"examine.meeting"``."""
@@ -117,6 +119,8 @@ class Definition:
         initial: the leaf a unit starts in.
         stage_labels: labels by stage path.
         dues: due times by stage path, for stages that have one.
+        obligations: recurring obligations by id.
+        counts_below: cross-level evidence declarations by evidence type name.
     """
 
     id: str
@@ -131,6 +135,8 @@ class Definition:
     initial: str
     stage_labels: Mapping[str, str]
     dues: Mapping[str, datetime] = attrs.field(factory=dict)
+    obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
+    counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
 
     @property
     def events(self) -> tuple[str, ...]:

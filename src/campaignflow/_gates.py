@@ -10,6 +10,8 @@ import attrs
 
 from campaignflow._context import Context, evidence_name
 from campaignflow._findings import Finding
+from campaignflow._obligations import Obligation
+from campaignflow._people_rules import ALL, Coverage, NotOverdue
 from campaignflow._rules import (
     AllOf,
     AnyOf,
@@ -184,6 +186,85 @@ def every_pair(
         hub=hub,
         id=rid,
         label=label if label is not None else rid,
+    )
+
+
+def coverage(
+    of: type[Any],
+    *,
+    among: str,
+    by: str,
+    covers: str,
+    at_least: int = 1,
+    required: str | tuple[str, ...] | list[str] = (),
+    total: int | str | None = None,
+    targets: str | None = None,
+    where: Callable[[Any], bool] | None = None,
+    id: str | None = None,  # noqa: A002
+    label: str | None = None,
+) -> Coverage:
+    """Each person with role ``among`` covers ``at_least`` distinct things (or all of
+    ``required``), and together they cover ``total`` (``"all"``: every target).
+
+    Examples: 一联五 — ``cf.coverage(Link, among="cadre", by="cadre", covers="household",
+    at_least=5)``; 人手一册 — ``cf.coverage(Issued, among="members", by="member",
+    covers="item", required=("reader", "notes", "leaflet"))``; 39 cadres cover 100+
+    households — ``cf.coverage(Link, among="cadre", by="cadre", covers="household",
+    total=100)``. ``targets`` (a people role at the unit, or an org level below it)
+    limits what counts; ``total="all"`` needs it.
+    """
+    of = _check_type(of, "coverage")
+    for field in (by, covers):
+        _check_field(of, field, "coverage")
+    if isinstance(required, str):
+        required = (required,)
+    if total == ALL and targets is None:
+        msg = 'coverage(total="all") needs targets= (a people role or an org level) to know what "all" is'
+        raise DefinitionError(msg)
+    if total is not None and total != ALL:
+        total = _check_count(total, "total")  # type: ignore[arg-type]
+    rid = id or f"coverage:{evidence_name(of)}[{among}]"
+    return Coverage(
+        of=of,
+        among=among,
+        by=by,
+        covers=covers,
+        at_least=_check_count(at_least, "at_least"),
+        required=tuple(required),
+        total=total,
+        targets=targets,
+        where=where,
+        id=rid,
+        label=label if label is not None else rid,
+    )
+
+
+def not_overdue(
+    obligation: Obligation,
+    *,
+    side: str = "people",
+    id: str | None = None,  # noqa: A002
+    label: str | None = None,
+) -> NotOverdue:
+    """No duty of ``obligation`` is overdue when the gate is checked.
+
+    ``side="people"``: the duties the unit's own people owe ("no meeting while the
+    leaders' contact visits are overdue"); ``side="target"``: the duties owed
+    toward the unit. The obligation is registered with the campaign automatically.
+    """
+    given: object = obligation
+    if not isinstance(given, Obligation):
+        msg = f"not_overdue() takes an Obligation (from campaign.obligation(...)), got {obligation!r}"
+        raise DefinitionError(msg)
+    if side not in ("people", "target"):
+        msg = f'not_overdue(side={side!r}): use "people" or "target"'
+        raise DefinitionError(msg)
+    rid = id or f"not_overdue:{obligation.id}"
+    return NotOverdue(
+        obligation=obligation,
+        side=side,
+        id=rid,
+        label=label if label is not None else f"{obligation.label} (none overdue)",
     )
 
 

@@ -449,6 +449,15 @@ class Org:
         data = self._graph.get_edge_data(person, unit, key=MEMBER)
         return frozenset() if data is None else frozenset(data["roles"])
 
+    def memberships(self, person: str) -> dict[str, frozenset[str]]:
+        """The units and groups ``person`` is attached to, with the roles held at each."""
+        succ = self._graph.succ.get(person, {})
+        return {u: frozenset(edges[MEMBER]["roles"]) for u, edges in succ.items() if MEMBER in edges}
+
+    def all_roles(self, person: str) -> frozenset[str]:
+        """Every role ``person`` holds anywhere in the org."""
+        return frozenset(r for roles in self.memberships(person).values() for r in roles)
+
     def person(self, person_id: str) -> Person:
         """The person with this id.
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow._context import Context, evidence_name
+from campaignflow._context import Context, evidence_name, names
 from campaignflow._findings import Finding, Status
 
 RuleFn = Callable[[Context], Finding]
@@ -173,7 +173,9 @@ class SumAtLeast(Rule):
 class EveryMemberHas(Rule):
     """Every person with role ``among`` at the unit has ``at_least`` evidence naming them.
 
-    The person is read from the evidence field ``by``.
+    The person is read from the evidence field ``by``: one person id, or a
+    collection of them (an attendance list), each counted once per record.
+    Records shared from above with ``Campaign.counts_below`` count too.
     """
 
     of: type[Any]
@@ -195,10 +197,12 @@ class EveryMemberHas(Rule):
         people = ctx.people(self.among)
         counts: dict[str, int] = dict.fromkeys(people, 0)
         ids: list[str] = []
-        for r in ctx.records(self.of):
-            who = getattr(r.value, self.by)
-            if who in counts:
+        for r in ctx.records_for_people(self.of, self.by):
+            # A record naming a person twice still counts once for them.
+            hit = [who for who in names(getattr(r.value, self.by)) if who in counts]
+            for who in hit:
                 counts[who] += 1
+            if hit:
                 ids.append(r.id)
         short = [p for p in people if counts[p] < self.at_least]
         name = evidence_name(self.of)
@@ -218,17 +222,17 @@ class EveryMemberHas(Rule):
                 evidence=tuple(ids),
             )
 
-        names = [ctx.name(p) for p in short]
+        shown = [ctx.name(p) for p in short]
         return Finding(
             rule=self.id,
             label=self.label,
             status=FAILED,
             reason=(
-                f"{name} missing for {'、'.join(names[:SHOWN])}{'…' if len(names) > SHOWN else ''} "
+                f"{name} missing for {'、'.join(shown[:SHOWN])}{'…' if len(shown) > SHOWN else ''} "
                 f"({len(short)} of {len(people)})"
             ),
             evidence=tuple(ids),
-            missing=tuple(names),
+            missing=tuple(shown),
         )
 
 

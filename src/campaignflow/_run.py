@@ -16,12 +16,14 @@ from campaignflow._context import Context, evidence_name
 from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Finding, Status, Verdict
+from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow._rules import evaluate
 from campaignflow._validate import check_evidence
 from campaignflow.exceptions import (
+    DefinitionError,
     EvidenceError,
     GateClosed,
     InvalidTransition,
@@ -197,6 +199,14 @@ class Run:
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type name ``kind``."""
         return self.store.records(unit, kind)
+
+    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]:
+        """The unit's records of ``kind`` plus those shared from above for ``field`` (学习上延一级)."""
+        own = self.store.records(unit, kind)
+        sharing = self.definition.counts_below.get(kind)
+        if sharing is None or sharing.people != field:
+            return own
+        return [*own, *sharing.shared(self, unit)]
 
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
@@ -749,6 +759,35 @@ class Run:
         from campaignflow._report import build_report  # noqa: PLC0415 - the report layer sits above runs
 
         return build_report(self, node, limit=limit)
+
+    def obligations(
+        self, node: str | None = None, *, now: datetime | None = None, only: Iterable[str] = ()
+    ) -> ObligationReport:
+        """What is done, due and overdue, for every duty owed toward ``node``'s subtree.
+
+        Args:
+            node: the subtree's root (the whole org by default).
+            now: the moment judged (the run clock by default).
+            only: obligation ids to include (all declared ones by default).
+
+        Raises:
+            UnknownUnit: ``node`` is not in the org.
+            DefinitionError: ``only`` names an obligation the campaign does not declare.
+        """
+        declared = self.definition.obligations
+        wanted = tuple(only)
+        unknown = [o for o in wanted if o not in declared]
+        if unknown:
+            msg = (
+                f"unknown obligation(s) {unknown!r}; "
+                f"campaign {self.definition.id!r} declares {list(declared)}"
+            )
+            raise DefinitionError(msg)
+        if node is not None:
+            self._unit(node)
+        units = self.org if node is None else self.org.subtree(node)
+        chosen = [declared[o] for o in wanted] if wanted else list(declared.values())
+        return obligation_report(self, chosen, node or "*", units, now or self.clock())
 
     def recount(self, node: str | None = None, *, now: datetime | None = None) -> Progress:
         """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""

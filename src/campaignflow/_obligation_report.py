@@ -1,0 +1,97 @@
+"""What is due, done and overdue, for a subtree at a moment: ``run.obligations()``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from campaignflow._obligations import Duty, Standing, duties_toward
+
+if TYPE_CHECKING:
+    from campaignflow._context import RunView
+    from campaignflow._obligations import Obligation
+
+
+@attrs.frozen(kw_only=True)
+class ObligationReport:
+    """Every duty owed toward the units of a subtree, judged at ``now``.
+
+    Attributes:
+        node: the subtree's root unit.
+        now: the moment judged.
+        duties: one row per (obligation, person, unit), overdue first.
+    """
+
+    node: str
+    now: datetime
+    duties: tuple[Duty, ...]
+
+    def counts(self, obligation: str | None = None) -> dict[str, int]:
+        """Duties per standing (``{"done": 12, "due": 3, "overdue": 2, "not_started": 0}``)."""
+        tally = Counter(d.standing for d in self.duties if obligation is None or d.obligation == obligation)
+        return {s.value: tally.get(s, 0) for s in Standing}
+
+    @property
+    def overdue(self) -> tuple[Duty, ...]:
+        """The overdue duties (the 曝光台 of obligations)."""
+        return tuple(d for d in self.duties if d.standing is Standing.OVERDUE)
+
+    @property
+    def obligations(self) -> tuple[str, ...]:
+        """The obligation ids present, in declaration order."""
+        return tuple(dict.fromkeys(d.obligation for d in self.duties))
+
+    def by_unit(self, units: Iterable[str], run: RunView) -> dict[str, dict[str, int]]:
+        """Standing counts of the duties owed toward each given unit's subtree."""
+        org = run.org
+        out: dict[str, dict[str, int]] = {}
+        for unit in units:
+            tally = Counter(
+                d.standing for d in self.duties if d.target == unit or org.is_ancestor(unit, d.target)
+            )
+            out[unit] = {s.value: tally.get(s, 0) for s in Standing}
+        return out
+
+    def explain(self, *, limit: int = 20) -> str:
+        """Text a clerk can read: the counts per obligation, then the overdue duties."""
+        lines = [f"obligations under {self.node} at {self.now:%Y-%m-%d %H:%M}:"]
+        if not self.duties:
+            lines.append("  (none declared or none owed here)")
+        labels = {d.obligation: d.label for d in self.duties}
+        for ob in self.obligations:
+            c = self.counts(ob)
+            lines.append(
+                f"  {labels[ob]}: {c['done']} done, {c['due']} due, {c['overdue']} overdue"
+                + (f", {c['not_started']} not started" if c["not_started"] else "")
+            )
+        late = self.overdue
+        lines.extend(f"  ✗ {d.describe()}" for d in late[:limit])
+        if len(late) > limit:
+            lines.append(f"  ... and {len(late) - limit} more overdue")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "node": self.node,
+            "now": self.now.isoformat(),
+            "counts": self.counts(),
+            "duties": [d.to_dict() for d in self.duties],
+        }
+
+
+_ORDER = {Standing.OVERDUE: 0, Standing.DUE: 1, Standing.DONE: 2, Standing.NOT_STARTED: 3}
+
+
+def obligation_report(
+    run: RunView, obligations: Iterable[Obligation], node: str, units: Iterable[str], now: datetime
+) -> ObligationReport:
+    """Judge every duty owed toward ``units`` (the subtree of ``node``)."""
+    targets = tuple(units)
+    duties = [d for ob in obligations for d in duties_toward(ob, run, targets, now)]
+    duties.sort(key=lambda d: _ORDER[d.standing])
+    return ObligationReport(node=node, now=now, duties=tuple(duties))

@@ -1,0 +1,383 @@
+"""Recurring obligations: a duty of people with a role, toward a set of units, every period.
+
+"县领导每周深入乡村" is ``Obligation(role="leadership", via="contacts",
+every=timedelta(weeks=1), evidence=Visit, by="leader")``: each person with the
+role owes, for each of their contact points, one fulfilling ``Visit`` recorded
+at that unit per week. The run clock decides "now"; :func:`judge` decides
+done / due / overdue from the fulfilment times alone, so that it can be
+property-tested apart from any run.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from campaignflow._context import evidence_name, names
+from campaignflow.exceptions import DefinitionError
+
+if TYPE_CHECKING:
+    from campaignflow._context import RunView
+    from campaignflow._org import Org
+    from campaignflow._records import Recorded
+
+VIA = ("contacts", "own", "children")
+"""How an obligation reaches its units from a person: contact points (联系点), the
+unit the person belongs to, or the units directly below it."""
+
+
+class Standing(StrEnum):
+    """Where one person's obligation toward one unit stands at a moment."""
+
+    NOT_STARTED = "not_started"  # before the obligation's first period
+    DONE = "done"  # fulfilled in the current period
+    DUE = "due"  # not yet fulfilled, no deadline passed
+    OVERDUE = "overdue"  # a deadline passed with nothing fulfilling since its period began
+
+
+@attrs.frozen(kw_only=True)
+class Obligation:
+    """A recurring duty, declared with :meth:`Campaign.obligation`.
+
+    Attributes:
+        id: the obligation id (``"contact_visits"``).
+        label: the seed wording (``"县领导每周深入联系点"``).
+        role: the people role that owes it.
+        via: ``"contacts"`` (the person's contact points), ``"own"`` (the units the
+            person holds the role at) or ``"children"`` (the units directly below those).
+        every: the period length.
+        grace: how long after a period ends its duty may still be fulfilled.
+        starts: the start of the first period (aware).
+        ends: when the last period ends (``None``: never).
+        evidence: the fulfilling evidence type, recorded at the target unit.
+        by: the evidence field naming the person (a person id, or a collection of them).
+        when: an evidence field holding the time it happened (a ``date`` or aware
+            ``datetime``); ``None`` uses the time it was recorded.
+        where: an optional predicate the evidence value must satisfy.
+    """
+
+    id: str
+    label: str
+    role: str
+    via: str
+    every: timedelta
+    grace: timedelta
+    starts: datetime
+    ends: datetime | None
+    evidence: type[Any]
+    by: str
+    when: str | None = None
+    where: Callable[[Any], bool] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The stored name of the fulfilling evidence type."""
+        return evidence_name(self.evidence)
+
+    def periods(self) -> int | None:
+        """How many periods there are (``None`` when the obligation never ends)."""
+        if self.ends is None:
+            return None
+        return max(1, -(-(self.ends - self.starts) // self.every))
+
+    def period_start(self, index: int) -> datetime:
+        """The start of period ``index`` (0 is the first)."""
+        return self.starts + index * self.every
+
+    def deadline(self, index: int) -> datetime:
+        """When period ``index``'s duty becomes overdue: its end plus the grace."""
+        return self.starts + (index + 1) * self.every + self.grace
+
+    def persons_at(self, org: Org, target: str) -> tuple[str, ...]:
+        """The people who owe this obligation toward ``target``."""
+        if self.via == "own":
+            return org.people(target, self.role)
+        if self.via == "children":
+            parent = org.parent(target)
+            return () if parent is None else org.people(parent, self.role)
+        return tuple(p for p in org.contacted_by(target) if self.role in org.all_roles(p))
+
+    def targets_of(self, org: Org, person: str, home: str) -> tuple[str, ...]:
+        """The units ``person`` (holding the role at ``home``) owes this obligation toward."""
+        if self.via == "own":
+            return (home,)
+        if self.via == "children":
+            return org.children(home)
+        return org.contacts(person)
+
+
+def make_obligation(
+    id: str,  # noqa: A002
+    *,
+    role: str,
+    via: str,
+    every: timedelta,
+    evidence: type[Any],
+    by: str,
+    starts: datetime,
+    grace: timedelta = timedelta(0),
+    ends: datetime | None = None,
+    when: str | None = None,
+    where: Callable[[Any], bool] | None = None,
+    label: str = "",
+) -> Obligation:
+    """Validate an obligation's declaration; every problem raises :class:`DefinitionError`."""
+    problems = _problems(id, via=via, every=every, grace=grace, starts=starts, ends=ends)
+    given: object = evidence
+    if not isinstance(given, type):
+        problems.append(f"evidence={evidence!r}: pass the evidence class")
+    else:
+        fields = _fields(given)
+        for name, value in (("by", by), ("when", when)):
+            if value is not None and fields is not None and value not in fields:
+                problems.append(f"{name}={value!r}: {given.__name__} has no such field ({', '.join(fields)})")
+    if problems:
+        msg = f"obligation {id!r}: " + "; ".join(problems)
+        raise DefinitionError(msg, problems=tuple(problems))
+    return Obligation(
+        id=id,
+        label=label or id,
+        role=role,
+        via=via,
+        every=every,
+        grace=grace,
+        starts=starts,
+        ends=ends,
+        evidence=evidence,
+        by=by,
+        when=when,
+        where=where,
+    )
+
+
+def _problems(
+    id: str,  # noqa: A002
+    *,
+    via: str,
+    every: timedelta,
+    grace: timedelta,
+    starts: datetime,
+    ends: datetime | None,
+) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(id, str) or not id.strip():
+        problems.append("needs a non-empty string id")
+    if via not in VIA:
+        problems.append(f"via={via!r}: use one of {', '.join(VIA)}")
+    if not isinstance(every, timedelta) or every <= timedelta(0):
+        problems.append(f"every={every!r}: use a positive timedelta, e.g. timedelta(weeks=1)")
+    if not isinstance(grace, timedelta) or grace < timedelta(0):
+        problems.append(f"grace={grace!r}: use a timedelta ≥ 0")
+    aware = isinstance(starts, datetime) and starts.tzinfo is not None
+    if not aware:
+        problems.append(f"starts={starts!r}: use an aware datetime (tzinfo=UTC)")
+    if ends is not None and (
+        not isinstance(ends, datetime) or ends.tzinfo is None or (aware and ends <= starts)
+    ):
+        problems.append(f"ends={ends!r}: use an aware datetime after starts")
+    return problems
+
+
+def _fields(tp: type[Any]) -> tuple[str, ...] | None:
+    if attrs.has(tp):
+        return tuple(a.name for a in attrs.fields(tp))
+    annotations = getattr(tp, "__annotations__", None)
+    return tuple(annotations) if annotations else None
+
+
+def as_time(value: object, fallback: datetime) -> datetime:
+    """An evidence time: aware datetimes as given, naive ones and dates taken as UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=UTC)
+    if isinstance(value, str):
+        return as_time(datetime.fromisoformat(value), fallback)
+    return fallback
+
+
+# ---------------------------------------------------------------- judging
+
+
+@attrs.frozen(kw_only=True)
+class Judgement:
+    """:func:`judge`'s answer for one person and one unit.
+
+    Attributes:
+        standing: done, due, overdue or not started.
+        period: the index of the current period (``-1`` before the first).
+        deadline: for ``due``, when it becomes overdue; for ``overdue``, the
+            deadline that passed; ``None`` otherwise.
+        last: the latest fulfilment at or before now.
+        missed: periods whose deadline passed with no fulfilment inside the period
+            or its grace.
+    """
+
+    standing: Standing
+    period: int
+    deadline: datetime | None
+    last: datetime | None
+    missed: int
+
+
+def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement:
+    """Where ``ob`` stands at ``now`` given the fulfilment times (any order).
+
+    Period ``k`` runs from ``starts + k·every`` to ``starts + (k+1)·every``; its
+    deadline is its end plus ``grace``. At ``now`` the duty is
+
+    - ``done`` when a fulfilment falls in the current period (up to now);
+    - ``overdue`` when some period's deadline has passed and nothing fulfilled it
+      from that period's start until now (a late fulfilment catches up);
+    - ``due`` otherwise.
+
+    Fulfilments after ``now`` are ignored (the clock decides what has happened).
+    """
+    seen = sorted(t for t in times if t <= now)
+    last = seen[-1] if seen else None
+    if now < ob.starts:
+        return Judgement(standing=Standing.NOT_STARTED, period=-1, deadline=None, last=last, missed=0)
+    count = ob.periods()
+    current = (now - ob.starts) // ob.every
+    if count is not None:
+        current = min(current, count - 1)
+    # The latest period whose deadline has passed (-1: none yet).
+    passed = (now - ob.grace - ob.starts) // ob.every - 1
+    if now - ob.grace < ob.starts:
+        passed = -1
+    if count is not None:
+        passed = min(passed, count - 1)
+
+    def since(start: datetime) -> bool:
+        return bisect.bisect_left(seen, start) < len(seen)
+
+    missed = 0
+    for k in range(passed + 1):
+        lo = bisect.bisect_left(seen, ob.period_start(k))
+        if lo == len(seen) or seen[lo] >= ob.deadline(k):
+            missed += 1
+    if since(ob.period_start(current)):
+        return Judgement(standing=Standing.DONE, period=current, deadline=None, last=last, missed=missed)
+    if passed >= 0 and not since(ob.period_start(passed)):
+        return Judgement(
+            standing=Standing.OVERDUE, period=current, deadline=ob.deadline(passed), last=last, missed=missed
+        )
+    pending = next(k for k in range(passed + 1, current + 1) if not since(ob.period_start(k)))
+    return Judgement(
+        standing=Standing.DUE, period=current, deadline=ob.deadline(pending), last=last, missed=missed
+    )
+
+
+# ---------------------------------------------------------------- duties
+
+
+@attrs.frozen(kw_only=True)
+class Duty:
+    """One person's obligation toward one unit, judged at a moment.
+
+    Attributes:
+        obligation: the obligation id.
+        label: its label.
+        person: the person who owes it; ``person_name`` their display name.
+        target: the unit it is owed toward; ``target_name`` its display name.
+        standing: done, due, overdue or not started.
+        deadline: see :class:`Judgement`.
+        last: the latest fulfilment, if any.
+        missed: periods missed so far.
+        evidence: ids of the fulfilling evidence (oldest first).
+    """
+
+    obligation: str
+    label: str
+    person: str
+    person_name: str
+    target: str
+    target_name: str
+    standing: Standing
+    deadline: datetime | None
+    last: datetime | None
+    missed: int
+    evidence: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line a clerk can act on."""
+        who = f"{self.person_name} → {self.target_name}"
+        last = f"last {self.last:%Y-%m-%d}" if self.last else "never fulfilled"
+        if self.standing is Standing.OVERDUE and self.deadline is not None:
+            return f"{who}: {self.label} overdue since {self.deadline:%Y-%m-%d %H:%M} ({last})"
+        if self.standing is Standing.DUE and self.deadline is not None:
+            return f"{who}: {self.label} due by {self.deadline:%Y-%m-%d %H:%M} ({last})"
+        return f"{who}: {self.label} {self.standing.value} ({last})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "obligation": self.obligation,
+            "label": self.label,
+            "person": self.person,
+            "person_name": self.person_name,
+            "target": self.target,
+            "target_name": self.target_name,
+            "standing": self.standing.value,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "last": self.last.isoformat() if self.last else None,
+            "missed": self.missed,
+            "evidence": list(self.evidence),
+        }
+
+
+def fulfilments(ob: Obligation, records: Iterable[Recorded[Any]], person: str) -> list[tuple[datetime, str]]:
+    """(time, evidence id) of the records that fulfil ``ob`` for ``person``."""
+    out: list[tuple[datetime, str]] = []
+    for r in records:
+        value = r.value
+        if person not in names(getattr(value, ob.by, None)):
+            continue
+        if ob.where is not None and not ob.where(value):
+            continue
+        recorded = datetime.fromisoformat(r.at)
+        at = as_time(getattr(value, ob.when), recorded) if ob.when else recorded
+        out.append((at, r.id))
+    out.sort()
+    return out
+
+
+def duty(ob: Obligation, run: RunView, person: str, target: str, now: datetime) -> Duty:
+    """Judge ``person``'s obligation toward ``target`` at ``now``."""
+    found = fulfilments(ob, run.records_of(target, ob.kind), person)
+    j = judge(ob, [t for t, _ in found], now)
+    org = run.org
+    return Duty(
+        obligation=ob.id,
+        label=ob.label,
+        person=person,
+        person_name=org.name_of(person),
+        target=target,
+        target_name=org.name_of(target),
+        standing=j.standing,
+        deadline=j.deadline,
+        last=j.last,
+        missed=j.missed,
+        evidence=tuple(i for t, i in found if t <= now),
+    )
+
+
+def duties_toward(ob: Obligation, run: RunView, targets: Iterable[str], now: datetime) -> Iterator[Duty]:
+    """Every duty of ``ob`` owed toward the given units."""
+    org = run.org
+    for target in targets:
+        for person in ob.persons_at(org, target):
+            yield duty(ob, run, person, target, now)
+
+
+def duties_of(ob: Obligation, run: RunView, unit: str, now: datetime) -> Iterator[Duty]:
+    """Every duty of ``ob`` owed by the people holding its role at ``unit``."""
+    org = run.org
+    for person in org.people(unit, ob.role):
+        for target in ob.targets_of(org, person, unit):
+            yield duty(ob, run, person, target, now)

@@ -1,0 +1,216 @@
+"""Rules over people: coverage (一联五, 人手一册) and obligations kept (no meeting while overdue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from campaignflow._context import Context, evidence_name, names
+from campaignflow._findings import Finding
+from campaignflow._obligations import Duty, Obligation, Standing, duties_of, duties_toward
+from campaignflow._rules import FAILED, SHOWN, Rule
+
+ALL = "all"
+"""``coverage(total="all")``: every target (a people role or a level) must be covered."""
+
+
+def _listing(items: list[str]) -> str:
+    return "、".join(items[:SHOWN]) + ("…" if len(items) > SHOWN else "")
+
+
+@attrs.frozen(kw_only=True)
+class Coverage(Rule):
+    """Each person with role ``among`` covers enough distinct things, and together enough.
+
+    Evidence of type ``of`` links the person(s) in field ``by`` to the thing(s) in
+    field ``covers`` (a household, a handbook...). Each person must cover
+    ``at_least`` distinct things, or every one of ``required``; together they
+    must cover ``total`` distinct things (``"all"``: every target). With
+    ``targets`` (a people role at the unit, or a level of the org below it), only
+    those count.
+    """
+
+    of: type[Any]
+    among: str
+    by: str
+    covers: str
+    at_least: int
+    required: tuple[str, ...]
+    total: int | str | None
+    targets: str | None
+    where: Callable[[Any], bool] | None
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.of,)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        out: dict[str, float] = {"at_least": len(self.required) or self.at_least}
+        if isinstance(self.total, int):
+            out["total"] = self.total
+        return out
+
+    def universe(self, ctx: Context) -> tuple[str, ...] | None:
+        """The things that may be covered (``None``: anything)."""
+        if self.targets is None:
+            return None
+        org = ctx.org
+        if self.targets in org.levels:
+            return tuple(u for u in org.subtree(ctx.unit) if org.level(u) == self.targets)
+        return ctx.people(self.targets)
+
+    def evaluate(self, ctx: Context) -> Finding:
+        people = ctx.people(self.among)
+        if not people:
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                status=FAILED,
+                reason=f"no people with role {self.among!r} at this unit: add them to the org",
+            )
+        universe = self.universe(ctx)
+        covered, used = self._covered(ctx, people, universe)
+        short, missing = self._short(ctx, people, covered)
+        together = set().union(*covered.values())
+        gap, gap_missing = self._total_gap(ctx, together, universe)
+        what = evidence_name(self.of)
+        if not short and not gap:
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=(
+                    f"all {len(people)} {self.among} covered by {what}; {len(together)} {self.covers} in all"
+                ),
+                evidence=tuple(used),
+            )
+        reasons = []
+        if short:
+            reasons.append(f"{_listing(short)} short ({len(short)} of {len(people)} {self.among})")
+        if gap:
+            reasons.append(gap)
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=FAILED,
+            reason="; ".join(reasons),
+            evidence=tuple(used),
+            missing=(*missing, *gap_missing),
+        )
+
+    def _covered(
+        self, ctx: Context, people: tuple[str, ...], universe: tuple[str, ...] | None
+    ) -> tuple[dict[str, set[str]], list[str]]:
+        """What each person covers, and the ids of the records that counted."""
+        allowed = None if universe is None else frozenset(universe)
+        covered: dict[str, set[str]] = {p: set() for p in people}
+        used: list[str] = []
+        for r in ctx.records_for_people(self.of, self.by):
+            if self.where is not None and not self.where(r.value):
+                continue
+            things = names(getattr(r.value, self.covers, None))
+            if allowed is not None:
+                things &= allowed
+            hit = [p for p in names(getattr(r.value, self.by, None)) if p in covered] if things else []
+            for person in hit:
+                covered[person] |= things
+            if hit:
+                used.append(r.id)
+        return covered, used
+
+    def _short(
+        self, ctx: Context, people: Iterable[str], covered: Mapping[str, set[str]]
+    ) -> tuple[list[str], list[str]]:
+        """Lines naming each person below the minimum (for the reason, and for ``missing``)."""
+        shown: list[str] = []
+        missing: list[str] = []
+        for person in people:
+            have = covered[person]
+            name = ctx.name(person)
+            if self.required:
+                lacking = [item for item in self.required if item not in have]
+                if lacking:
+                    shown.append(f"{name} lacks {'/'.join(lacking)}")
+                    missing.append(name)
+            elif len(have) < self.at_least:
+                shown.append(f"{name} {len(have)} of {self.at_least}")
+                missing.append(name)
+        return shown, missing
+
+    def _total_gap(
+        self, ctx: Context, together: set[str], universe: tuple[str, ...] | None
+    ) -> tuple[str, list[str]]:
+        if self.total is None:
+            return "", []
+        if self.total == ALL and universe is not None:  # coverage() requires targets for "all"
+            uncovered = [ctx.name(t) for t in universe if t not in together]
+            if not uncovered:
+                return "", []
+            return (
+                f"{self.covers} not covered: {_listing(uncovered)} ({len(uncovered)} of {len(universe)})",
+                uncovered,
+            )
+        need = int(self.total)
+        if len(together) >= need:
+            return "", []
+        return (
+            f"{len(together)} of {need} {self.covers} covered ({need - len(together)} short)",
+            [f"{need - len(together)} × {self.covers}"],
+        )
+
+
+@attrs.frozen(kw_only=True)
+class NotOverdue(Rule):
+    """No duty of ``obligation`` is overdue at the time of the check.
+
+    ``side="people"`` checks the duties owed by the unit's own people (a county
+    meeting waits for the county leaders' contact visits); ``side="target"``
+    checks the duties owed toward the unit (a village waits for its visitors).
+    """
+
+    obligation: Obligation
+    side: str
+    id: str
+    label: str
+
+    @property
+    def reads(self) -> tuple[type[Any], ...]:
+        return (self.obligation.evidence,)
+
+    def duties(self, ctx: Context) -> list[Duty]:
+        """The duties the rule judges, at the check's time."""
+        ob = self.obligation
+        if self.side == "target":
+            return list(duties_toward(ob, ctx.run, (ctx.unit,), ctx.now))
+        return list(duties_of(ob, ctx.run, ctx.unit, ctx.now))
+
+    def evaluate(self, ctx: Context) -> Finding:
+        duties = self.duties(ctx)
+        ob = self.obligation
+        if not duties:
+            return Finding(rule=self.id, label=self.label, reason=f"no {ob.role} here owes {ob.label}")
+        late = [d for d in duties if d.standing is Standing.OVERDUE]
+        used = tuple(i for d in duties for i in d.evidence)
+        if not late:
+            done = sum(d.standing is Standing.DONE for d in duties)
+            return Finding(
+                rule=self.id,
+                label=self.label,
+                reason=f"none of {len(duties)} overdue ({done} done this period)",
+                evidence=used,
+            )
+        lines = [d.describe() for d in late]
+        return Finding(
+            rule=self.id,
+            label=self.label,
+            status=FAILED,
+            reason=f"{len(late)} of {len(duties)} overdue: "
+            + "; ".join(lines[:SHOWN])
+            + ("; ..." if len(lines) > SHOWN else ""),
+            evidence=used,
+            missing=tuple(f"{d.person_name} → {d.target_name}" for d in late),
+        )
