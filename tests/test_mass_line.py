@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations, permutations
 
 import pytest
@@ -12,6 +12,7 @@ from campaignflow._context import Context
 from campaignflow._rules import evaluate
 from campaignflow.presets import mass_line as ml
 from campaignflow.presets.mass_line import members as mb
+from campaignflow.testing import Scenario
 
 OFFICE = cf.Actor(id="office", roles={"office"})
 SUP = cf.Actor(id="sup", roles={"supervisor"})
@@ -30,7 +31,10 @@ def _org() -> cf.Org:
             roles = ["leadership", "members"] + (["principal"] if i == 0 else [])
             people.append({"id": pid, "name": f"{unit}-{pid}", "unit": unit, "roles": roles})
     groups = [{"id": "sg", "name": "市委第六督导组", "supervises": ["county", "town", "town2"]}]
-    return cf.Org.from_dicts(units, people=people, groups=groups, levels=("county", "township"))
+    contacts = [{"person": "c1", "unit": "town"}]  # 县领导联系点
+    return cf.Org.from_dicts(
+        units, people=people, groups=groups, contacts=contacts, levels=("county", "township")
+    )
 
 
 def _start() -> cf.Run:
@@ -48,8 +52,11 @@ def _satisfy(run: cf.Run, unit: str, *, skip: str = "") -> None:
     leaders = LEADERS[unit]
     items: list[tuple[str, object]] = []
     if skip != "stage1":
-        items += [(unit, ml.StudySession(hours=2, chaired_by=leaders[1])) for _ in range(4)]
+        items += [
+            (unit, ml.StudySession(hours=2, chaired_by=leaders[1], attendees=leaders)) for _ in range(4)
+        ]
         items += [(unit, ml.MemberNotes(member=m)) for m in leaders]
+        items.append((unit, ml.MaterialsIssued(members=leaders)))  # 人手一册
         items += [(unit, ml.Opinion(source="form", category="formalism")) for _ in range(10)]
     if skip != "principal":
         items.append((unit, ml.StudySession(hours=1, chaired_by=leaders[0])))
@@ -63,6 +70,25 @@ def _satisfy(run: cf.Run, unit: str, *, skip: str = "") -> None:
     run.record_many(items, by=OFFICE)
     if skip != "materials":
         run.record(unit, ml.SupervisionApproval(revision=1), by=SUP)
+
+
+def _finding(root: cf.Finding, rule: str) -> cf.Finding:
+    """The finding of ``rule`` anywhere in a verdict's tree."""
+    stack = [root]
+    while stack:
+        f = stack.pop()
+        if f.rule == rule:
+            return f
+        stack.extend(f.children)
+    raise LookupError(rule)
+
+
+def _households(unit: str) -> list[tuple[str, object]]:
+    """住村联户 一联五: each leader linked to five households."""
+    return [
+        (unit, ml.HouseholdLink(cadre=p, households=[f"{unit}/{p}/{i}" for i in range(5)]))
+        for p in LEADERS[unit]
+    ]
 
 
 class TestFiveNoMeetings:
@@ -99,7 +125,7 @@ class TestFiveNoMeetings:
         _satisfy(run, "county", skip=skip)
         with pytest.raises(cf.GateClosed) as info:
             run.fire("county", "hold_meeting", by=OFFICE)
-        gate = next(f for f in info.value.verdict.root.children if f.rule == "five_no_meetings")
+        gate = _finding(info.value.verdict.root, "five_no_meetings")
         failing = [f for f in gate.children if not f.passed]
         assert [f.label for f in failing] == [clause]
         assert reason in info.value.verdict.explain()
@@ -166,6 +192,7 @@ class TestHierarchy:
                         ),
                     ),
                     (unit, ml.LedgerClosure(item=f"{unit}-1", accepted=True)),
+                    *_households(unit),
                     (unit, ml.AdoptedRule(title="党员领导干部行为规范")),
                     (unit, ml.Satisfaction(score=92, respondents=300)),
                 ],
@@ -279,3 +306,83 @@ class TestLookBack:
         assert (step.kind, step.dest) == (cf.Kind.SEND_BACK, "study")
         assert "回头看: 学习教育是否扎实 未达标" in step.reason
         assert run.state("county").reworks == {"study": 1}
+
+
+class TestDutiesAcrossTimeAndLevels:
+    """Seed 002's 一上一下 and 双联系点, seed 004's 人手一册 and 一联五."""
+
+    def test_meeting_waits_for_overdue_contact_visits(self) -> None:
+        """县领导每周深入乡村: two weeks without visiting the contact point close the meeting."""
+        clock = cf.FixedClock()
+        run = ml.campaign().start(_org(), clock=clock, ids=cf.CountingIds())
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        clock.advance(timedelta(days=10))
+        verdict = run.check("county", "hold_meeting")
+        assert [f.rule for f in verdict.failures] == ["contact_visits_kept"]
+        assert "county-c1 → 韩寺镇: 县领导每周深入联系点 overdue since 2014-03-05" in verdict.explain()
+        run.record("town", ml.Visit(leader="c1"), by=OFFICE)  # recorded at the township: 互动下延一级
+        assert run.check("county", "hold_meeting").passed
+        assert run.obligations("town", only=["contact_visits"]).counts()["done"] == 1
+
+    def test_township_principal_credited_for_the_county_session(self) -> None:
+        """学习上延一级: a county session listing the township principal counts at the township."""
+        fresh = _start()
+        _to_prepare(fresh, "county")
+        _to_prepare(fresh, "town")
+        _satisfy(fresh, "town", skip="stage1")
+        others = LEADERS["town"][1:]
+        # The township's own sessions without its principal t1: attendance fails ...
+        items: list[tuple[str, object]] = [
+            ("town", ml.StudySession(hours=2, chaired_by="t2", attendees=others)) for _ in range(4)
+        ]
+        items += [("town", ml.MemberNotes(member=m)) for m in LEADERS["town"]]
+        items.append(("town", ml.MaterialsIssued(members=LEADERS["town"])))
+        items += [("town", ml.Opinion(source="form", category="formalism")) for _ in range(10)]
+        fresh.record_many(items, by=OFFICE)
+        attendance = _finding(fresh.check("town", "hold_meeting").root, "study_attendance")
+        assert not attendance.passed
+        assert attendance.missing == ("town-t1",)
+        # ... until the county's session invites him (and a village secretary who is no one here).
+        fresh.record("county", ml.StudySession(hours=2, attendees=("c1", "c2", "c3", "t1", "u1")), by=OFFICE)
+        assert _finding(fresh.check("town", "hold_meeting").root, "study_attendance").passed
+
+    def test_every_member_has_every_handbook(self) -> None:
+        """人手一册: a member missing one of the three materials is named."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        run.record("county", ml.MaterialsIssued(members=["c1"], items=["明白纸"]), by=OFFICE)
+        assert run.check("county", "hold_meeting").passed  # _satisfy handed out all three already
+        fresh = _start()
+        _to_prepare(fresh, "county")
+        _satisfy(fresh, "county")
+        handbooks = _finding(fresh.check("county", "hold_meeting").root, "handbooks")
+        assert handbooks.passed
+        bare = ml.campaign().start(_org(), clock=cf.FixedClock())
+        _to_prepare(bare, "county")
+        bare.record(
+            "county", ml.MaterialsIssued(members=["c1", "c2"], items=["明白纸", "简明读本"]), by=OFFICE
+        )
+        found = _finding(bare.check("county", "hold_meeting").root, "handbooks")
+        assert found.missing == ("county-c1", "county-c2", "county-c3")
+        assert "county-c1 lacks 学习笔记" in found.reason
+
+    def test_households_linked_one_to_five(self) -> None:
+        """住村联户 一联五: each leader linked to five households; Zengkou's total as a threshold."""
+        rule = ml.campaign(ml.Thresholds(households_total=16)).build()
+        conclude = next(t.gate for t in rule.transitions if t.event == "conclude")
+        assert conclude is not None
+        linked = next(r for r in conclude.children if r.id == "households_linked")
+        assert linked.label == "住村联户(一联5)、联系群众16户以上"
+        scenario = Scenario(
+            people={"leadership": ("a", "b", "c")},
+            evidence=tuple(
+                (ml.HouseholdLink(cadre=p, households=[f"{p}{i}" for i in range(5 if p != "c" else 4)]), "x")
+                for p in ("a", "b", "c")
+            ),
+        )
+        finding = scenario.finding(linked)
+        assert not finding.passed
+        assert finding.missing == ("c", "2 × households")
+        assert "c 4 of 5" in finding.reason

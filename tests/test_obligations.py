@@ -248,7 +248,8 @@ class TestDeclaring:
     )
     def test_bad_declarations_name_the_problem(self, kwargs: dict[str, object], fragment: str) -> None:
         base: dict[str, object] = {
-            "role": "leadership", "every": timedelta(weeks=1), "evidence": Visit, "by": "leader", "starts": START,
+            "role": "leadership", "every": timedelta(weeks=1), "evidence": Visit, "by": "leader",
+            "starts": START,
         }  # fmt: skip
         c = cf.Campaign("bad")
         with pytest.raises(cf.DefinitionError, match="obligation 'v'") as err:

@@ -177,7 +177,7 @@ class TestCountsBelow:
         self, world: tuple[cf.Org, dict[str, tuple[str, frozenset[str]]]], data: st.DataObject
     ) -> None:
         org, people = world
-        everyone = sorted(people) + ["stranger"]
+        everyone = [*sorted(people), "stranger"]
         c = cf.Campaign("up-one-level")
         c.stages("a", "b")
         c.counts_below(Study, people="attendees", roles=("principal", "secretary"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import attrs
 import pytest
 from hypothesis import HealthCheck, find, given, settings
@@ -35,7 +37,40 @@ class Approval:
     revision: int
 
 
+@attrs.frozen
+class Link:
+    cadre: str
+    household: str
+
+
+@attrs.frozen
+class Issued:
+    members: tuple[str, ...]
+    items: tuple[str, ...]
+
+
+@attrs.frozen
+class Diary:
+    cadre: str
+
+
+DIARY = cf.Campaign("kit").obligation(
+    "diary",
+    role="cadre",
+    via="own",
+    every=timedelta(weeks=1),
+    evidence=Diary,
+    by="cadre",
+    starts=datetime(2014, 3, 3, tzinfo=UTC),
+)
+
 DECLARED = [
+    cf.coverage(Link, among="cadre", by="cadre", covers="household", at_least=5),
+    cf.coverage(Link, among="cadre", by="cadre", covers="household", at_least=2, total=7),
+    cf.coverage(Link, among="cadre", by="cadre", covers="household", total="all", targets="household"),
+    cf.coverage(Issued, among="members", by="members", covers="items", required=("reader", "notes")),
+    cf.not_overdue(DIARY),
+    cf.every_member_has(Issued, among="members", by="members"),
     cf.count_at_least(Study, 4),
     cf.exists(Study),
     cf.sum_at_least(Study, "hours", 8),

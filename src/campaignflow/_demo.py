@@ -9,6 +9,7 @@ from pathlib import Path
 import attrs
 
 from campaignflow._definition import Escalation
+from campaignflow._obligation_report import ObligationReport
 from campaignflow._progress import Blocked
 from campaignflow._run import Run
 from campaignflow.exceptions import CampaignflowError
@@ -25,6 +26,7 @@ class TownshipRow:
     by_stage: tuple[int, ...]
     blocked: int
     sent_back: int
+    overdue: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -45,6 +47,7 @@ class DemoResult:
     example: str
     verified: bool
     dashboard: Path
+    obligations: ObligationReport | None = None
 
 
 def build_org(scale: str, seed: int) -> object:
@@ -91,9 +94,13 @@ def run_demo(
     # One line per unit of the level below the root that holds the most units
     # (townships in Zhongmou, counties nationally), counting the lowest level.
     children = org.children(org.root())
-    levels = [org.level(u) for u in children]
-    row_level = max(set(levels), key=levels.count) if levels else org.levels[0]
+    held: dict[str, int] = {}
+    for unit in children:
+        held[org.level(unit)] = held.get(org.level(unit), 0) + sum(1 for _ in org.subtree(unit))
+    row_level = max(held, key=held.__getitem__) if held else org.levels[0]
     leaf_level = org.levels[-1]
+    duties = run.obligations()
+    overdue = duties.by_unit([u for u in children if org.level(u) == row_level], run)
     rows = []
     for unit in children:
         if org.level(unit) != row_level:
@@ -106,6 +113,7 @@ def run_demo(
                 by_stage=tuple(leaves.get(stage, 0) for stage in run.definition.leaves),
                 blocked=p.blocked,
                 sent_back=p.sent_back,
+                overdue=overdue[unit]["overdue"],
             )
         )
     whole = run.progress(limit=10)
@@ -127,4 +135,5 @@ def run_demo(
         example=example,
         verified=report.ok and all(reopened.state(u) == run.state(u) for u in org),
         dashboard=dashboard,
+        obligations=duties,
     )

@@ -90,7 +90,7 @@ class Coverage(Rule):
             )
         reasons = []
         if short:
-            reasons.append(f"{_listing(short)} short ({len(short)} of {len(people)} {self.among})")
+            reasons.append(f"{_listing(short)} ({len(short)} of {len(people)} {self.among} short)")
         if gap:
             reasons.append(gap)
         return Finding(

@@ -96,9 +96,14 @@ def _show(console: Console, result: DemoResult) -> None:
         table.add_column(d.label_of(stage)[:2], justify="right")
     table.add_column("blocked", justify="right")
     table.add_column("返工", justify="right")
+    table.add_column("逾期", justify="right")  # overdue duties (visits, diaries) in the subtree
     for row in result.townships:
-        table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
+        table.add_row(
+            row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back), str(row.overdue)
+        )
     console.print(table)
+    if result.obligations is not None:
+        console.print(result.obligations.explain(limit=5), markup=False, soft_wrap=True)
     if result.blocked:
         blocked = Table(title="Blocked units and why")
         blocked.add_column("unit")

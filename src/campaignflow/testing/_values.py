@@ -82,6 +82,24 @@ def values_of(
     return value
 
 
+def holds_many(cls: type[Any], field: str) -> bool:
+    """True when the attrs field is a collection (a tuple of people, a list of items)."""
+    if not attrs.has(cls):
+        return False
+    attrs.resolve_types(cls)
+    tp = attrs.fields_dict(cls)[field].type
+    for candidate in (tp, *typing.get_args(tp)):
+        origin = typing.get_origin(candidate) or candidate
+        if isinstance(origin, type) and issubclass(origin, tuple | list | set | frozenset):
+            return True
+    return False
+
+
+def one_or_many(cls: type[Any], field: str, values: tuple[str, ...]) -> Any:
+    """``values`` as the field holds them: the tuple, or its single element."""
+    return values if holds_many(cls, field) else values[0]
+
+
 def below(value: float) -> float:
     """The largest number below a threshold that a count or sum can take."""
     if float(value).is_integer():

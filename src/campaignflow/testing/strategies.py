@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 from campaignflow._campaign import Campaign
 from campaignflow._ordering import OrderingRule
 from campaignflow._org import Org
+from campaignflow._people_rules import ALL, Coverage, NotOverdue
 from campaignflow._rules import (
     AllOf,
     AnyOf,
@@ -44,7 +46,7 @@ from campaignflow._rules import (
     walk,
 )
 from campaignflow.testing._scenario import Scenario
-from campaignflow.testing._values import below, values_of
+from campaignflow.testing._values import below, holds_many, one_or_many, values_of
 
 __all__ = [
     "Scenario",
@@ -134,6 +136,12 @@ def _roles(rule: Rule) -> tuple[list[str], bool]:
             roles[r.among] = None
             if r.hub is not None:
                 roles[r.hub] = None
+        elif isinstance(r, Coverage):
+            roles[r.among] = None
+            if r.targets is not None:
+                roles[r.targets] = None
+        elif isinstance(r, NotOverdue):
+            roles[r.obligation.role] = None
         elif isinstance(r, CustomRule):
             roles.update(dict.fromkeys(r.roles))
         elif isinstance(r, ApprovedBy):
@@ -148,9 +156,13 @@ def _roles(rule: Rule) -> tuple[list[str], bool]:
 def _people(draw: st.DrawFn, rule: Rule) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     roles, need_supervisors = _roles(rule)
     pool = [f"p{i}" for i in range(6)]
+    targets = {r.targets for r in walk(rule) if isinstance(r, Coverage) and r.targets is not None}
     people: dict[str, tuple[str, ...]] = {}
     for role in roles:
-        people[role] = tuple(draw(st.lists(st.sampled_from(pool), min_size=2, max_size=4, unique=True)))
+        if role in targets:  # households and the like: their own, larger pool
+            people[role] = tuple(f"h{i}" for i in range(draw(st.integers(1, 12))))
+        else:
+            people[role] = tuple(draw(st.lists(st.sampled_from(pool), min_size=2, max_size=4, unique=True)))
     for r in walk(rule):
         if isinstance(r, EveryPair) and r.hub is not None:
             # The hub leads the group: one of its members.
@@ -192,6 +204,10 @@ def _leaf(
         return _members(rule, people[rule.among], passing=passing)
     if isinstance(rule, EveryPair):
         return _pairs(rule, people, passing=passing)
+    if isinstance(rule, Coverage):
+        return _coverage(rule, people, passing=passing)
+    if isinstance(rule, NotOverdue):
+        return _kept(rule, people, passing=passing)
     if isinstance(rule, ApprovedBy):
         return _approvals(rule, people, sups, passing=passing)
     if isinstance(rule, OrderingRule):
@@ -212,9 +228,75 @@ def _members(draw: st.DrawFn, rule: EveryMemberHas, persons: tuple[str, ...], *,
     out: Items = []
     for person in persons:
         n = rule.at_least - (1 if person == short else 0)
-        out += [(draw(values_of(rule.of, {rule.by: person})), CLERK) for _ in range(max(n, 0))]
+        who = one_or_many(rule.of, rule.by, (person,))
+        out += [(draw(values_of(rule.of, {rule.by: who})), CLERK) for _ in range(max(n, 0))]
     if short is not None and rule.at_least == 0:
         return draw(st.nothing())
+    return out
+
+
+@st.composite
+def _coverage(
+    draw: st.DrawFn, rule: Coverage, people: Mapping[str, tuple[str, ...]], *, passing: bool
+) -> Items:
+    """Each person covers exactly the minimum (or one fewer), the total is met (or not)."""
+    persons = people[rule.among]
+    universe = people.get(rule.targets) if rule.targets is not None else None
+    need = len(rule.required) or rule.at_least
+    total = len(universe or ()) if rule.total == ALL else int(rule.total or 0)
+    pool: tuple[str, ...] = rule.required or universe or tuple(f"x{i}" for i in range(max(need, total) + 2))
+    if need > len(pool) or total > len(pool):
+        return draw(st.nothing())
+    offset = draw(st.integers(0, len(pool) - 1))
+    ring = pool[offset:] + pool[:offset]
+    covered = {p: list(ring[:need]) for p in persons}
+    if passing:
+        covered[persons[0]] = list(dict.fromkeys([*ring[:need], *ring[:total]]))
+    else:
+        modes = ["person"] if need > 0 else []
+        if total > need:
+            modes.append("total")
+        if not modes:
+            return draw(st.nothing())
+        if draw(st.sampled_from(modes)) == "person":
+            short = draw(st.sampled_from(persons))
+            dropped = draw(st.sampled_from(covered[short]))
+            covered[short] = [t for t in covered[short] if t != dropped]
+    out: Items = []
+    many = holds_many(rule.of, rule.covers)
+    for person, things in covered.items():
+        who = one_or_many(rule.of, rule.by, (person,))
+        batches = [tuple(things)] if many and things else [(t,) for t in things]
+        out += [
+            (draw(values_of(rule.of, {rule.by: who, rule.covers: b if many else b[0]})), CLERK)
+            for b in batches
+        ]
+    return out
+
+
+@st.composite
+def _kept(
+    draw: st.DrawFn, rule: NotOverdue, people: Mapping[str, tuple[str, ...]], *, passing: bool
+) -> Items:
+    """Fulfil a ``via="own"`` obligation now for every person, or for all but one.
+
+    Other obligations reach units a one-unit scenario does not have: nothing is owed.
+    """
+    ob = rule.obligation
+    persons = people[ob.role] if ob.via == "own" else ()
+    if not passing:
+        late = datetime.now(UTC) >= ob.deadline(0)  # the scenario runs on the wall clock
+        if not persons or not late:
+            return draw(st.nothing())
+        skipped = draw(st.sampled_from(persons))
+        persons = tuple(p for p in persons if p != skipped)
+    one = values_of
+    out: Items = []
+    for person in persons:
+        strategy = one(ob.evidence, {ob.by: one_or_many(ob.evidence, ob.by, (person,))})
+        if ob.where is not None:
+            strategy = strategy.filter(ob.where)
+        out.append((draw(strategy), CLERK))
     return out
 
 

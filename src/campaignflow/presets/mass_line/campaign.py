@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import campaignflow as cf
 from campaignflow._definition import EscalateFn
 from campaignflow.presets.mass_line import rules
-from campaignflow.presets.mass_line.evidence import EVIDENCE, MobilisationMeeting
+from campaignflow.presets.mass_line.evidence import (
+    EVIDENCE,
+    DiaryEntry,
+    MobilisationMeeting,
+    StudySession,
+    Visit,
+)
 from campaignflow.presets.mass_line.lookback import LookBack
 from campaignflow.presets.mass_line.rules import Thresholds
 
@@ -13,7 +21,16 @@ LEADS = cf.role("principal", "office")  # the unit's principal leader, or the ca
 SUPERVISES = cf.role("supervisor", "office")  # who may send a unit back (返工、补课)
 
 
-def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | None = None) -> cf.Campaign:
+STARTS = datetime(2014, 2, 24, tzinfo=UTC)
+"""A Monday: the second batch's start in the demo; weekly duties count from here."""
+
+
+def campaign(
+    thresholds: Thresholds | None = None,
+    *,
+    escalate: EscalateFn | None = None,
+    starts: datetime = STARTS,
+) -> cf.Campaign:
     """Build the mass-line campaign.
 
     Stages (English ids, Chinese labels): ``mobilise`` 动员部署 → ``study``
@@ -25,6 +42,16 @@ def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | Non
         thresholds: what "up to standard" means (defaults: :class:`Thresholds`).
         escalate: called once when a unit is sent back past the rework limit
             (the 曝光台); every escalation is also listed in ``run.escalations``.
+        starts: when weekly duties begin (a Monday, aware).
+
+    Duties that recur or cross levels (seed 002, 一上一下):
+
+    - ``contact_visits``: each leadership member visits each contact point every
+      week, with ``thresholds.visit_grace`` days' grace (县领导每周深入乡村); the
+      meeting waits while a unit's leaders are overdue (会前到联系点蹲点调研).
+    - ``people_diary``: each principal keeps a weekly people's diary (民情日记).
+    - Study sessions count for the principals of the level below they list
+      (学习上延一级), in the stage-1 attendance rule.
     """
     t = thresholds or Thresholds()
     c = cf.Campaign("mass-line-2014", label="党的群众路线教育实践活动")
@@ -42,6 +69,29 @@ def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | Non
     c.stage("rectify", label="整改落实、建章立制")
     c.stage("close", label="总结")
     c.evidence(*EVIDENCE, LookBack)
+    visits = c.obligation(
+        "contact_visits",
+        role="leadership",
+        via="contacts",
+        every=timedelta(weeks=1),
+        grace=timedelta(days=t.visit_grace),
+        evidence=Visit,
+        by="leader",
+        starts=starts,
+        label="县领导每周深入联系点",
+    )
+    c.obligation(
+        "people_diary",
+        role="principal",
+        via="own",
+        every=timedelta(weeks=1),
+        grace=timedelta(days=t.visit_grace),
+        evidence=DiaryEntry,
+        by="cadre",
+        starts=starts,
+        label="民情日记",
+    )
+    c.counts_below(StudySession, people="attendees", roles=("principal",))
     c.transition(
         "mobilise",
         "mobilise",
@@ -56,7 +106,7 @@ def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | Non
         "hold_meeting",
         "examine.prepare",
         "examine.meeting",
-        gate=rules.five_no_meetings(t),
+        gate=rules.meeting_ready(t, visits),
         order=cf.parent_first(),
         allowed=LEADS,
         label="召开专题民主生活会",
@@ -81,7 +131,7 @@ def campaign(thresholds: Thresholds | None = None, *, escalate: EscalateFn | Non
         "conclude",
         "rectify",
         "close",
-        gate=rules.conclusion(),
+        gate=rules.conclusion(t),
         order=cf.children_done("close"),
         allowed=LEADS,
         label="总结",

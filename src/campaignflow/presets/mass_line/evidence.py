@@ -95,14 +95,15 @@ class MobilisationMeeting:
 class StudySession:
     """集中学习: a study session (hours, required readings, who attended, who chaired).
 
-    ``invited_level`` marks a session that invites the level below (学习上延一级).
+    The preset declares ``counts_below(StudySession, people="attendees",
+    roles=("principal",))``: a session lists the principals of the level below it
+    invites (学习上延一级), and each is credited at their own unit.
     """
 
     hours: float = attrs.field(validator=_number(0.25, 24))
     readings: tuple[str, ...] = attrs.field(default=(), converter=_strings, validator=_people)
     attendees: tuple[str, ...] = attrs.field(default=(), converter=_strings, validator=_people)
     chaired_by: str = ""
-    invited_level: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -226,6 +227,50 @@ class Satisfaction:
     respondents: int = attrs.field(validator=_number(1, 10_000_000))
 
 
+HANDBOOKS: tuple[str, ...] = ("明白纸", "简明读本", "学习笔记")
+"""人手一张明白纸、人手一册简明读本、人手一本学习笔记 (Gongcun)."""
+
+
+@attrs.frozen(kw_only=True)
+class MaterialsIssued:
+    """发放学习资料: study materials handed to members (人手一册)."""
+
+    members: tuple[str, ...] = attrs.field(converter=_strings, validator=_people)
+    items: tuple[str, ...] = attrs.field(default=HANDBOOKS, converter=_strings, validator=_people)
+
+
+@attrs.frozen(kw_only=True)
+class Visit:
+    """深入联系点: a leader's visit to a contact point (县领导每周深入乡村), recorded there.
+
+    Recorded at the visited unit, it shows in that unit's history (互动下延一级) and
+    counts for the visitor's ``contact_visits`` obligation.
+    """
+
+    leader: str = attrs.field(validator=_text)
+    note: str = "听取民意、发现问题、解决问题"
+    days: int = attrs.field(default=1, validator=_number(1, 366))
+
+
+@attrs.frozen(kw_only=True)
+class DiaryEntry:
+    """民情日记: a cadre's weekly diary of what the people raised."""
+
+    cadre: str = attrs.field(validator=_text)
+    text: str = attrs.field(default="(entry)", validator=_text)
+
+
+@attrs.frozen(kw_only=True)
+class HouseholdLink:
+    """住村联户、结对帮扶: a cadre linked to households.
+
+    Gongcun links each cadre to five (一联五); Zengkou's 39 cadres cover 100+ households.
+    """
+
+    cadre: str = attrs.field(validator=_text)
+    households: tuple[str, ...] = attrs.field(converter=_strings, validator=_people)
+
+
 EVIDENCE: tuple[type[Any], ...] = (
     MobilisationMeeting,
     StudySession,
@@ -241,4 +286,8 @@ EVIDENCE: tuple[type[Any], ...] = (
     LedgerClosure,
     AdoptedRule,
     Satisfaction,
+    MaterialsIssued,
+    Visit,
+    DiaryEntry,
+    HouseholdLink,
 )

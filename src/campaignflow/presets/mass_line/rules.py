@@ -13,11 +13,14 @@ import campaignflow as cf
 from campaignflow._rules import Rule
 from campaignflow.presets.mass_line.evidence import (
     FOUR_WINDS_LABELS,
+    HANDBOOKS,
     AdoptedRule,
     Criticism,
     FourWinds,
+    HouseholdLink,
     LedgerClosure,
     LedgerItem,
+    MaterialsIssued,
     MemberNotes,
     Opinion,
     Problem,
@@ -44,6 +47,11 @@ class Thresholds:
         problems: confirmed problems needed; ``None`` means one per 四风 category.
         criticisms: criticisms each leadership member raises to each other one (2).
         rework_limit: send-backs tolerated before a unit goes on the 曝光台 (3).
+        households_per_cadre: households each leadership member is linked to
+            (住村联户 一联五: 5).
+        households_total: households a unit's leadership must cover together
+            (Zengkou: 39 cadres, 100+ households); ``None``: no total.
+        visit_grace: days after a week ends that a contact visit may still be made.
     """
 
     study_sessions: int = attrs.field(default=4, validator=attrs.validators.ge(0))
@@ -52,6 +60,9 @@ class Thresholds:
     problems: int | None = None
     criticisms: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     rework_limit: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    households_per_cadre: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    households_total: int | None = None
+    visit_grace: int = attrs.field(default=2, validator=attrs.validators.ge(0))
 
 
 def stage1_up_to_standard(t: Thresholds) -> Rule:
@@ -59,7 +70,23 @@ def stage1_up_to_standard(t: Thresholds) -> Rule:
     return cf.all_of(
         cf.count_at_least(StudySession, t.study_sessions, label=f"集中学习不少于{t.study_sessions}次"),
         cf.sum_at_least(StudySession, "hours", t.study_hours, label=f"学习不少于{t.study_hours:g}课时"),
+        cf.every_member_has(
+            StudySession,
+            among="leadership",
+            by="attendees",
+            id="study_attendance",
+            label="班子成员参加集中学习(学习上延一级)",
+        ),
         cf.every_member_has(MemberNotes, among="members", by="member", label="人手一本学习笔记"),
+        cf.coverage(
+            MaterialsIssued,
+            among="members",
+            by="members",
+            covers="items",
+            required=HANDBOOKS,
+            id="handbooks",
+            label="人手一册(明白纸、简明读本、学习笔记)",
+        ),
         cf.count_at_least(Opinion, t.opinions, label=f"征求意见不少于{t.opinions}条"),
         id="stage1_up_to_standard",
         label="学习教育和听取意见环节各项工作达标",
@@ -151,6 +178,36 @@ def five_no_meetings(t: Thresholds) -> Rule:
     )
 
 
+def contact_visits_kept(visits: cf.Obligation) -> Rule:
+    """会前到联系点蹲点调研: no meeting while the unit's leaders' contact visits are overdue."""
+    return cf.not_overdue(visits, id="contact_visits_kept", label="会前深入联系点(县领导每周深入乡村)")
+
+
+def meeting_ready(t: Thresholds, visits: cf.Obligation) -> Rule:
+    """The meeting's gate: the 五个不开会, and the leaders' contact visits kept."""
+    return cf.all_of(
+        five_no_meetings(t),
+        contact_visits_kept(visits),
+        id="meeting_ready",
+        label="五个不开会、会前深入联系点",
+    )
+
+
+def households_linked(t: Thresholds) -> Rule:
+    """住村联户: each leadership member linked to ``t.households_per_cadre`` households (一联五)."""
+    return cf.coverage(
+        HouseholdLink,
+        among="leadership",
+        by="cadre",
+        covers="households",
+        at_least=t.households_per_cadre,
+        total=t.households_total,
+        id="households_linked",
+        label=f"住村联户(一联{t.households_per_cadre})"
+        + (f"、联系群众{t.households_total}户以上" if t.households_total else ""),
+    )
+
+
 def criticism(t: Thresholds) -> Rule:
     """Each leadership member raised ``t.criticisms`` criticisms to every other member."""
     return cf.every_pair(
@@ -189,10 +246,12 @@ def ledger_closed(ctx: cf.Context) -> cf.Finding:
     )
 
 
-def conclusion() -> Rule:
-    """Closing: ledger closed, rules adopted (建章立制), public satisfaction assessed."""
+def conclusion(t: Thresholds | None = None) -> Rule:
+    """Closing: ledger closed, households linked (住村联户), rules adopted (建章立制),
+    public satisfaction assessed."""
     return cf.all_of(
         ledger_closed,
+        households_linked(t or Thresholds()),
         cf.exists(AdoptedRule, label="建章立制"),
         cf.exists(Satisfaction, label="群众满意度测评"),
         id="conclusion",

@@ -41,6 +41,11 @@ class Odds:
     stubborn: float = 0.02  # keeps failing, sent back 3-4 times
     laggard: float = 0.01  # never fixes what blocks its meeting: stays blocked (短板)
     rejected_closure: float = 0.10  # the public did not accept a ledger closure
+    missing_handbook: float = 0.03  # a member was not handed one of the 人手一册 materials
+    principal_away: float = 0.30  # a principal studies at the level above (学习上延一级) instead
+    skipped_visit: float = 0.05  # a leader skips a week's contact visit (caught up later)
+    absent_leader: float = 0.03  # a leader stops visiting (overdue until forced)
+    few_households: float = 0.05  # a leader linked to fewer households than 一联五 asks
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +78,8 @@ class _Sim:
         self.stubborn = {u for u in self.org if rng.random() < odds.stubborn}
         self.laggards = {u for u in self.org if rng.random() < odds.laggard and self.org.parent(u)}
         self.ledger_no = 0
+        self.contacts = [(p, u) for u in self.org for p in self.org.contacted_by(u)]
+        self.absent = {p for p, _ in self.contacts if rng.random() < odds.absent_leader}
 
     # ---------------------------------------------------------------- helpers
 
@@ -125,6 +132,40 @@ class _Sim:
             out.setdefault(self.org.depth(unit), []).append(unit)
         return [out[d] for d in sorted(out)]
 
+    # ---------------------------------------------------------------- weeks
+
+    def advance(self) -> None:
+        """A week of the campaign's calendar passes."""
+        clock = self.run.clock
+        if isinstance(clock, cf.FixedClock):
+            clock.advance(timedelta(weeks=1))
+
+    def week(self) -> None:
+        """This week's duties: leaders visit their contact points, principals keep their diaries."""
+        rng = self.rng
+        items: list[tuple[str, Any]] = [
+            (unit, ev.Visit(leader=person))
+            for person, unit in self.contacts
+            if person not in self.absent and rng.random() >= self.odds.skipped_visit
+        ]
+        items.extend(
+            (unit, ev.DiaryEntry(cadre=p, text="民情日记"))
+            for unit in self.org
+            for p in self.org.people(unit, "principal")
+            if p not in self.absent and rng.random() >= self.odds.skipped_visit
+        )
+        self.record(items)
+
+    def visit_overdue(self, unit: str, verdict: cf.Verdict) -> list[tuple[str, Any]]:
+        """The overdue leaders of ``unit`` make their visits (the gate named them)."""
+        if not any(f.rule == "contact_visits_kept" for f in verdict.failures):
+            return []
+        return [
+            (target, ev.Visit(leader=person, note="补访"))
+            for person in self.org.people(unit, "leadership")
+            for target in self.org.contacts(person)
+        ]
+
     # ---------------------------------------------------------------- stages
 
     def mobilise(self) -> None:
@@ -146,6 +187,11 @@ class _Sim:
             sessions = max(0, t.study_sessions - (1 if short else 0))
             hours = t.study_hours / max(1, t.study_sessions)
             leaders = self.leaders(u)
+            # 学习上延一级: the first session invites the principals of the level below;
+            # some of them then miss their own unit's sessions, credited from above.
+            invited = tuple(p for child in self.org.children(u) for p in self.org.people(child, "principal"))
+            away = self.org.parent(u) is not None and rng.random() < self.odds.principal_away
+            own = tuple(p for p in leaders if not (away and p == self.principal(u)))
             for i in range(sessions):
                 chair = self.principal(u) if i == 0 else rng.choice(leaders or ("office",))
                 items.append(
@@ -154,12 +200,18 @@ class _Sim:
                         ev.StudySession(
                             hours=hours,
                             readings=rng.sample(READINGS, 2),
-                            attendees=leaders,
+                            attendees=own + invited if i == 0 else own,
                             chaired_by=chair,
                         ),
                     )
                 )
-            items.extend((u, ev.MemberNotes(member=m)) for m in self.org.people(u, "members"))
+            members = self.org.people(u, "members")
+            items.extend((u, ev.MemberNotes(member=m)) for m in members)
+            if members:
+                given = members
+                if rng.random() < self.odds.missing_handbook:
+                    given = members[1:]
+                items.append((u, ev.MaterialsIssued(members=given)))
             items.extend(
                 (
                     u,
@@ -263,9 +315,14 @@ class _Sim:
                 )
                 for _ in range(2)
             )
+        if "study_attendance" in failing:
+            items.append((unit, ev.StudySession(hours=2, attendees=leaders, chaired_by=self.principal(unit))))
+        if "handbooks" in failing:
+            items.append((unit, ev.MaterialsIssued(members=self.org.people(unit, "members"))))
+        items.extend(self.visit_overdue(unit, verdict))
         if "talks_in_depth" in failing or any("Talk" in r for r in failing):
             items.extend((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2))
-        if "key_problems_identified" in failing:
+        if "key_problems_identified" in failing or any(r.startswith("problem:") for r in failing):
             items.extend(
                 (unit, ev.Problem(category=w, description="补充查摆", confirmed=True)) for w in ev.FourWinds
             )
@@ -356,10 +413,22 @@ class _Sim:
                 closures.append((u, ev.LedgerClosure(item=item.value.item, accepted=not rejected)))
                 if rejected:
                     again.append((u, ev.LedgerClosure(item=item.value.item, accepted=True, note="群众认可")))
+            closures.extend(self.households(u))
             closures.append((u, ev.AdoptedRule(title="党员领导干部行为规范")))
             closures.append((u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500))))
         self.record(closures)
         self.record(again)
+
+    def households(self, unit: str) -> list[tuple[str, Any]]:
+        """住村联户: each leader linked to households (a few to too few)."""
+        out: list[tuple[str, Any]] = []
+        need = self.t.households_per_cadre
+        for n, leader in enumerate(self.leaders(unit)):
+            k = need - 1 if need and self.rng.random() < self.odds.few_households else need
+            households = tuple(f"{unit}/户{n * need + i + 1:03d}" for i in range(k))
+            if households:
+                out.append((unit, ev.HouseholdLink(cadre=leader, households=households)))
+        return out
 
     def at(self, units: list[str], stage: str) -> list[str]:
         """The units that are in ``stage`` now (laggards fall behind)."""
@@ -367,7 +436,15 @@ class _Sim:
 
     def conclude(self) -> None:
         for level in reversed(self.levels()):
-            self.fire_all(self.at(level, "rectify"), "conclude")
+            for unit in self.fire_all(self.at(level, "rectify"), "conclude"):
+                verdict = self.run.check(unit, "conclude")
+                if any(f.rule == "households_linked" for f in verdict.failures):
+                    # 补课: the missing households are linked, and the unit concludes.
+                    self.record(
+                        (unit, ev.HouseholdLink(cadre=leader, households=(f"{unit}/补{n:03d}",)))
+                        for n, leader in enumerate(self.leaders(unit))
+                    )
+                    self.fire_all([unit], "conclude")
 
 
 def simulate(
@@ -411,6 +488,9 @@ def simulate(
         ("总结", sim.conclude),
     ]
     for n, (name, phase) in enumerate(phases, start=1):
+        if n > 1:
+            sim.advance()  # each phase takes a week of the campaign's calendar
+        sim.week()
         phase()
         if on_progress is not None:
             on_progress(name, n, len(phases))
