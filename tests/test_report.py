@@ -83,3 +83,20 @@ class TestOutputs:
         for b in blocked[:20]:
             assert str(escape(b.reasons[0])) in html  # as the template escapes it
         assert html.count('class="heat-row"') == 14
+
+
+class TestDuties:
+    def test_report_counts_duties_and_lists_the_overdue(self, run: cf.Run) -> None:
+        """The dashboard shows each obligation's standing and every overdue duty, as the run judges them."""
+        report = run.report()
+        judged = run.obligations()
+        assert report.duties["县领导每周深入联系点"] == judged.counts("contact_visits")
+        assert len(report.late) == min(len(judged.overdue), 200)
+        assert report.late  # the simulation's absent leaders
+        html = report.to_html()
+        assert 'id="duties"' in html
+        assert str(escape(report.late[0])) in html
+        township = run.org.children(run.org.root())[-1]
+        under = set(run.org.subtree(township))
+        expected = [d for d in judged.duties if d.obligation == "people_diary" and d.target in under]
+        assert sum(run.report(township).duties["民情日记"].values()) == len(expected) > 0

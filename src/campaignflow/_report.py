@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from campaignflow._obligation_report import ObligationReport
 from campaignflow._org_io import escape_cell
 from campaignflow._progress import Blocked
 from campaignflow._run import Run
@@ -66,6 +67,9 @@ class Report:
         overdue: units still in a stage past its due time.
         ledger: ledger items by owner (empty for subtrees over 5,000 units).
         names: display names of the blocked units.
+        duties: per obligation label, its duties done, due, overdue and not
+            started (empty for subtrees over 5,000 units).
+        late: the overdue duties, one line each, at most ``limit``.
     """
 
     campaign: str
@@ -83,6 +87,8 @@ class Report:
     overdue: int
     ledger: tuple[LedgerOwner, ...]
     names: dict[str, str] = attrs.field(factory=dict)
+    duties: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    late: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -162,6 +168,8 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
                 )
             )
     board.sort(key=lambda b: (-b.sent_back, b.unit))
+    small = len(units) <= LEDGER_LIMIT
+    duties = run.obligations(node) if small and d.obligations else None
     return Report(
         campaign=d.label,
         node=progress.node,
@@ -176,9 +184,16 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
         blocked=progress.blocked_units,
         board=tuple(board[:limit]),
         overdue=progress.overdue,
-        ledger=_ledger(run, units) if len(units) <= LEDGER_LIMIT else (),
+        ledger=_ledger(run, units) if small else (),
         names={b.unit: org.name_of(b.unit) for b in progress.blocked_units},
+        duties={} if duties is None else _duty_counts(duties),
+        late=() if duties is None else tuple(x.describe() for x in duties.overdue[:limit]),
     )
+
+
+def _duty_counts(report: ObligationReport) -> dict[str, dict[str, int]]:
+    labels = {d.obligation: d.label for d in report.duties}
+    return {labels[ob]: report.counts(ob) for ob in report.obligations}
 
 
 def _with_fields(run: Run, *names: str) -> list[str]:
