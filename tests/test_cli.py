@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -70,3 +71,19 @@ class TestReadingADemoDatabase:
         drawn = CliRunner().invoke(main, ["diagram", "campaignflow.presets.mass_line:campaign"])
         assert "stateDiagram-v2" in drawn.output
         assert "五个不开会" in drawn.output
+        self.check_obligations(db)
+
+    @staticmethod
+    def check_obligations(db: Path) -> None:
+        """obligations judges the stored duties at the given date, and exits 1 on overdue ones."""
+        before = CliRunner().invoke(main, ["obligations", str(db), "--at", "2014-02-01"])
+        assert before.exit_code == 0, before.output
+        assert "0 done, 0 due, 0 overdue" in before.output  # nothing started yet
+        late = CliRunner().invoke(main, ["obligations", str(db), "--at", "2014-06-30", "--format", "json"])
+        assert late.exit_code == 1
+        data = json.loads(late.output)
+        assert data["counts"]["overdue"] > 0
+        assert data["now"] == "2014-06-30T00:00:00+00:00"
+        bad = CliRunner().invoke(main, ["obligations", str(db), "--at", "soon"])
+        assert bad.exit_code != 0
+        assert "not an ISO date" in bad.output

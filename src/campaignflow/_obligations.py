@@ -238,7 +238,9 @@ def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement
 
     Fulfilments after ``now`` are ignored (the clock decides what has happened).
     """
-    seen = sorted(t for t in times if t <= now)
+    now = as_time(now, now)  # a naive moment is taken as UTC, as evidence times are
+    seen = sorted(as_time(t, t) for t in times)
+    seen = [t for t in seen if t <= now]
     last = seen[-1] if seen else None
     if now < ob.starts:
         return Judgement(standing=Standing.NOT_STARTED, period=-1, deadline=None, last=last, missed=0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -261,7 +263,45 @@ def _report_text(result: Any) -> str:
         console.print(
             f"blocked {result.names.get(b.unit, b.unit)} ({b.event}): {'; '.join(b.reasons)}", markup=False
         )
+    for label, c in result.duties.items():
+        console.print(f"{label}: {c['done']} done, {c['due']} due, {c['overdue']} overdue", markup=False)
+    for line in result.late[:20]:
+        console.print(f"overdue {line}", markup=False)
     return console.export_text()
+
+
+@main.command()
+@click.argument("db")
+@click.option("--unit", default=None, help="Only duties toward this unit's subtree (default: the whole org).")
+@click.option("--at", "at", default=None, help="Judge at this ISO date or time, UTC if naive (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_CAMPAIGN
+@_ORG
+def obligations(  # noqa: PLR0917 - click passes every option positionally
+    db: str, unit: str | None, at: str | None, fmt: str, campaign_ref: str | None, org_path: Path | None
+) -> None:
+    """What is done, due and overdue: contact visits, diaries and other recurring duties.
+
+    Exits 1 when a duty is overdue.
+
+    Example: campaignflow obligations zhongmou-demo.db --unit t-01 --at 2014-04-22
+    """
+    from campaignflow._obligations import as_time  # noqa: PLC0415 - keep --help fast
+
+    def judge() -> Any:
+        when = None
+        if at is not None:
+            try:
+                when = as_time(at, datetime.now(UTC))
+            except ValueError:
+                msg = f"--at {at!r} is not an ISO date or time (e.g. 2014-04-22 or 2014-04-22T09:00)"
+                raise click.BadParameter(msg) from None
+        campaign, org, store = _open_db(db, campaign_ref, org_path)
+        return campaign.open(org, store).obligations(unit, now=when)
+
+    result = _guard(judge)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) if fmt == "json" else result.explain())
+    sys.exit(1 if result.overdue else 0)
 
 
 @main.command()
