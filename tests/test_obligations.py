@@ -256,6 +256,26 @@ class TestDeclaring:
             c.obligation("v", **{**base, **kwargs})  # type: ignore[arg-type]
         assert fragment in str(err.value)
 
+    def test_via_administers_reaches_the_units_below(self) -> None:
+        """A township leader's duty toward every village the township administers."""
+        c = cf.Campaign("below")
+        c.stages("a", "b")
+        c.obligation(
+            "village_visits", role="leadership", via="administers", every=timedelta(weeks=2),
+            evidence=Visit, by="leader", starts=START,
+        )  # fmt: skip
+        c.transition("go", "a", "b")
+        run = c.start(org(), clock=cf.FixedClock(START + timedelta(days=1)))
+        run.record("v2", Visit(leader="T1"), by=CLERK)
+        report = run.obligations("t1")
+        got = {(d.person, d.target): d.standing for d in report.duties}
+        assert got == {
+            ("T1", "v1"): cf.Standing.DUE,
+            ("T1", "v2"): cf.Standing.DONE,
+            ("L1", "t1"): cf.Standing.DUE,  # the county's leaders owe the township below them
+            ("L2", "t1"): cf.Standing.DUE,
+        }
+
     def test_unknown_obligation_in_report(self) -> None:
         c, _ = campaign()
         run = c.start(org(), clock=cf.FixedClock(START))

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from campaignflow._org import Org
     from campaignflow._records import Recorded
 
-VIA = ("contacts", "own", "children")
+VIA = ("contacts", "own", "children", "administers")
 """How an obligation reaches its units from a person: contact points (联系点), the
-unit the person belongs to, or the units directly below it."""
+unit the person belongs to, or the units directly below it (``"children"``, also
+spelled ``"administers"`` after the org's edge)."""
 
 
 class Standing(StrEnum):
@@ -143,7 +144,7 @@ def make_obligation(
         id=id,
         label=label or id,
         role=role,
-        via=via,
+        via="children" if via == "administers" else via,
         every=every,
         grace=grace,
         starts=starts,
