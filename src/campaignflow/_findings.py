@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -120,7 +121,7 @@ def fail(
     return Finding(status=Status.FAILED, reason=reason, evidence=tuple(evidence), missing=tuple(missing))
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False, repr=False)
 class Verdict:
     """The result of checking an event's gate (and ordering) for one unit.
 
@@ -130,18 +131,59 @@ class Verdict:
         stage: the unit's stage when checked.
         root: the finding of the whole gate (a tree mirroring the gate).
         at: ISO time of the check, from the run's clock.
+
+    A passing verdict of a gate made of declared primitives may be built lazily
+    (``build=``): its findings are computed on first use, from the records read
+    at the check, so fires that nobody inspects do not pay for explanations.
     """
 
     unit: str
     event: str
     stage: str
-    root: Finding
+    _root: Finding | None = attrs.field(default=None, alias="root")
     at: str = ""
+    _build: Callable[[], Finding] | None = attrs.field(default=None, alias="build")
+
+    def __attrs_post_init__(self) -> None:
+        if self._root is None and self._build is None:
+            msg = "a Verdict needs root= (or build=, a callable returning it)"
+            raise TypeError(msg)
+
+    @property
+    def root(self) -> Finding:
+        """The finding of the whole gate."""
+        root = self._root
+        if root is None:
+            assert self._build is not None  # noqa: S101 - __attrs_post_init__ guarantees it
+            root = self._build()
+            object.__setattr__(self, "_root", root)  # a cache on a frozen value: built once
+            object.__setattr__(self, "_build", None)
+        return root
 
     @property
     def passed(self) -> bool:
-        """True when the whole gate held."""
-        return self.root.passed
+        """True when the whole gate held (a lazy verdict is only made for a pass)."""
+        return True if self._root is None else self._root.passed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.unit, self.event, self.stage, self.at, self.root) == (
+            other.unit,
+            other.event,
+            other.stage,
+            other.at,
+            other.root,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.unit, self.event, self.stage, self.at))
+
+    def __repr__(self) -> str:
+        return (
+            f"Verdict(unit={self.unit!r}, event={self.event!r}, stage={self.stage!r}, "
+            f"root={self.root!r}, at={self.at!r})"
+        )
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -49,6 +49,23 @@ class Rule(abc.ABC):
     def evaluate(self, ctx: Context) -> Finding:
         """Check the rule for ``ctx.unit``. Use :func:`evaluate` to call it safely."""
 
+    @property
+    def quickable(self) -> bool:
+        """True when :meth:`quick` decides a pass reading only the unit's own evidence.
+
+        Then a passing verdict's findings can be built later, from the records read
+        at the check, and be exactly what :meth:`evaluate` would have said.
+        """
+        return False
+
+    def quick(self, ctx: Context) -> bool:
+        """True when the rule certainly holds: a cheap check, no finding built.
+
+        ``False`` means "fails, or cannot tell": the caller then evaluates.
+        """
+        del ctx
+        return False
+
     def stamp(self, finding: Finding) -> Finding:
         """Put this rule's id and label on a finding."""
         return Finding(
@@ -60,6 +77,14 @@ class Rule(abc.ABC):
             missing=finding.missing,
             children=finding.children,
         )
+
+
+def certainly_holds(rule: Rule, ctx: Context) -> bool:
+    """:meth:`Rule.quick`, where a rule that raises cannot tell (the caller evaluates it)."""
+    try:
+        return rule.quick(ctx)
+    except Exception:  # noqa: BLE001 - evaluate() will report it as an error finding
+        return False
 
 
 def evaluate(rule: Rule, ctx: Context) -> Finding:
@@ -104,6 +129,17 @@ class CountAtLeast(Rule):
     def thresholds(self) -> Mapping[str, float]:
         return {"count": self.count}
 
+    @property
+    def quickable(self) -> bool:
+        return True
+
+    def quick(self, ctx: Context) -> bool:
+        records = ctx.records(self.of)
+        if self.where is None:
+            return len(records) >= self.count
+        where = self.where
+        return sum(1 for r in records if where(r.value)) >= self.count
+
     def evaluate(self, ctx: Context) -> Finding:
         records = ctx.records(self.of)
         if self.where is not None:
@@ -146,6 +182,14 @@ class SumAtLeast(Rule):
     @property
     def thresholds(self) -> Mapping[str, float]:
         return {"total": self.total}
+
+    @property
+    def quickable(self) -> bool:
+        return True
+
+    def quick(self, ctx: Context) -> bool:
+        field = self.field
+        return bool(sum(getattr(r.value, field) for r in ctx.records(self.of)) >= self.total)
 
     def evaluate(self, ctx: Context) -> Finding:
         records = ctx.records(self.of)
@@ -451,6 +495,13 @@ class AllOf(Rule):
     def children(self) -> tuple[Rule, ...]:
         return self.rules
 
+    @property
+    def quickable(self) -> bool:
+        return all(r.quickable for r in self.rules)
+
+    def quick(self, ctx: Context) -> bool:
+        return all(r.quick(ctx) for r in self.rules)
+
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)
         bad = [f for f in found if not f.passed]
@@ -474,6 +525,13 @@ class AnyOf(Rule):
     @property
     def children(self) -> tuple[Rule, ...]:
         return self.rules
+
+    @property
+    def quickable(self) -> bool:
+        return all(r.quickable for r in self.rules)
+
+    def quick(self, ctx: Context) -> bool:
+        return any(r.quick(ctx) for r in self.rules)
 
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)

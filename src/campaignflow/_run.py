@@ -12,15 +12,15 @@ from campaignflow import _audit
 from campaignflow._actors import Actor
 from campaignflow._authz import require_above, require_actor, require_role, require_scope
 from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
-from campaignflow._context import Context, evidence_name
+from campaignflow._context import evidence_name
 from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
-from campaignflow._findings import Finding, Status, Verdict
+from campaignflow._findings import Verdict
+from campaignflow._judging import judge, quick_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
-from campaignflow._rules import evaluate
 from campaignflow._validate import check_evidence
 from campaignflow.exceptions import (
     DefinitionError,
@@ -128,6 +128,8 @@ class Run:
                     definition.covers(s, leaf) for s in t.sources
                 ):
                     self._transitions[(t.event, leaf)] = t
+        # Gates a quick check can pass without building findings, and the kinds they read.
+        self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
         self.escalations: list[Escalation] = []
@@ -265,26 +267,8 @@ class Run:
         return found
 
     def _verdict(self, unit: str, rec: _Unit, t: Transition, actor: Actor | None) -> Verdict:
-        now = self.clock()
-        ctx = Context(unit=unit, stage=rec.state, event=t.event, actor=actor, now=now, run=self)
-        parts = [evaluate(o, ctx) for o in t.order]
-        if t.gate is not None:
-            parts.append(evaluate(t.gate, ctx))
-        if len(parts) == 1:
-            root = parts[0]
-        else:
-            bad = [p for p in parts if not p.passed]
-            status = Status.PASSED
-            if bad:
-                status = Status.ERROR if any(p.status is Status.ERROR for p in bad) else Status.FAILED
-            root = Finding(
-                rule=t.event,
-                label=t.label or t.event,
-                status=status,
-                reason=f"{len(bad)} of {len(parts)} failed" if bad else "",
-                children=tuple(parts),
-            )
-        return Verdict(unit=unit, event=t.event, stage=rec.state, root=root, at=now.isoformat())
+        kinds = self._kinds.get(id(t))
+        return judge(self, unit=unit, stage=rec.state, t=t, actor=actor, now=self.clock(), kinds=kinds)
 
     def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
         """Evaluate ``event``'s ordering and gate for ``unit`` without firing.

@@ -10,62 +10,116 @@ import attrs
 from campaignflow._codec import canonical, chain_hash, step_to_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint
+from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash
+
+# Enum attribute access is slow on the hot path (Python 3.11); look members up once.
+_FIRE, _RECORD, _RETRACT = Kind.FIRE, Kind.RECORD, Kind.RETRACT
 
 
 class MemoryStore:
-    """Keeps the log and projection in process memory; several runs may share one."""
+    """Keeps the log and projection in process memory; several runs may share one.
+
+    The hash chain is computed when it is read (``history``, ``steps``, ``rows``,
+    ``row``, ``checkpoints``, hence ``verify``), not when steps are written: an
+    in-memory run that nobody audits does not pay for hashing every verdict, and
+    an audited one gets the same chain a SQL store would have written. Steps
+    returned by ``append`` therefore carry their ``seq`` but empty hashes.
+    """
 
     def __init__(self) -> None:
         self._log: list[Step] = []
         self._by_unit: dict[str, list[Step]] = {}
+        self._hashed: dict[str, int] = {}  # per unit: how many of its steps carry their hash
+        self._pending: set[str] = set()  # units with steps not hashed yet
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
         self._rows: dict[str, UnitRow] = {}
         self._campaign: str | None = None
-        self._checkpoints: list[Checkpoint] = []
+        # Per batch: first seq, last seq, and where each unit's last step of it stands in
+        # that unit's history (the heads are resolved when checkpoints are read).
+        self._batches: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
+        self._checkpoints: dict[int, Checkpoint] = {}
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
     ) -> list[Step]:
         """Write ``steps`` and ``rows`` at once, after checking every expected version."""
+        stored_rows = self._rows
         for unit, version in expected.items():
-            row = self._rows.get(unit)
+            row = stored_rows.get(unit)
             found = 0 if row is None else row.version
             if found != version:
                 raise ConcurrentUpdate(unit, expected=version, found=found)
         out: list[Step] = []
         seq = len(self._log)
-        heads = {unit: self._head(unit) for unit in expected}
         for step in steps:
             seq += 1
-            prev = heads.get(step.unit, "") or self._head(step.unit)
-            digest = chain_hash(prev, canonical(step_to_dict(step)))
-            heads[step.unit] = digest
             evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
-            out.append(attrs.evolve(step, seq=seq, prev_hash=prev, hash=digest, evidence=evidence))
+            out.append(attrs.evolve(step, seq=seq, evidence=evidence))
+        log, by_unit = self._log, self._by_unit
+        last: dict[str, int] = {}  # each unit's position in its own history after the batch
         for step in out:
-            self._log.append(step)
-            self._by_unit.setdefault(step.unit, []).append(step)
-            self._index(step)
+            log.append(step)
+            history = by_unit.get(step.unit)
+            if history is None:
+                history = by_unit[step.unit] = []
+            history.append(step)
+            last[step.unit] = len(history) - 1
+            if step.kind is not _FIRE:
+                self._index(step)
+        self._pending.update(last)
         for row in rows:
-            self._rows[row.unit] = attrs.evolve(row, head=heads.get(row.unit, row.head))
+            stored_rows[row.unit] = row
         if out:
-            self._checkpoints.append(make_checkpoint(out))
+            self._batches.append((out[0].seq, out[-1].seq, tuple(sorted(last.items()))))
         return out
+
+    def _chain(self, unit: str) -> list[Step]:
+        """The unit's steps, hashing those written since the last read."""
+        history = self._by_unit.get(unit, [])
+        if unit in self._pending:
+            done = self._hashed.get(unit, 0)
+            prev = history[done - 1].hash if done else ""
+            log = self._log
+            for i in range(done, len(history)):
+                step = history[i]
+                digest = chain_hash(prev, canonical(step_to_dict(step)))
+                hashed = attrs.evolve(step, prev_hash=prev, hash=digest)
+                history[i] = hashed
+                at = step.seq - 1
+                if not (at < len(log) and log[at] is step):  # the log was edited (tamper tests)
+                    at = next((j for j, s in enumerate(log) if s is step), -1)
+                if at >= 0:
+                    log[at] = hashed
+                prev = digest
+            self._hashed[unit] = len(history)
+            self._pending.discard(unit)
+        return history
+
+    def _chain_all(self) -> None:
+        for unit in list(self._pending):
+            self._chain(unit)
 
     def checkpoints(self) -> Iterator[Checkpoint]:
         """The batch checkpoints, by ``last_seq``."""
-        return iter(sorted(self._checkpoints, key=lambda c: c.last_seq))
+        self._chain_all()
+        by_unit = self._by_unit
+        for first, last, heads in self._batches:
+            if last not in self._checkpoints:
+                hashed = tuple((unit, by_unit[unit][i].hash) for unit, i in heads)
+                self._checkpoints[last] = Checkpoint(
+                    first_seq=first, last_seq=last, heads=hashed, hash=checkpoint_hash(first, last, hashed)
+                )
+        return iter(sorted(self._checkpoints.values(), key=lambda c: c.last_seq))
 
     def _head(self, unit: str) -> str:
-        history = self._by_unit.get(unit)
+        history = self._chain(unit)
         return history[-1].hash if history else ""
 
     def _index(self, step: Step) -> None:
-        if step.kind is Kind.RECORD and step.evidence is not None:
+        if step.kind is _RECORD and step.evidence is not None:
             kinds = self._evidence.setdefault(step.unit, {})
             kinds.setdefault(step.evidence.kind, []).append(step.evidence)
-        elif step.kind is Kind.RETRACT:
+        elif step.kind is _RETRACT:
             for records in self._evidence.get(step.unit, {}).values():
                 records[:] = [r for r in records if r.id != step.target]
 
@@ -75,19 +129,25 @@ class MemoryStore:
 
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
-        return tuple(self._by_unit.get(unit, ()))
+        return tuple(self._chain(unit))
 
     def steps(self) -> Iterator[Step]:
         """The whole log in seq order."""
+        self._chain_all()
         return iter(tuple(self._log))
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
-        return iter(tuple(self._rows.values()))
+        return iter(tuple(self._headed(row) for row in self._rows.values()))
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
-        return self._rows.get(unit)
+        row = self._rows.get(unit)
+        return None if row is None else self._headed(row)
+
+    def _headed(self, row: UnitRow) -> UnitRow:
+        head = self._head(row.unit)
+        return row if row.head == head else attrs.evolve(row, head=head)
 
     def bind(
         self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None

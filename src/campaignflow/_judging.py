@@ -1,0 +1,116 @@
+"""Judging a transition for one unit: ordering, then the gate, into a :class:`Verdict`.
+
+A gate made of declared primitives is first asked :meth:`Rule.quick` on a
+snapshot of the unit's records; when it certainly holds, the verdict's findings
+are built only when someone reads them, from that same snapshot, so they are
+exactly what evaluating at the check would have said. Any other gate (custom
+rules, rules over people, a failing gate) is evaluated in full at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from campaignflow._context import Context, RunView, evidence_name
+from campaignflow._findings import Finding, Status, Verdict
+from campaignflow._records import Recorded, Step
+from campaignflow._rules import certainly_holds, evaluate
+
+if TYPE_CHECKING:
+    from campaignflow._actors import Actor
+    from campaignflow._definition import Transition
+    from campaignflow._org import Org
+
+_PASSED, _FAILED, _ERROR = Status.PASSED, Status.FAILED, Status.ERROR
+
+
+class Snapshot:
+    """A run view whose records of one unit are frozen at the moment of a check."""
+
+    __slots__ = ("records", "run", "unit")
+
+    def __init__(self, run: RunView, unit: str, records: dict[str, Sequence[Recorded[Any]]]) -> None:
+        self.run = run
+        self.unit = unit
+        self.records = records
+
+    @property
+    def org(self) -> Org:
+        return self.run.org
+
+    def stage_of(self, unit: str) -> str:
+        return self.run.stage_of(unit)
+
+    def has_fired(self, unit: str, event: str) -> bool:
+        return self.run.has_fired(unit, event)
+
+    def reached(self, unit: str, stage: str) -> bool:
+        return self.run.reached(unit, stage)
+
+    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        if unit == self.unit:
+            found = self.records.get(kind)
+            if found is not None:
+                return found
+        return self.run.records_of(unit, kind)
+
+    def history(self, unit: str) -> tuple[Step, ...]:
+        return self.run.history(unit)
+
+    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]:
+        return self.run.people_records(unit, kind, field)
+
+
+def quick_kinds(t: Transition) -> tuple[str, ...] | None:
+    """The evidence kinds a quick check of ``t``'s gate reads, or ``None`` if it has none."""
+    gate = t.gate
+    if gate is None or not gate.quickable:
+        return None
+    return tuple(dict.fromkeys(evidence_name(tp) for tp in gate.reads))
+
+
+def combine(t: Transition, parts: list[Finding]) -> Finding:
+    """The root finding of a transition from its ordering and gate findings."""
+    if len(parts) == 1:
+        return parts[0]
+    bad = [p for p in parts if p.status is not _PASSED]
+    status = _PASSED
+    if bad:
+        status = _ERROR if any(p.status is _ERROR for p in bad) else _FAILED
+    return Finding(
+        rule=t.event,
+        label=t.label or t.event,
+        status=status,
+        reason=f"{len(bad)} of {len(parts)} failed" if bad else "",
+        children=tuple(parts),
+    )
+
+
+def judge(
+    run: RunView,
+    *,
+    unit: str,
+    stage: str,
+    t: Transition,
+    actor: Actor | None,
+    now: datetime,
+    kinds: tuple[str, ...] | None,
+) -> Verdict:
+    """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now``."""
+    ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
+    order = [evaluate(o, ctx) for o in t.order]
+    gate = t.gate
+    at = now.isoformat()
+    if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
+        snap = Snapshot(run, unit, {k: tuple(run.records_of(unit, k)) for k in kinds})
+        frozen = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=snap)
+        if certainly_holds(gate, frozen):
+
+            def build() -> Finding:
+                return combine(t, [*order, evaluate(gate, frozen)])
+
+            return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=build)
+    parts = order if gate is None else [*order, evaluate(gate, ctx)]
+    return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=combine(t, parts))
