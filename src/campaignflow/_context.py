@@ -29,6 +29,12 @@ def names(value: object) -> frozenset[str]:
     return frozenset()
 
 
+class Reads(Protocol):
+    """What a quick check reads: the unit's records of one evidence type."""
+
+    def records(self, tp: type[T]) -> Sequence[Recorded[T]]: ...
+
+
 class RunView(Protocol):
     """What a rule may ask of the run beyond its own unit (used by ordering rules)."""
 

@@ -105,12 +105,27 @@ class Engine:
         """True when the machine knows ``event``."""
         return event in self.machine.events
 
-    def apply(self, record: StateRecord, event: str) -> None:
+    def apply(self, record: StateRecord, event: str, moves: dict[tuple[str, str], str] | None = None) -> None:
         """Fire ``event`` on ``record`` through the machine.
+
+        With ``moves`` (a batch's memo of ``(state, event) -> new state``), the
+        machine fires once per state and event, and the other records of the batch
+        in that state take the same move: the machine carries no callbacks or
+        conditions (gates are judged before), so its answer depends on the state
+        and the event alone.
 
         Raises:
             EngineRefused: the machine refused the event from the record's state.
         """
+        if moves is not None:
+            key = (record.state, event)
+            known = moves.get(key)
+            if known is not None:
+                record.state = known
+                return
+            self.apply(record, event)
+            moves[key] = record.state
+            return
         try:
             if self.nested:
                 done = self.machine.trigger_event(record, event)

@@ -29,12 +29,17 @@ _PASSED, _FAILED, _ERROR = Status.PASSED, Status.FAILED, Status.ERROR
 class Snapshot:
     """A run view whose records of one unit are frozen at the moment of a check."""
 
-    __slots__ = ("records", "run", "unit")
+    __slots__ = ("kinds", "run", "unit")
 
-    def __init__(self, run: RunView, unit: str, records: dict[str, Sequence[Recorded[Any]]]) -> None:
+    def __init__(self, run: RunView, unit: str, kinds: dict[str, Sequence[Recorded[Any]]]) -> None:
         self.run = run
         self.unit = unit
-        self.records = records
+        self.kinds = kinds
+
+    def records(self, tp: type[Any]) -> Sequence[Recorded[Any]]:
+        """The frozen records of type ``tp`` (what a quick check reads)."""
+        found = self.kinds.get(tp.__name__)
+        return found if found is not None else self.run.records_of(self.unit, evidence_name(tp))
 
     @property
     def org(self) -> Org:
@@ -51,7 +56,7 @@ class Snapshot:
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         if unit == self.unit:
-            found = self.records.get(kind)
+            found = self.kinds.get(kind)
             if found is not None:
                 return found
         return self.run.records_of(unit, kind)
@@ -88,6 +93,40 @@ def combine(t: Transition, parts: list[Finding]) -> Finding:
     )
 
 
+def snapshot(run: RunView, unit: str, kinds: tuple[str, ...]) -> Snapshot:
+    """The unit's records of ``kinds`` as they are now."""
+    frozen: dict[str, Sequence[Recorded[Any]]] = {}
+    for kind in kinds:
+        records = run.records_of(unit, kind)
+        frozen[kind] = records if isinstance(records, tuple) else tuple(records)
+    return Snapshot(run, unit, frozen)
+
+
+class _Later:
+    """Builds a passing verdict's root finding on first read, from the snapshot."""
+
+    __slots__ = ("actor", "now", "order", "snap", "stage", "t")
+
+    def __init__(  # noqa: PLR0917 - private, built in one place
+        self,
+        t: Transition,
+        order: list[Finding],
+        snap: Snapshot,
+        stage: str,
+        actor: Actor | None,
+        now: datetime,
+    ) -> None:
+        self.t, self.order, self.snap, self.stage, self.actor, self.now = t, order, snap, stage, actor, now
+
+    def __call__(self) -> Finding:
+        t, snap = self.t, self.snap
+        ctx = Context(
+            unit=snap.unit, stage=self.stage, event=t.event, actor=self.actor, now=self.now, run=snap
+        )
+        assert t.gate is not None  # noqa: S101 - only gated transitions are judged lazily
+        return combine(t, [*self.order, evaluate(t.gate, ctx)])
+
+
 def judge(
     run: RunView,
     *,
@@ -97,20 +136,20 @@ def judge(
     actor: Actor | None,
     now: datetime,
     kinds: tuple[str, ...] | None,
+    at: str | None = None,
 ) -> Verdict:
-    """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now``."""
-    ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
-    order = [evaluate(o, ctx) for o in t.order]
+    """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text)."""
+    at = at or now.isoformat()
+    order: list[Finding] = []
+    if t.order:
+        ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
+        order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
-    at = now.isoformat()
     if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
-        snap = Snapshot(run, unit, {k: tuple(run.records_of(unit, k)) for k in kinds})
-        frozen = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=snap)
-        if certainly_holds(gate, frozen):
-
-            def build() -> Finding:
-                return combine(t, [*order, evaluate(gate, frozen)])
-
-            return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=build)
+        snap = snapshot(run, unit, kinds)
+        if certainly_holds(gate, snap):
+            later = _Later(t, order, snap, stage, actor, now)
+            return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=later)
+    ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
     parts = order if gate is None else [*order, evaluate(gate, ctx)]
     return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=combine(t, parts))

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow._context import Context, evidence_name, names
+from campaignflow._context import Context, Reads, evidence_name, names
 from campaignflow._findings import Finding, Status
 
 RuleFn = Callable[[Context], Finding]
@@ -58,7 +58,7 @@ class Rule(abc.ABC):
         """
         return False
 
-    def quick(self, ctx: Context) -> bool:
+    def quick(self, ctx: Reads) -> bool:
         """True when the rule certainly holds: a cheap check, no finding built.
 
         ``False`` means "fails, or cannot tell": the caller then evaluates.
@@ -79,7 +79,7 @@ class Rule(abc.ABC):
         )
 
 
-def certainly_holds(rule: Rule, ctx: Context) -> bool:
+def certainly_holds(rule: Rule, ctx: Reads) -> bool:
     """:meth:`Rule.quick`, where a rule that raises cannot tell (the caller evaluates it)."""
     try:
         return rule.quick(ctx)
@@ -133,7 +133,7 @@ class CountAtLeast(Rule):
     def quickable(self) -> bool:
         return True
 
-    def quick(self, ctx: Context) -> bool:
+    def quick(self, ctx: Reads) -> bool:
         records = ctx.records(self.of)
         if self.where is None:
             return len(records) >= self.count
@@ -187,7 +187,7 @@ class SumAtLeast(Rule):
     def quickable(self) -> bool:
         return True
 
-    def quick(self, ctx: Context) -> bool:
+    def quick(self, ctx: Reads) -> bool:
         field = self.field
         return bool(sum(getattr(r.value, field) for r in ctx.records(self.of)) >= self.total)
 
@@ -499,8 +499,11 @@ class AllOf(Rule):
     def quickable(self) -> bool:
         return all(r.quickable for r in self.rules)
 
-    def quick(self, ctx: Context) -> bool:
-        return all(r.quick(ctx) for r in self.rules)
+    def quick(self, ctx: Reads) -> bool:
+        for r in self.rules:  # noqa: SIM110 - a plain loop: all() over a generator costs more here
+            if not r.quick(ctx):
+                return False
+        return True
 
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)
@@ -530,8 +533,11 @@ class AnyOf(Rule):
     def quickable(self) -> bool:
         return all(r.quickable for r in self.rules)
 
-    def quick(self, ctx: Context) -> bool:
-        return any(r.quick(ctx) for r in self.rules)
+    def quick(self, ctx: Reads) -> bool:
+        for r in self.rules:  # noqa: SIM110 - a plain loop: any() over a generator costs more here
+            if r.quick(ctx):
+                return True
+        return False
 
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)

@@ -36,16 +36,31 @@ if TYPE_CHECKING:
     from campaignflow._report import Report
 
 
+def fired_names(bits: Mapping[str, int], mask: int) -> tuple[str, ...]:
+    """The events set in ``mask``, sorted."""
+    return tuple(sorted(e for e, bit in bits.items() if mask & bit))
+
+
 def unit_row(
-    unit: str, rec: _Unit, bits: Mapping[str, int], blocked: Blocked | None, head: str = ""
+    unit: str,
+    rec: _Unit,
+    bits: Mapping[str, int],
+    blocked: Blocked | None,
+    head: str = "",
+    *,
+    names: dict[int, tuple[str, ...]] | None = None,
 ) -> UnitRow:
-    """The projection row of a unit's in-memory record."""
+    """The projection row of a unit's in-memory record (``names``: a memo of fired masks)."""
+    if names is None:
+        fired = fired_names(bits, rec.fired)
+    else:
+        fired = names.get(rec.fired) or names.setdefault(rec.fired, fired_names(bits, rec.fired))
     return UnitRow(
         unit=unit,
         stage=rec.state,
         version=rec.version,
-        reworks=dict(rec.reworks or {}),
-        fired=tuple(sorted(e for e, bit in bits.items() if rec.fired & bit)),
+        reworks=dict(rec.reworks) if rec.reworks else {},
+        fired=fired,
         blocked=None if blocked is None else blocked.to_dict(),
         head=head,
     )
@@ -121,6 +136,7 @@ class Run:
         self.ids = ids
         self.engine = Engine(definition)
         self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
+        self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
         self._transitions: dict[tuple[str, str], Transition] = {}
         for t in definition.transitions:
             for leaf in definition.leaves:
@@ -289,7 +305,7 @@ class Run:
         return self.clock().isoformat()
 
     def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
-        return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit))
+        return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
 
     def _record_step(self, unit: str, rec: _Unit, evidence: object, *, actor: Actor, now: str) -> Step:
         """The step recording ``evidence`` (its type checked against the campaign)."""
@@ -503,6 +519,7 @@ class Run:
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
         undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
+        moves: dict[tuple[str, str], str] = {}
         try:
             for unit, rec, t, verdict in checked:
                 before = rec.state
@@ -510,7 +527,7 @@ class Run:
                 expected[unit] = rec.version
                 rec.version += 1
                 if verdict.passed:
-                    self.engine.apply(rec, t.event)
+                    self.engine.apply(rec, t.event, moves)
                     rec.fired |= self._bits[t.event]
                     self._blocked.pop(unit, None)
                     kind, reason = Kind.FIRE, ""

@@ -53,8 +53,7 @@ class MemoryStore:
         seq = len(self._log)
         for step in steps:
             seq += 1
-            evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
-            out.append(attrs.evolve(step, seq=seq, evidence=evidence))
+            out.append(_numbered(step, seq))
         log, by_unit = self._log, self._by_unit
         last: dict[str, int] = {}  # each unit's position in its own history after the batch
         for step in out:
@@ -168,3 +167,15 @@ class MemoryStore:
             )
             raise StoreError(msg)
         self._campaign = campaign
+
+
+def _numbered(step: Step, seq: int) -> Step:
+    """``step`` with its log sequence number (and its evidence's)."""
+    if step.evidence is not None:
+        return attrs.evolve(step, seq=seq, evidence=attrs.evolve(step.evidence, seq=seq))
+    if step.seq == 0:
+        # A step the run built for this write and holds no other reference to:
+        # setting its seq in place spares a copy of every field on the hot path.
+        object.__setattr__(step, "seq", seq)
+        return step
+    return attrs.evolve(step, seq=seq)
