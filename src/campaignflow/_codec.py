@@ -85,12 +85,15 @@ def decode_value(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def step_to_dict(step: Step) -> dict[str, Any]:
-    """A JSON-ready dict of a step (without ``seq``, ``prev_hash``, ``hash``)."""
+def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
+    """A JSON-ready dict of a step (without ``seq``, ``prev_hash``, ``hash``).
+
+    ``verdict=False`` leaves the verdict out (``None``), for :func:`step_bytes`.
+    """
     ev = step.evidence
     return {
         "unit": step.unit,
-        "kind": step.kind.value,
+        "kind": str(step.kind),
         "actor": step.actor,
         "at": step.at,
         "event": step.event,
@@ -99,7 +102,7 @@ def step_to_dict(step: Step) -> dict[str, Any]:
         "reason": step.reason,
         "target": step.target,
         "count": step.count,
-        "verdict": None if step.verdict is None else step.verdict.to_dict(),
+        "verdict": None if step.verdict is None or not verdict else step.verdict.to_dict(),
         "evidence": None
         if ev is None
         else {
@@ -158,6 +161,14 @@ def step_from_dict(
         prev_hash=prev_hash,
         hash=hash,
     )
+
+
+def step_bytes(step: Step) -> bytes:
+    """``canonical(step_to_dict(step))``, with the verdict's JSON reused where it was built."""
+    data = step_to_dict(step, verdict=False)
+    if step.verdict is not None:
+        data["verdict"] = step.verdict.fragment()
+    return canonical(data)
 
 
 def canonical(data: Mapping[str, Any]) -> bytes:

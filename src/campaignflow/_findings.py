@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 import attrs
+import orjson
 
 
 class Status(StrEnum):
@@ -42,11 +43,24 @@ class Finding:
     evidence: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     children: tuple[Finding, ...] = ()
+    _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def passed(self) -> bool:
         """True when the rule held."""
         return self.status is _PASSED
+
+    def canonical(self) -> bytes:
+        """:meth:`to_dict` as canonical JSON (sorted keys), computed once per finding.
+
+        Findings are immutable, and a transition without a gate shares one finding
+        across all its verdicts: the log encodes it once, not once per step.
+        """
+        found = self._json
+        if found is None:
+            found = orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)
+            object.__setattr__(self, "_json", found)  # a cache on a frozen value
+        return found
 
     def leaves(self) -> tuple[Finding, ...]:
         """The findings of the plain rules under this one, depth first."""
@@ -70,7 +84,7 @@ class Finding:
         out: dict[str, Any] = {
             "rule": self.rule,
             "label": self.label,
-            "status": self.status.value,
+            "status": str(self.status),
             "passed": self.passed,
             "reason": self.reason,
             "evidence": list(self.evidence),
@@ -212,6 +226,22 @@ class Verdict:
             "at": self.at,
             "root": self.root.to_dict(),
         }
+
+    def fragment(self) -> orjson.Fragment:
+        """:meth:`to_dict` as canonical JSON, for embedding in an encoded step."""
+        return orjson.Fragment(
+            orjson.dumps(
+                {
+                    "unit": self.unit,
+                    "event": self.event,
+                    "stage": self.stage,
+                    "passed": self.passed,
+                    "at": self.at,
+                    "root": orjson.Fragment(self.root.canonical()),
+                },
+                option=orjson.OPT_SORT_KEYS,
+            )
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:

@@ -137,9 +137,16 @@ def judge(
     now: datetime,
     kinds: tuple[str, ...] | None,
     at: str | None = None,
+    open_root: Finding | None = None,
 ) -> Verdict:
-    """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text)."""
+    """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text).
+
+    ``open_root``: the finding shared by every verdict of a transition with neither
+    gate nor ordering (it says the same for every unit).
+    """
     at = at or now.isoformat()
+    if open_root is not None:
+        return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=open_root)
     order: list[Finding] = []
     if t.order:
         ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)

@@ -16,7 +16,7 @@ from campaignflow._context import evidence_name
 from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Verdict
-from campaignflow._judging import judge, quick_kinds
+from campaignflow._judging import combine, judge, quick_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
@@ -146,6 +146,7 @@ class Run:
                     self._transitions[(t.event, leaf)] = t
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
+        self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
         self.escalations: list[Escalation] = []
@@ -283,8 +284,17 @@ class Run:
         return found
 
     def _verdict(self, unit: str, rec: _Unit, t: Transition, actor: Actor | None) -> Verdict:
-        kinds = self._kinds.get(id(t))
-        return judge(self, unit=unit, stage=rec.state, t=t, actor=actor, now=self.clock(), kinds=kinds)
+        key = id(t)
+        return judge(
+            self,
+            unit=unit,
+            stage=rec.state,
+            t=t,
+            actor=actor,
+            now=self.clock(),
+            kinds=self._kinds.get(key),
+            open_root=self._open.get(key),
+        )
 
     def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
         """Evaluate ``event``'s ordering and gate for ``unit`` without firing.

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow._codec import canonical, chain_hash, step_to_dict
+from campaignflow._codec import chain_hash, step_bytes
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash
@@ -81,7 +81,7 @@ class MemoryStore:
             log = self._log
             for i in range(done, len(history)):
                 step = history[i]
-                digest = chain_hash(prev, canonical(step_to_dict(step)))
+                digest = chain_hash(prev, step_bytes(step))
                 hashed = attrs.evolve(step, prev_hash=prev, hash=digest)
                 history[i] = hashed
                 at = step.seq - 1

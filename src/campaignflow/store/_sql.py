@@ -19,14 +19,24 @@ from typing import Any
 import attrs
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from campaignflow._codec import canonical, chain_hash, step_from_dict, step_to_dict
+from campaignflow._codec import chain_hash, step_bytes, step_from_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint
 
+# The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
+HOT = {
+    "insert_steps": "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+    "insert_units": (
+        "INSERT INTO cf_units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (unit) DO NOTHING"
+    ),
+    "update_units": (
+        "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
+    ),
+}
 SCHEMA_VERSION = 1
 CHUNK = 5_000
 
@@ -275,8 +285,7 @@ class SQLStore:
             bodies: list[dict[str, Any]] = []
             chained: list[tuple[Step, str, str]] = []
             for step in steps:
-                data = step_to_dict(step)
-                body = canonical(data)
+                body = step_bytes(step)
                 prev = heads.get(step.unit, "")
                 digest = chain_hash(prev, body)
                 heads[step.unit] = digest
@@ -290,13 +299,16 @@ class SQLStore:
                     }
                 )
                 chained.append((step, prev, digest))
-            seqs = [
-                r[0]
-                for r in conn.execute(
-                    sa.insert(steps_t).returning(steps_t.c.seq, sort_by_parameter_order=True),
-                    bodies,
-                )
-            ]
+            # Numbers first, then one plain executemany: RETURNING with ordered parameters
+            # made SQLite insert row by row (10,000 statements for a batch of 10,000).
+            seqs = self._next_seqs(conn, len(bodies))
+            for values, seq in zip(bodies, seqs, strict=True):
+                values["seq"] = seq
+            self._many(
+                conn,
+                "insert_steps",
+                [(v["seq"], v["unit"], v["kind"], v["body"], v["prev_hash"], v["hash"]) for v in bodies],
+            )
             self._write_rows(conn, rows, expected, heads)
             stored = [
                 _with_seq(step, seq, prev, digest)
@@ -313,6 +325,38 @@ class SQLStore:
                 )
             )
             return stored
+
+    def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
+        """One DBAPI executemany of the hot statement ``name``; the summed row count.
+
+        The hot writes skip SQLAlchemy's per-row parameter processing: the rows are
+        plain tuples already, written through the connection's own transaction.
+        psycopg does not sum row counts over an executemany: callers compare the
+        count and, when it does not prove every row was written, read them back.
+        """
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            statement = HOT[name]
+            cursor.executemany(statement if self.dialect == "sqlite" else statement.replace("?", "%s"), rows)
+            count = cursor.rowcount
+        finally:
+            cursor.close()
+        return int(count if count is not None else -1)
+
+    def _next_seqs(self, conn: Connection, n: int) -> list[int]:
+        """``n`` fresh log numbers, ascending, inside the write transaction.
+
+        SQLite holds the database's write lock for the whole transaction (BEGIN
+        IMMEDIATE), so the numbers after the largest are ours; PostgreSQL draws
+        them from the column's sequence, which concurrent writers share safely.
+        """
+        if self.dialect == "postgresql":
+            query = sa.text(
+                "SELECT nextval(pg_get_serial_sequence('cf_steps', 'seq')) FROM generate_series(1, :n)"
+            )
+            return sorted(int(r[0]) for r in conn.execute(query, {"n": n}))
+        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(steps_t.c.seq), 0))).scalar() or 0
+        return list(range(int(top) + 1, int(top) + n + 1))
 
     def _heads(self, conn: Connection, units: list[str]) -> dict[str, str]:
         heads: dict[str, str] = {}
@@ -343,40 +387,22 @@ class SQLStore:
             }
             (fresh if before == 0 else moved).append(values)
         if fresh:
-            ins = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(units_t)
-            # Column-named keys: insertmanyvalues batches only parameters named after columns.
-            rows_in = [
-                {
-                    "unit": v["u"],
-                    "stage": v["stage"],
-                    "version": v["version"],
-                    "body": v["body"],
-                    "head": v["head"],
-                }
-                for v in fresh
-            ]
-            won = {
-                r[0] for r in conn.execute(ins.on_conflict_do_nothing().returning(units_t.c.unit), rows_in)
-            }
-            for values in fresh:
-                if values["u"] not in won:
-                    found = conn.execute(
-                        sa.select(units_t.c.version).where(units_t.c.unit == values["u"])
-                    ).scalar()
-                    raise ConcurrentUpdate(values["u"], expected=0, found=int(found or 0))
-        if moved:
-            update = (
-                sa.update(units_t)
-                .where(units_t.c.unit == sa.bindparam("u"), units_t.c.version == sa.bindparam("expected"))
-                .values(
-                    stage=sa.bindparam("stage"),
-                    version=sa.bindparam("version"),
-                    body=sa.bindparam("body"),
-                    head=sa.bindparam("head"),
-                )
+            # A unit's first row must not exist yet: a rival's insert wins, ours is skipped.
+            count = self._many(
+                conn,
+                "insert_units",
+                [(v["u"], v["stage"], v["version"], v["body"], v["head"]) for v in fresh],
             )
+            if count != len(fresh):
+                self._lost(conn, fresh)
+        if moved:
             # One statement for the whole batch; the summed row count tells whether every writer won.
-            if conn.execute(update, moved).rowcount != len(moved):
+            count = self._many(
+                conn,
+                "update_units",
+                [(v["stage"], v["version"], v["body"], v["head"], v["u"], v["expected"]) for v in moved],
+            )
+            if count != len(moved):
                 self._lost(conn, moved)
 
     def _lost(self, conn: Connection, attempted: list[dict[str, Any]]) -> None:
@@ -522,5 +548,12 @@ def _row(r: Any) -> UnitRow:
 
 
 def _with_seq(step: Step, seq: int, prev: str, digest: str) -> Step:
+    if step.evidence is None and step.seq == 0:
+        # A step the run built for this write and holds no other reference to:
+        # numbering it in place spares a copy of every field (see MemoryStore).
+        object.__setattr__(step, "seq", seq)
+        object.__setattr__(step, "prev_hash", prev)
+        object.__setattr__(step, "hash", digest)
+        return step
     evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
     return attrs.evolve(step, seq=seq, prev_hash=prev, hash=digest, evidence=evidence)
