@@ -16,6 +16,7 @@ from campaignflow._context import evidence_name
 from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Verdict
+from campaignflow._gc import paused
 from campaignflow._judging import combine, judge, quick_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
@@ -283,7 +284,15 @@ class Run:
             raise InvalidTransition(unit, event, rec.state, sources=self.engine.sources(event))
         return found
 
-    def _verdict(self, unit: str, rec: _Unit, t: Transition, actor: Actor | None) -> Verdict:
+    def _verdict(  # noqa: PLR0917 - private, called from three places
+        self,
+        unit: str,
+        rec: _Unit,
+        t: Transition,
+        actor: Actor | None,
+        now: datetime | None = None,
+        at: str | None = None,
+    ) -> Verdict:
         key = id(t)
         return judge(
             self,
@@ -291,7 +300,8 @@ class Run:
             stage=rec.state,
             t=t,
             actor=actor,
-            now=self.clock(),
+            now=now or self.clock(),
+            at=at,
             kinds=self._kinds.get(key),
             open_root=self._open.get(key),
         )
@@ -414,6 +424,11 @@ class Run:
         is written; a bad item writes nothing.
         """
         actor = require_actor(by, unit="*", action="record")
+        items = list(items)
+        with paused(len(items)):
+            return self._record_many(items, actor)
+
+    def _record_many(self, items: list[tuple[str, object]], actor: Actor) -> list[Step]:
         now = self._now()
         steps: list[Step] = []
         expected: dict[str, int] = {}
@@ -605,14 +620,23 @@ class Run:
         """
         self._event(event)
         actor = require_actor(by, unit="*", action=event)
-        checked: list[tuple[str, _Unit, Transition]] = []
-        for unit in dict.fromkeys([units] if isinstance(units, str) else units):
-            rec = self._unit(unit)
-            t = self._transition(unit, rec, event)
-            self._authorise(unit, actor, event, t.allowed)
-            checked.append((unit, rec, t))
-        judged = [(u, rec, t, self._verdict(u, rec, t, actor)) for u, rec, t in checked]
-        steps = self._commit(judged, actor) if judged else []
+        wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
+        with paused(len(wanted)):
+            checked: list[tuple[str, _Unit, Transition]] = []
+            cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
+            for unit in wanted:
+                rec = self._unit(unit)
+                t = self._transition(unit, rec, event)
+                if id(t) not in cleared:
+                    self._authorise(unit, actor, event, t.allowed)
+                    if actor.scope is None:  # then neither check depends on the unit
+                        cleared.add(id(t))
+                checked.append((unit, rec, t))
+            # One moment for the whole batch, as for its one transaction.
+            now = self.clock()
+            at = now.isoformat()
+            judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at)) for u, rec, t in checked]
+            steps = self._commit(judged, actor) if judged else []
         return BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),

@@ -281,7 +281,8 @@ class SQLStore:
         if not steps:
             return []
         with self._tx() as conn:
-            heads = self._heads(conn, list(expected))
+            # A unit at version 0 has no row yet, hence no head: only the others are read.
+            heads = self._heads(conn, [u for u, v in expected.items() if v])
             bodies: list[dict[str, Any]] = []
             chained: list[tuple[Step, str, str]] = []
             for step in steps:
@@ -360,8 +361,8 @@ class SQLStore:
 
     def _heads(self, conn: Connection, units: list[str]) -> dict[str, str]:
         heads: dict[str, str] = {}
-        for i in range(0, len(units), 500):
-            part = units[i : i + 500]
+        for i in range(0, len(units), 2_000):
+            part = units[i : i + 2_000]
             query = sa.select(units_t.c.unit, units_t.c.head).where(units_t.c.unit.in_(part))
             heads.update((unit, head) for unit, head in conn.execute(query))
         return heads
