@@ -385,6 +385,8 @@ class Run:
 
     def _authorise(self, unit: str, by: object, action: str, allowed: object) -> Actor:
         actor = require_actor(by, unit=unit, action=action)
+        if actor.scope is None and allowed is None:
+            return actor  # nothing to refuse: no scope limit, no role required
         for check in (require_scope, require_role):
             try:
                 check(self.org, actor, unit=unit, action=action, allowed=allowed)
@@ -527,19 +529,22 @@ class Run:
         rec = self._unit(unit)
         t = self._transition(unit, rec, event)
         actor = self._authorise(unit, by, event, t.allowed)
-        verdict = self._verdict(unit, rec, t, actor)
-        (step,) = self._commit([(unit, rec, t, verdict)], actor)
+        now = self.clock()
+        at = now.isoformat()  # the check and the write share one moment
+        verdict = self._verdict(unit, rec, t, actor, now, at)
+        (step,) = self._commit([(unit, rec, t, verdict)], actor, at)
         if not verdict.passed:
             raise GateClosed(verdict)
         return step
 
-    def _commit(self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor) -> list[Step]:
-        """Apply passing verdicts through the engine, log refusals; one transaction.
+    def _commit(
+        self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor, now: str
+    ) -> list[Step]:
+        """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
         write (``ConcurrentUpdate``, a crash) leaves the run as it was.
         """
-        now = self._now()
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
@@ -636,7 +641,7 @@ class Run:
             now = self.clock()
             at = now.isoformat()
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at)) for u, rec, t in checked]
-            steps = self._commit(judged, actor) if judged else []
+            steps = self._commit(judged, actor, at) if judged else []
         return BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),
