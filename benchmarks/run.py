@@ -11,10 +11,13 @@ against it; only ratios are comparable across machines (this one is noisy:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -27,7 +30,6 @@ from transitions import Machine
 
 import campaignflow as cf
 from campaignflow._codec import canonical, chain_hash, step_to_dict
-from campaignflow.presets.scaled import scaled_org
 
 RESULTS: list[dict[str, Any]] = []
 
@@ -37,10 +39,21 @@ class Doc:
     n: int
 
 
-def figure(name: str, value: float, unit: str, peer: float | None, target: float | None) -> None:
-    """Record and print one figure: value, peer, ratio and whether the target is met."""
+def figure(
+    name: str, value: float, unit: str, peer: float | None, target: float | None, *, lower: bool = False
+) -> None:
+    """Record and print one figure: value, peer, ratio and whether the target is met.
+
+    Higher ratios are better unless ``lower``: then the target bounds the value itself
+    (seconds, bytes, a growth factor) and ``ratio`` is the value against its peer.
+    """
     ratio = value / peer if peer else None
-    met = None if target is None or ratio is None else ratio >= target
+    if target is None:
+        met = None
+    elif lower:
+        met = value <= target
+    else:
+        met = None if ratio is None else ratio >= target
     RESULTS.append(
         {
             "name": name,
@@ -50,13 +63,14 @@ def figure(name: str, value: float, unit: str, peer: float | None, target: float
             "ratio": ratio,
             "target": target,
             "met": met,
+            "lower_is_better": lower,
         }
     )
     shown_ratio = f"{ratio:6.2f}x" if ratio is not None else "      -"
-    shown_target = f"≥ {target:g}x" if target is not None else ""
+    shown_target = "" if target is None else (f"≤ {target:g}" if lower else f"≥ {target:g}x")
     mark = {True: "met", False: "NOT met", None: ""}[met]
     peer_text = f"{peer or 0:14,.1f}"
-    print(f"{name:42s} {value:14,.1f} {unit:10s} peer {peer_text}  {shown_ratio}  {shown_target:7s} {mark}")
+    print(f"{name:44s} {value:14,.1f} {unit:10s} peer {peer_text}  {shown_ratio}  {shown_target:8s} {mark}")
 
 
 def rate(n: int, fn: Callable[[], None]) -> float:
@@ -93,7 +107,26 @@ def bench_fire(n: int) -> None:
     )
     records = [Rec() for _ in range(n)]
     event = machine.events["go"]
-    raw = rate(n, lambda: [event.trigger(r) for r in records] and None)
+    shared = rate(n, lambda: [event.trigger(r) for r in records] and None)
+
+    class Model:
+        def __init__(self) -> None:
+            self.docs = 3
+
+    models = [Model() for _ in range(n)]
+    per_model = Machine(
+        model=None,
+        states=["a", "b"],
+        transitions=[{"trigger": "go", "source": "a", "dest": "b", "conditions": conds}],
+        initial="a",
+        auto_transitions=False,
+        send_event=True,
+    )
+    for m in models:  # not timed: add_model is quadratic, the peer gets it for free
+        per_model.add_model(m)
+    added = rate(n, lambda: [m.go() for m in models] and None)  # type: ignore[attr-defined]
+    raw = max(shared, added)
+    print(f"  raw transitions: shared machine {shared:,.0f}/s, {n:,} models added {added:,.0f}/s")
 
     c = cf.Campaign("bench")
     c.stages("a", "b")
@@ -200,33 +233,142 @@ def bench_postgres(url: str, batch: int, total: int) -> None:
     figure(f"durable fires on PostgreSQL, batch {batch}", value, "steps/s", floor, target)
 
 
-def bench_start(fractions: list[float]) -> None:
-    """Starting a run over national-shaped orgs of growing size: time, growth, memory per unit."""
+def one_size(size: int) -> None:
+    """Child process: load a national-shaped org of ``size`` units from CSV and start a run.
+
+    Prints one JSON object: seconds, tracemalloc bytes and RSS growth per unit,
+    and progress() of the root and of a township in milliseconds.
+    """
+    from org_load import write_units  # noqa: PLC0415 - a sibling script, only in the child
+
+    levels = ("nation", "county", "township", "village")
     c = cf.Campaign("bench-start")
     c.stages("a", "b")
     c.transition("go", "a", "b")
-    previous: float | None = None
-    for fraction in fractions:
-        org = scaled_org("national", fraction=fraction, leaders=0)
-        tracemalloc.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "units.csv"
+        units = write_units(path, size)
+        gc.collect()
+        base = rss_kib()
         start = time.perf_counter()
+        org = cf.Org.from_csv(path, levels=levels)
         run = c.start(org)
         seconds = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        units = len(org)
-        figure(f"start a run over {units:,} units", seconds, "s", previous, None)
-        figure(f"run memory per unit ({units:,} units)", peak / units, "bytes", None, None)
-        previous = seconds
+        rss = (rss_kib() - base) * 1024
         start = time.perf_counter()
         run.progress()
-        figure(
-            f"progress() of the root ({units:,} units)",
-            (time.perf_counter() - start) * 1000,
-            "ms",
-            None,
-            None,
+        root_ms = (time.perf_counter() - start) * 1000
+        township = next(u for u in org.units() if org.level(u) == "township")
+        start = time.perf_counter()
+        run.progress(township)
+        township_ms = (time.perf_counter() - start) * 1000
+        del org, run
+        gc.collect()
+        # Memory in a second pass: tracemalloc slows allocation down about twofold.
+        tracemalloc.start()
+        org = cf.Org.from_csv(path, levels=levels)
+        run = c.start(org)
+        traced = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del org, run
+    print(
+        json.dumps(
+            {
+                "units": units,
+                "seconds": seconds,
+                "traced": traced / units,
+                "rss": rss / units,
+                "root_ms": root_ms,
+                "township_ms": township_ms,
+            }
         )
+    )
+
+
+def rss_kib() -> int:
+    """Resident set size of this process now, in KiB (Linux), else the peak so far."""
+    statm = Path("/proc/self/statm")
+    if statm.exists():
+        return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def bench_start(sizes: list[int]) -> None:
+    """Load an org and start a run at doubling sizes, each in a fresh process."""
+    previous: float | None = None
+    here = Path(__file__).resolve().parent
+    for size in sizes:
+        out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
+            [sys.executable, str(here / "run.py"), "--one-size", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=here,
+        )
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        units = got["units"]
+        figure(f"load org + start run, {units:,} units", got["seconds"], "s", None, None, lower=True)
+        if previous is not None:
+            figure(
+                f"  growth per doubling to {units:,} units",
+                got["seconds"] / previous,
+                "x",
+                None,
+                2.3,
+                lower=True,
+            )
+        previous = got["seconds"]
+        figure(f"  memory per unit, tracemalloc ({units:,})", got["traced"], "bytes", None, 1536, lower=True)
+        figure(f"  memory per unit, RSS ({units:,})", got["rss"], "bytes", None, 1536, lower=True)
+        figure(f"  progress() of the root ({units:,})", got["root_ms"], "ms", None, 50, lower=True)
+        figure(f"  progress() of a township ({units:,})", got["township_ms"], "ms", None, 50, lower=True)
+
+
+def bench_demo(scale: str) -> None:
+    """``campaignflow demo --scale SCALE`` on SQLite: wall time and peak RSS of the child."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(  # noqa: S603 - our own CLI, with our own interpreter
+            [
+                sys.executable,
+                "-c",
+                "from campaignflow.cli import main; main()",
+                "demo",
+                "--scale",
+                scale,
+                "--db",
+                str(Path(tmp) / "d.db"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    limit = 300 if scale == "national" else None
+    figure(f"campaignflow demo --scale {scale}", seconds, "s", None, limit, lower=True)
+    figure(f"  peak RSS of the demo ({scale})", peak, "MiB", None, 4096 if limit else None, lower=True)
+
+
+def check(gaps_path: Path) -> int:
+    """Exit status for CI: 1 when a figure falls below half its target (or, for a gap
+    recorded in ``gaps_path``, below half the ratio measured when it was recorded)."""
+    gaps = json.loads(gaps_path.read_text(encoding="utf-8")) if gaps_path.exists() else {}
+    failed = []
+    for r in RESULTS:
+        if r["target"] is None or r["met"] is None:
+            continue
+        if r["lower_is_better"]:
+            if r["value"] > 2 * r["target"]:
+                failed.append(f"{r['name']}: {r['value']:.1f} {r['unit']} > 2 x {r['target']:g}")
+            continue
+        gap = gaps.get(r["name"])
+        floor = gap["ratio"] / 2 if gap else r["target"] / 2
+        if r["ratio"] < floor:
+            why = f"half the recorded gap {gap['ratio']:.2f}x" if gap else f"half the target {r['target']:g}x"
+            failed.append(f"{r['name']}: {r['ratio']:.2f}x < {floor:.2f}x ({why})")
+    for line in failed:
+        print(f"REGRESSION {line}")
+    return 1 if failed else 0
 
 
 def main() -> None:
@@ -239,7 +381,19 @@ def main() -> None:
     parser.add_argument(
         "--pg", metavar="URL", help="also measure PostgreSQL at this SQLAlchemy URL (its tables are dropped)"
     )
+    parser.add_argument(
+        "--demo", choices=["county", "province", "national"], help="also time `campaignflow demo --scale`"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a ratio falls below half its target (known gaps: benchmarks/gaps.json)",
+    )
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_size:
+        one_size(args.one_size)
+        return
     n = 2_000 if args.quick else 10_000
     print(f"campaignflow {cf.__version__}, pid {os.getpid()}, quick={args.quick}")
     bench_fire(n)
@@ -247,10 +401,14 @@ def main() -> None:
         bench_sqlite(batch, min(n, 500) if batch == 1 else (n if batch < 10_000 else 10_000))
         if args.pg:
             bench_postgres(args.pg, batch, min(n, 500) if batch == 1 else (n if batch < 10_000 else 10_000))
-    bench_start([0.0625, 0.125] if args.quick else [0.125, 0.25, 0.5, 1.0])
+    bench_start([40_000, 80_000] if args.quick else [80_000, 160_000, 320_000, 640_000])
+    if args.demo:
+        bench_demo(args.demo)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     if args.json:
         args.json.write_text("\n".join(json.dumps(r) for r in RESULTS) + "\n", encoding="utf-8")
+    if args.check:
+        sys.exit(check(Path(__file__).resolve().parent / "gaps.json"))
 
 
 if __name__ == "__main__":

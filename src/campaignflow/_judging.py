@@ -9,7 +9,7 @@ rules, rules over people, a failing gate) is evaluated in full at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -93,11 +93,18 @@ def combine(t: Transition, parts: list[Finding]) -> Finding:
     )
 
 
-def snapshot(run: RunView, unit: str, kinds: tuple[str, ...]) -> Snapshot:
-    """The unit's records of ``kinds`` as they are now."""
+def snapshot(
+    run: RunView,
+    unit: str,
+    kinds: tuple[str, ...],
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+) -> Snapshot:
+    """The unit's records of ``kinds`` as they are now (``read``: a batch's reads, by unit and kind)."""
     frozen: dict[str, Sequence[Recorded[Any]]] = {}
     for kind in kinds:
-        records = run.records_of(unit, kind)
+        records = read.get((unit, kind)) if read is not None else None
+        if records is None:
+            records = run.records_of(unit, kind)
         frozen[kind] = records if isinstance(records, tuple) else tuple(records)
     return Snapshot(run, unit, frozen)
 
@@ -138,11 +145,13 @@ def judge(
     kinds: tuple[str, ...] | None,
     at: str | None = None,
     open_root: Finding | None = None,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
 ) -> Verdict:
     """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text).
 
     ``open_root``: the finding shared by every verdict of a transition with neither
-    gate nor ordering (it says the same for every unit).
+    gate nor ordering (it says the same for every unit). ``read``: records a batch
+    read at once, used instead of one read per unit.
     """
     at = at or now.isoformat()
     if open_root is not None:
@@ -153,7 +162,7 @@ def judge(
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
     if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
-        snap = snapshot(run, unit, kinds)
+        snap = snapshot(run, unit, kinds, read)
         if certainly_holds(gate, snap):
             later = _Later(t, order, snap, stage, actor, now)
             return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=later)

@@ -92,6 +92,11 @@ class Store(Protocol):
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type ``kind``, oldest first."""
 
+    def records_many(
+        self, units: Sequence[str], kinds: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[Recorded[Any], ...]]:
+        """:meth:`records` for every unit and kind given, in one read (batches)."""
+
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
 

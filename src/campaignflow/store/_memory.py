@@ -126,6 +126,13 @@ class MemoryStore:
         """The unit's live evidence of type ``kind``."""
         return tuple(self._evidence.get(unit, {}).get(kind, ()))
 
+    def records_many(
+        self, units: Sequence[str], kinds: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[Recorded[Any], ...]]:
+        """Live evidence of ``kinds`` for many units, by ``(unit, kind)``."""
+        evidence = self._evidence
+        return {(u, k): tuple(evidence.get(u, {}).get(k, ())) for u in units for k in kinds}
+
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
         return tuple(self._chain(unit))

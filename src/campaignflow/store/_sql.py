@@ -97,6 +97,25 @@ evidence_t = sa.Table(
 _ENGINES: dict[str, Engine] = {}
 
 
+# Built once: building a select per call cost more than running it.
+RECORDS = (
+    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
+    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
+    .where(
+        evidence_t.c.unit == sa.bindparam("unit"),
+        evidence_t.c.kind == sa.bindparam("kind"),
+        evidence_t.c.live.is_(True),
+    )
+    .order_by(steps_t.c.seq)
+)
+RECORDS_MANY = (
+    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
+    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
+    .where(evidence_t.c.live.is_(True))
+    .order_by(steps_t.c.seq)
+)
+
+
 def drop_schema(target: str | Engine) -> None:
     """Drop campaignflow's tables (``cf_*``) from a database: for tests and resets only."""
     engine = engine_for(target) if isinstance(target, str) else target
@@ -131,7 +150,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue on the write lock from their first statement; readers take a
+        # snapshot and block nobody (WAL).
+        reading = conn.get_execution_options().get("cf_read", False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -207,7 +229,7 @@ class SQLStore:
                 yield self._conn
             else:
                 with self._engine.connect() as conn:
-                    yield conn
+                    yield conn.execution_options(cf_read=True)
         except (sa.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
             raise _wrap(exc, self.where) from None
 
@@ -457,19 +479,28 @@ class SQLStore:
 
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type ``kind``, oldest first (one indexed query)."""
-        query = (
-            sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-            .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-            .where(evidence_t.c.unit == unit, evidence_t.c.kind == kind, evidence_t.c.live.is_(True))
-            .order_by(steps_t.c.seq)
-        )
         with self._read() as conn:
             out = []
-            for row in conn.execute(query):
+            for row in conn.execute(RECORDS, {"unit": unit, "kind": kind}):
                 step = self._decode(*row)
                 if step.evidence is not None:
                     out.append(step.evidence)
             return tuple(out)
+
+    def records_many(
+        self, units: Sequence[str], kinds: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[Recorded[Any], ...]]:
+        """Live evidence of ``kinds`` for many units, by ``(unit, kind)``: a batch's reads at once."""
+        found: dict[tuple[str, str], list[Recorded[Any]]] = {}
+        with self._read() as conn:
+            for i in range(0, len(units), 2_000):
+                part = list(units[i : i + 2_000])
+                query = RECORDS_MANY.where(evidence_t.c.unit.in_(part), evidence_t.c.kind.in_(list(kinds)))
+                for seq, body, prev, digest in conn.execute(query):
+                    step = self._decode(seq, body, prev, digest)
+                    if step.evidence is not None:
+                        found.setdefault((step.unit, step.evidence.kind), []).append(step.evidence)
+        return {(u, k): tuple(found.get((u, k), ())) for u in units for k in kinds}
 
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
