@@ -51,7 +51,9 @@ class RunView(Protocol):
 
     def history(self, unit: str) -> tuple[Step, ...]: ...
 
-    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]: ...
+    def people_records(
+        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
+    ) -> Sequence[Recorded[Any]]: ...
 
 
 class Context:

@@ -55,17 +55,28 @@ class Snapshot:
         return self.run.reached(unit, stage)
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
-        if unit == self.unit:
-            found = self.kinds.get(kind)
-            if found is not None:
-                return found
-        return self.run.records_of(unit, kind)
+        if unit != self.unit:
+            return self.run.records_of(unit, kind)
+        found = self.kinds.get(kind)
+        if found is None:
+            # Read once per judgement, however many rules ask (the same moment for all).
+            found = self.kinds[kind] = tuple(self.run.records_of(unit, kind))
+        return found
 
     def history(self, unit: str) -> tuple[Step, ...]:
         return self.run.history(unit)
 
-    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]:
-        return self.run.people_records(unit, kind, field)
+    def people_records(
+        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
+    ) -> Sequence[Recorded[Any]]:
+        if unit != self.unit or own is not None:
+            return self.run.people_records(unit, kind, field, own=own)
+        return self.run.people_records(unit, kind, field, own=self.records_of(unit, kind))
+
+
+def read_kinds(t: Transition) -> tuple[str, ...]:
+    """The evidence kinds ``t``'s gate declares it reads (custom rules may read more)."""
+    return () if t.gate is None else tuple(dict.fromkeys(evidence_name(tp) for tp in t.gate.reads))
 
 
 def quick_kinds(t: Transition) -> tuple[str, ...] | None:
@@ -146,12 +157,14 @@ def judge(
     at: str | None = None,
     open_root: Finding | None = None,
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Verdict:
     """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text).
 
     ``open_root``: the finding shared by every verdict of a transition with neither
     gate nor ordering (it says the same for every unit). ``read``: records a batch
-    read at once, used instead of one read per unit.
+    read at once, used instead of one read per unit; ``reads``: the kinds the
+    gate declares it reads.
     """
     at = at or now.isoformat()
     if open_root is not None:
@@ -166,6 +179,13 @@ def judge(
         if certainly_holds(gate, snap):
             later = _Later(t, order, snap, stage, actor, now)
             return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=later)
-    ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
-    parts = order if gate is None else [*order, evaluate(gate, ctx)]
-    return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=combine(t, parts))
+    if gate is None:
+        return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=combine(t, order))
+    # The full evaluation reads each kind once, from the batch's reads where there are some.
+    memo = Snapshot(
+        run, unit, {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
+    )
+    ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
+    return Verdict(
+        unit=unit, event=t.event, stage=stage, at=at, root=combine(t, [*order, evaluate(gate, ctx)])
+    )

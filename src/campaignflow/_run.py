@@ -17,7 +17,7 @@ from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Verdict
 from campaignflow._gc import paused
-from campaignflow._judging import combine, judge, quick_kinds
+from campaignflow._judging import combine, judge, quick_kinds, read_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
@@ -148,6 +148,7 @@ class Run:
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
+        self._reads = {id(t): read_kinds(t) for t in definition.transitions}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
         self.escalations: list[Escalation] = []
@@ -220,9 +221,15 @@ class Run:
         """The unit's live evidence of type name ``kind``."""
         return self.store.records(unit, kind)
 
-    def people_records(self, unit: str, kind: str, field: str) -> Sequence[Recorded[Any]]:
-        """The unit's records of ``kind`` plus those shared from above for ``field`` (学习上延一级)."""
-        own = self.store.records(unit, kind)
+    def people_records(
+        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
+    ) -> Sequence[Recorded[Any]]:
+        """The unit's records of ``kind`` plus those shared from above for ``field`` (学习上延一级).
+
+        ``own``: the unit's own records, when the caller has read them already.
+        """
+        if own is None:
+            own = self.store.records(unit, kind)
         sharing = self.definition.counts_below.get(kind)
         if sharing is None or sharing.people != field:
             return own
@@ -306,6 +313,7 @@ class Run:
             kinds=self._kinds.get(key),
             open_root=self._open.get(key),
             read=read,
+            reads=self._reads.get(key, ()),
         )
 
     def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
@@ -642,7 +650,7 @@ class Run:
             # One moment for the whole batch, as for its one transaction.
             now = self.clock()
             at = now.isoformat()
-            kinds = sorted({k for _, _, t in checked for k in self._kinds.get(id(t), ())})
+            kinds = sorted({k for _, _, t in checked for k in self._reads.get(id(t), ())})
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             read = self.store.records_many([u for u, _, _ in checked], kinds) if kinds else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
