@@ -93,6 +93,12 @@ class _Sim:
         if batch:
             self.run.record_many(batch, by=by)
 
+    def spill(self, items: list[tuple[str, Any]]) -> None:
+        """Write what a phase has gathered once it fills a batch: memory stays flat at any scale."""
+        if len(items) >= BATCH:
+            self.record(items)
+            items.clear()
+
     def leaders(self, unit: str) -> tuple[str, ...]:
         return self.org.people(unit, "leadership")
 
@@ -101,13 +107,16 @@ class _Sim:
         return found[0] if found else "office"
 
     def fire_all(self, units: list[str], event: str) -> list[str]:
-        """Fire for every unit; returns the units refused."""
-        result = self.run.fire_many(units, event, by=OFFICE)
-        self.refused += len(result.refused)
-        for verdict in result.refused:
-            if len(self.kept) < 50:  # noqa: PLR2004 - enough to show, not to hoard
-                self.kept.append(verdict)
-        return [v.unit for v in result.refused]
+        """Fire for every unit, a batch at a time; returns the units refused."""
+        refused: list[str] = []
+        for i in range(0, len(units), BATCH):
+            result = self.run.fire_many(units[i : i + BATCH], event, by=OFFICE)
+            self.refused += len(result.refused)
+            for verdict in result.refused:
+                if len(self.kept) < 50:  # noqa: PLR2004 - enough to show, not to hoard
+                    self.kept.append(verdict)
+            refused.extend(v.unit for v in result.refused)
+        return refused
 
     def send_back(self, unit: str, stage: str, reason: str) -> None:
         boss = self._overseer(unit)
@@ -223,6 +232,7 @@ class _Sim:
                 for _ in range(t.opinions + rng.randint(0, 5))
             )
             self.open_ledger(u, items, early=True)
+            self.spill(items)
         self.record(items)
 
     def open_ledger(self, unit: str, items: list[tuple[str, Any]], *, early: bool) -> None:
@@ -280,6 +290,7 @@ class _Sim:
             drafts = rng.randint(1, 3)
             author = self.principal(u)
             items.extend((u, ev.SelfInspection(author=author, revision=r)) for r in range(1, drafts + 1))
+            self.spill(items)
         self.record(items)
         self.approve(units, stale=True)
 
@@ -374,6 +385,7 @@ class _Sim:
             for a, b in permutations(self.leaders(u), 2):
                 n = t.criticisms - (1 if weak and rng.random() < 0.5 else 0)  # noqa: PLR2004
                 items.extend((u, ev.Criticism(source=a, target=b)) for _ in range(n))
+            self.spill(items)
         self.record(items)
 
     def evaluate(self, units: list[str]) -> None:
@@ -416,6 +428,7 @@ class _Sim:
             closures.extend(self.households(u))
             closures.append((u, ev.AdoptedRule(title="党员领导干部行为规范")))
             closures.append((u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500))))
+            self.spill(closures)  # the re-closures in `again` follow all of these
         self.record(closures)
         self.record(again)
 
