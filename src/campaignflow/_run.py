@@ -652,7 +652,8 @@ class Run:
             at = now.isoformat()
             kinds = sorted({k for _, _, t in checked for k in self._reads.get(id(t), ())})
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
-            read = self.store.records_many([u for u, _, _ in checked], kinds) if kinds else None
+            many = getattr(self.store, "records_many", None)  # optional for stores written before it
+            read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
             steps = self._commit(judged, actor, at) if judged else []
         return BatchResult(
