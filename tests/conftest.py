@@ -70,15 +70,20 @@ def pg_url() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_fresh(pg_url: str) -> str:
-    """The PostgreSQL URL with campaignflow's tables dropped before the test."""
+def reset_pg(url: str) -> None:
+    """Drop campaignflow's tables, and the app tables tests create, from the database at ``url``."""
     import sqlalchemy as sa  # noqa: PLC0415 - only the PostgreSQL tests need it here
 
-    engine = sa.create_engine(pg_url)
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, app_notes"
         )
     engine.dispose()
+
+
+@pytest.fixture
+def pg_fresh(pg_url: str) -> str:
+    """The PostgreSQL URL with campaignflow's tables (and test app tables) dropped before the test."""
+    reset_pg(pg_url)
     return pg_url

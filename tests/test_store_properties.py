@@ -8,12 +8,12 @@ from pathlib import Path
 
 import attrs
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow.presets import safety
+from conftest import reset_pg
 
 UNITS = ("s1", "s2", "s3")
 ACTOR = cf.Actor(id="op", roles={"secretary", "inspector"})
@@ -90,12 +90,7 @@ class TestReplayEqualsLive:
     @given(OPERATIONS)
     def test_postgresql(self, pg_url: str, plan: list[tuple[str, str, str]]) -> None:
         """On PostgreSQL: the reopened run equals the live one after any sequence."""
-        engine = sa.create_engine(pg_url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints"
-            )
-        engine.dispose()
+        reset_pg(pg_url)
         _check(pg_url, plan)
 
 

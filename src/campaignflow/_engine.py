@@ -73,6 +73,7 @@ class Engine:
             later: list[Any] = list(leaves[leaves.index(first) + 1 :])
             if later:
                 self.machine.add_transition(send_back_event(stage), later, stage)
+        self._moves: dict[tuple[str, str], str] = {}
         self._fast = {} if self.nested else {e: self.machine.events[e] for e in self.machine.events}
         # Destination per (event, leaf): asked of the machine's own transition table.
         self._dest: dict[tuple[str, str], str] = {}
@@ -105,26 +106,23 @@ class Engine:
         """True when the machine knows ``event``."""
         return event in self.machine.events
 
-    def apply(self, record: StateRecord, event: str, moves: dict[tuple[str, str], str] | None = None) -> None:
+    def apply(self, record: StateRecord, event: str) -> None:
         """Fire ``event`` on ``record`` through the machine.
 
-        With ``moves`` (a batch's memo of ``(state, event) -> new state``), the
-        machine fires once per state and event, and the other records of the batch
-        in that state take the same move: the machine carries no callbacks or
-        conditions (gates are judged before), so its answer depends on the state
-        and the event alone.
+        The machine carries no callbacks or conditions (gates are judged before
+        it is asked), so its answer depends on the state and the event alone:
+        it is asked once per ``(state, event)``, and later records in that state
+        take the move it made. The first record of each pair always goes through
+        ``transitions``; so does every record in a nested machine's state that
+        was never asked.
 
         Raises:
             EngineRefused: the machine refused the event from the record's state.
         """
-        if moves is not None:
-            key = (record.state, event)
-            known = moves.get(key)
-            if known is not None:
-                record.state = known
-                return
-            self.apply(record, event)
-            moves[key] = record.state
+        key = (record.state, event)
+        known = self._moves.get(key)
+        if known is not None:
+            record.state = known
             return
         try:
             if self.nested:
@@ -135,6 +133,7 @@ class Engine:
             raise EngineRefused(str(exc)) from exc
         if not done:
             raise EngineRefused(f"{event!r} refused from {record.state!r}")
+        self._moves[key] = record.state
 
 
 def mermaid(definition: Definition) -> str:

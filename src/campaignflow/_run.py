@@ -559,7 +559,6 @@ class Run:
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
         undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
-        moves: dict[tuple[str, str], str] = {}
         try:
             for unit, rec, t, verdict in checked:
                 before = rec.state
@@ -567,7 +566,7 @@ class Run:
                 expected[unit] = rec.version
                 rec.version += 1
                 if verdict.passed:
-                    self.engine.apply(rec, t.event, moves)
+                    self.engine.apply(rec, t.event)
                     rec.fired |= self._bits[t.event]
                     self._blocked.pop(unit, None)
                     kind, reason = Kind.FIRE, ""
