@@ -188,7 +188,7 @@ def bench_fire(n: int) -> None:
 @contextlib.contextmanager
 def listening() -> Iterator[None]:
     """structlog configured as a lean host would: JSON lines (orjson) to a sink, INFO and up."""
-    with open(os.devnull, "wb") as sink:
+    with Path(os.devnull).open("wb") as sink:
         structlog.configure(
             processors=[structlog.processors.JSONRenderer(serializer=orjson.dumps)],
             logger_factory=structlog.BytesLoggerFactory(file=sink),
