@@ -6,7 +6,7 @@ import hashlib
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -44,44 +44,97 @@ def encode_value(value: Any) -> Any:
 
 def _decode_as(tp: Any, value: Any) -> Any:
     """Turn JSON data back into ``tp`` where the annotation says how."""
-    if value is None:
-        return None
+    return _decoder(tp)(value)
+
+
+Decode = Callable[[Any], Any]
+_DECODERS: dict[Any, Decode] = {}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _decoder(tp: Any) -> Decode:
+    """The function that turns JSON data back into ``tp``, worked out once per annotation.
+
+    Decoding runs for every evidence record read from a SQL store, so the
+    annotation is inspected once, not once per value.
+    """
+    try:
+        found = _DECODERS.get(tp)
+    except TypeError:  # an unhashable annotation: work it out each time
+        return _compile(tp)
+    if found is None:
+        found = _DECODERS[tp] = _compile(tp)
+    return found
+
+
+def _compile(tp: Any) -> Decode:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(tp):
-            if arg is type(None):
-                continue
-            try:
-                return _decode_as(arg, value)
-            except (TypeError, ValueError):
-                continue
-        return value
+        options = [_decoder(arg) for arg in typing.get_args(tp) if arg is not type(None)]
+
+        def union(value: Any) -> Any:
+            if value is None:
+                return None
+            for option in options:
+                try:
+                    return option(value)
+                except (TypeError, ValueError):
+                    continue
+            return value
+
+        return union
     if origin is tuple:
         args = typing.get_args(tp)
-        inner = args[0] if args else Any
-        return tuple(_decode_as(inner, v) for v in value)
+        item = _decoder(args[0] if args else Any)
+        return lambda value: None if value is None else tuple([item(v) for v in value])
     if origin in (list, frozenset, set):
-        inner = (typing.get_args(tp) or (Any,))[0]
-        return origin(_decode_as(inner, v) for v in value)
-    if isinstance(tp, type):
-        if issubclass(tp, Enum):
-            return tp(value)
-        if issubclass(tp, datetime):
-            return datetime.fromisoformat(value)
-        if issubclass(tp, date):
-            return date.fromisoformat(value)
-        if attrs.has(tp) and isinstance(value, Mapping):
-            return decode_value(tp, value)
-    return value
+        item = _decoder((typing.get_args(tp) or (Any,))[0])
+        return lambda value: None if value is None else origin([item(v) for v in value])
+    if not isinstance(tp, type):
+        return _identity
+    if issubclass(tp, Enum):
+        return lambda value: None if value is None else tp(value)
+    if issubclass(tp, datetime):
+        return lambda value: None if value is None else datetime.fromisoformat(value)
+    if issubclass(tp, date):
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if attrs.has(tp):
+        return lambda value: decode_value(tp, value) if isinstance(value, Mapping) else value
+    return _identity
+
+
+_PLANS: dict[type[Any], tuple[tuple[str, str, Decode | None], ...]] = {}
+
+
+def _plan(cls: type[Any]) -> tuple[tuple[str, str, Decode | None], ...]:
+    """Per field of ``cls``: its stored name, its keyword, and its decoder (``None``: as stored)."""
+    found = _PLANS.get(cls)
+    if found is None:
+        attrs.resolve_types(cls)
+        steps = []
+        for f in attrs.fields(cls):
+            decode: Decode | None = _decoder(f.type)
+            steps.append(
+                (
+                    f.name,
+                    f.alias if f.name.startswith("_") else f.name,
+                    None if decode is _identity else decode,
+                )
+            )
+        found = _PLANS[cls] = tuple(steps)
+    return found
 
 
 def decode_value(cls: type[Any], fields: Mapping[str, Any]) -> Any:
     """Rebuild an attrs evidence value of class ``cls`` from :func:`encode_value` output."""
-    attrs.resolve_types(cls)
     kwargs = {}
-    for f in attrs.fields(cls):
-        if f.name in fields:
-            kwargs[f.name if not f.name.startswith("_") else f.alias] = _decode_as(f.type, fields[f.name])
+    for name, keyword, decode in _plan(cls):
+        if name in fields:
+            value = fields[name]
+            kwargs[keyword] = value if decode is None else decode(value)
     return cls(**kwargs)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 import attrs
@@ -98,6 +99,8 @@ _ENGINES: dict[str, Engine] = {}
 
 
 # Built once: building a select per call cost more than running it.
+DECODED = 200_000  # decoded evidence records a store keeps, at most
+
 RECORDS = (
     sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
     .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
@@ -201,6 +204,10 @@ class SQLStore:
         self.evidence_types: dict[str, type[Any]] = dict(evidence_types or {})
         self.dialect = self._engine.dialect.name
         self._ready = False
+        # Decoded evidence by seq. Committed log rows never change, so a row decoded
+        # once serves every later read; only a store that owns its transactions
+        # keeps one (in the caller's transaction a row may still be rolled back).
+        self._decoded: dict[int, Recorded[Any]] | None = {} if self._conn is None else None
 
     # ------------------------------------------------------------ plumbing
 
@@ -279,6 +286,8 @@ class SQLStore:
         """Tie the store to ``campaign`` (creating the schema for a fresh run)."""
         if evidence_types is not None:
             self.evidence_types = dict(evidence_types)
+            if self._decoded is not None:
+                self._decoded.clear()  # decoded with other classes
         self._schema(fresh=fresh)
         with self._tx() as conn:
             stored = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "campaign")).scalar()
@@ -477,14 +486,29 @@ class SQLStore:
             evidence_types=self.evidence_types,
         )
 
+    def _evidence(self, seq: int, body: str, prev: str, digest: str) -> Recorded[Any] | None:
+        """The evidence of the log row ``seq``, decoded once while the store keeps it."""
+        cache = self._decoded
+        if cache is not None:
+            found = cache.get(seq)
+            if found is not None:
+                return found
+        recorded = self._decode(seq, body, prev, digest).evidence
+        if recorded is not None and cache is not None:
+            if len(cache) >= DECODED:
+                for old in list(islice(cache, DECODED // 2)):  # the earliest decoded half
+                    del cache[old]
+            cache[seq] = recorded
+        return recorded
+
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type ``kind``, oldest first (one indexed query)."""
         with self._read() as conn:
             out = []
             for row in conn.execute(RECORDS, {"unit": unit, "kind": kind}):
-                step = self._decode(*row)
-                if step.evidence is not None:
-                    out.append(step.evidence)
+                recorded = self._evidence(*row)
+                if recorded is not None:
+                    out.append(recorded)
             return tuple(out)
 
     def records_many(
@@ -496,10 +520,10 @@ class SQLStore:
             for i in range(0, len(units), 2_000):
                 part = list(units[i : i + 2_000])
                 query = RECORDS_MANY.where(evidence_t.c.unit.in_(part), evidence_t.c.kind.in_(list(kinds)))
-                for seq, body, prev, digest in conn.execute(query):
-                    step = self._decode(seq, body, prev, digest)
-                    if step.evidence is not None:
-                        found.setdefault((step.unit, step.evidence.kind), []).append(step.evidence)
+                for row in conn.execute(query):
+                    recorded = self._evidence(*row)
+                    if recorded is not None:
+                        found.setdefault((recorded.unit, recorded.kind), []).append(recorded)
         return {(u, k): tuple(found.get((u, k), ())) for u in units for k in kinds}
 
     def history(self, unit: str) -> tuple[Step, ...]:
