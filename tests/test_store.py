@@ -101,6 +101,43 @@ class TestUserTransaction:
         engine.dispose()
 
 
+class TestDecodedEvidence:
+    def test_reads_see_retractions_and_other_writers(self, tmp_path: Path) -> None:
+        """Evidence a store decoded before is still filtered by liveness, and another writer's rows show."""
+        url = f"sqlite:///{tmp_path / 'decoded.db'}"
+        c = safety.campaign()
+        run = c.start(["s1", "s2"], store=url)
+        first = run.record("s1", safety.Inspection(hours=1.5, inspector="王"), by=SEC).evidence
+        assert first is not None
+        assert [r.value.hours for r in run.evidence("s1", safety.Inspection)] == [1.5]
+        run.retract("s1", first.id, reason="wrong site", by=SEC)
+        assert run.evidence("s1", safety.Inspection) == ()
+        other = c.open(run.org, store=url)
+        other.record("s1", safety.Inspection(hours=2.0), by=SEC)
+        assert [r.value.hours for r in run.evidence("s1", safety.Inspection)] == [2.0]
+        assert run.store.records_many(["s1", "s2"], ["Inspection"])[("s1", "Inspection")] == tuple(
+            run.evidence("s1", safety.Inspection)
+        )
+
+    def test_rolled_back_rows_are_not_remembered_in_the_callers_transaction(self, tmp_path: Path) -> None:
+        """On the caller's connection, a row read inside a transaction that rolls back is forgotten."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'app.db'}")
+        c = safety.campaign()
+        with engine.connect() as conn:
+            store = SQLStore(conn)
+            run = c.start(["s1"], store=store)
+            conn.commit()
+            trans = conn.begin()
+            run.record("s1", safety.Briefing(attendees=5), by=SEC)
+            assert [r.value.attendees for r in store.records("s1", "Briefing")] == [5]
+            trans.rollback()
+            # Another run writes the next row: it takes the sequence number the rolled-back row had.
+            again = c.open(run.org, store=SQLStore(conn))
+            again.record("s1", safety.Briefing(attendees=7), by=SEC)
+            conn.commit()
+            assert [r.value.attendees for r in store.records("s1", "Briefing")] == [7]
+
+
 class TestBadFiles:
     def test_garbage_file(self, tmp_path: Path) -> None:
         """A file that is not a database gets a StoreError naming it."""
