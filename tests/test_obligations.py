@@ -244,6 +244,9 @@ class TestDeclaring:
             ({"via": "neighbours"}, "via="),
             ({"by": "who"}, "by='who'"),
             ({"ends": START}, "ends="),
+            ({"role": ""}, "role=''"),
+            ({"evidence": str}, "evidence=str"),
+            ({"evidence": "Visit"}, "pass the evidence class"),
         ],
     )
     def test_bad_declarations_name_the_problem(self, kwargs: dict[str, object], fragment: str) -> None:

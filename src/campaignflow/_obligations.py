@@ -129,13 +129,18 @@ def make_obligation(
 ) -> Obligation:
     """Validate an obligation's declaration; every problem raises :class:`DefinitionError`."""
     problems = _problems(id, via=via, every=every, grace=grace, starts=starts, ends=ends)
+    if not isinstance(role, str) or not role.strip():
+        problems.append(f"role={role!r}: name the people's role, e.g. role='leadership'")
     given: object = evidence
     if not isinstance(given, type):
         problems.append(f"evidence={evidence!r}: pass the evidence class")
+    elif (fields := _fields(given)) is None:
+        problems.append(
+            f"evidence={given.__name__}: use an attrs class with a field naming the person (by=...)"
+        )
     else:
-        fields = _fields(given)
         for name, value in (("by", by), ("when", when)):
-            if value is not None and fields is not None and value not in fields:
+            if value is not None and value not in fields:
                 problems.append(f"{name}={value!r}: {given.__name__} has no such field ({', '.join(fields)})")
     if problems:
         msg = f"obligation {id!r}: " + "; ".join(problems)
