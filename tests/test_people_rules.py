@@ -134,6 +134,12 @@ class TestCoverage:
         with pytest.raises(cf.DefinitionError, match="no field 'home'"):
             cf.coverage(Link, among="cadre", by="cadre", covers="home")
 
+    def test_bad_role_and_total_name_the_fix(self) -> None:
+        with pytest.raises(cf.DefinitionError, match="among=''"):
+            cf.coverage(Link, among="", by="cadre", covers="household")
+        with pytest.raises(cf.DefinitionError, match='or "all"'):
+            cf.coverage(Link, among="cadre", by="cadre", covers="household", total="most")
+
 
 # ---------------------------------------------------------------- across levels
 

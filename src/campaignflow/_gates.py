@@ -214,12 +214,18 @@ def coverage(
     limits what counts; ``total="all"`` needs it.
     """
     of = _check_type(of, "coverage")
+    if not isinstance(among, str) or not among.strip():
+        msg = f"coverage(among={among!r}): name the role whose people must each cover, e.g. among='cadre'"
+        raise DefinitionError(msg)
     for field in (by, covers):
         _check_field(of, field, "coverage")
     if isinstance(required, str):
         required = (required,)
     if total == ALL and targets is None:
         msg = 'coverage(total="all") needs targets= (a people role or an org level) to know what "all" is'
+        raise DefinitionError(msg)
+    if isinstance(total, str) and total != ALL:
+        msg = f'coverage(total={total!r}): use a number of things, or "all" (with targets=)'
         raise DefinitionError(msg)
     if total is not None and total != ALL:
         total = _check_count(total, "total")  # type: ignore[arg-type]
