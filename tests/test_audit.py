@@ -98,6 +98,21 @@ class TestTampering:
         assert (report.ok, report.seq) == (False, 2)
         assert "checkpoint 2 was altered" in report.problem
 
+    def test_checkpoints_are_read_in_pages_and_checked_in_order(self, tmp_path: Path) -> None:
+        """Past one page of checkpoints, each is still read once, in order, and checked."""
+        c = safety.campaign()
+        url = f"sqlite:///{tmp_path / 'pages.db'}"
+        run = c.start(["s1", "s2"], store=url)
+        for n in range(150):  # one checkpoint per write: more than two pages
+            run.record("s1" if n % 2 else "s2", safety.Briefing(attendees=n + 1), by=CLERK)
+        points = list(run.store.checkpoints())
+        assert [p.last_seq for p in points] == sorted({p.last_seq for p in points})
+        assert len(points) == 150
+        assert c.verify(["s1", "s2"], url).ok
+        _sql(url, "UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 140")
+        report = c.verify(["s1", "s2"], url)
+        assert (report.ok, report.seq) == (False, 140)
+
 
 class TestWhyBlocked:
     def test_the_log_says_why_a_unit_was_blocked_that_day(self) -> None:

@@ -208,8 +208,8 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
     store = open_store(store, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     replay = _Replayer(definition, org)
-    points = list(store.checkpoints())
-    at = 0
+    points = iter(store.checkpoints())  # streamed beside the log: together they hold every head
+    point = next(points, None)
     n = 0
     for step in store.steps():
         n += 1
@@ -218,16 +218,15 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
             return VerifyReport(
                 ok=False, steps=n, units=len(org), unit=step.unit, seq=step.seq, problem=problem
             )
-        while at < len(points) and points[at].last_seq <= step.seq:
-            broken = _checkpoint(points[at], replay.heads)
+        while point is not None and point.last_seq <= step.seq:
+            broken = _checkpoint(point, replay.heads)
             if broken is not None:
                 unit, problem = broken
                 return VerifyReport(
-                    ok=False, steps=n, units=len(org), unit=unit, seq=points[at].last_seq, problem=problem
+                    ok=False, steps=n, units=len(org), unit=unit, seq=point.last_seq, problem=problem
                 )
-            at += 1
-    if at < len(points):
-        point = points[at]
+            point = next(points, None)
+    if point is not None:
         problem = f"the log ends before checkpoint {point.last_seq}: steps up to it were removed"
         return VerifyReport(ok=False, steps=n, units=len(org), seq=point.last_seq, problem=problem)
     stored = {row.unit: row for row in store.rows()}

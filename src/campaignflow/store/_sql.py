@@ -40,6 +40,7 @@ HOT = {
 }
 SCHEMA_VERSION = 1
 CHUNK = 5_000
+CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
 
 metadata = sa.MetaData()
 meta_t = sa.Table(
@@ -561,21 +562,31 @@ class SQLStore:
         return iter([_row(r) for r in result])
 
     def checkpoints(self) -> Iterator[Checkpoint]:
-        """The batch checkpoints, by ``last_seq``."""
-        query = sa.select(checkpoints_t).order_by(checkpoints_t.c.last_seq)
-        with self._read() as conn:
-            found = conn.execute(query).all()
-        return iter(
-            [
-                Checkpoint(
+        """The batch checkpoints, by ``last_seq``, read a page at a time.
+
+        A checkpoint names the head of every unit its batch wrote, so a large log
+        holds about as many heads as steps: they are never all in memory at once.
+        """
+        after: tuple[int, int] | None = None
+        c = checkpoints_t.c
+        while True:
+            query = sa.select(checkpoints_t).order_by(c.last_seq, c.id).limit(CHECKPOINT_PAGE)
+            if after is not None:
+                query = query.where(
+                    sa.or_(c.last_seq > after[0], sa.and_(c.last_seq == after[0], c.id > after[1]))
+                )
+            with self._read() as conn:
+                found = conn.execute(query).all()
+            if not found:
+                return
+            for r in found:
+                yield Checkpoint(
                     first_seq=r.first_seq,
                     last_seq=r.last_seq,
                     heads=tuple((u, h) for u, h in orjson.loads(r.heads)),
                     hash=r.hash,
                 )
-                for r in found
-            ]
-        )
+            after = (found[-1].last_seq, found[-1].id)
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
