@@ -337,9 +337,10 @@ class Run:
     def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
 
-    def _record_step(self, unit: str, rec: _Unit, evidence: object, *, actor: Actor, now: str) -> Step:
-        """The step recording ``evidence`` (its type checked against the campaign)."""
-        kind = self._evidence_kind(unit, evidence)
+    def _record_step(
+        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str
+    ) -> Step:
+        """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
         recorded = Recorded(
             id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
         )
@@ -414,9 +415,9 @@ class Run:
             PermissionDenied: no actor, or the unit is outside its scope.
         """
         rec = self._unit(unit)
-        self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
+        kind = self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
         actor = self._authorise(unit, by, "record", None)
-        step = self._record_step(unit, rec, evidence, actor=actor, now=self._now())
+        step = self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=self._now())
         stored = self._append_one(unit, rec, step)
         _audit.emit(
             "evidence_recorded",
@@ -447,12 +448,12 @@ class Run:
         touched: dict[str, _Unit] = {}
         for unit, evidence in items:
             rec = self._unit(unit)
-            self._evidence_kind(unit, evidence)
+            kind = self._evidence_kind(unit, evidence)
             if unit not in touched:
                 self._authorise(unit, actor, "record", None)
                 expected[unit] = rec.version
                 touched[unit] = rec
-            steps.append(self._record_step(unit, rec, evidence, actor=actor, now=now))
+            steps.append(self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=now))
         if not steps:
             return []
         counts: dict[str, int] = {}

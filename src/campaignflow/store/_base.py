@@ -126,3 +126,21 @@ class Store(Protocol):
             StoreError: the store belongs to another campaign, or (``fresh``) already
                 holds a run.
         """
+
+
+def numbered(step: Step, seq: int) -> Step:
+    """``step`` with its log sequence number (and its evidence's).
+
+    A step the run built for this write (seq 0, its evidence's seq 0 too) has no
+    other reference: it is numbered in place, sparing a copy of every field on
+    the hot path. Any other step is copied.
+    """
+    evidence = step.evidence
+    if step.seq == 0 and (evidence is None or evidence.seq == 0):
+        if evidence is not None:
+            object.__setattr__(evidence, "seq", seq)
+        object.__setattr__(step, "seq", seq)
+        return step
+    if evidence is not None:
+        return attrs.evolve(step, seq=seq, evidence=attrs.evolve(evidence, seq=seq))
+    return attrs.evolve(step, seq=seq)

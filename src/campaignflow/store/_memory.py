@@ -10,7 +10,7 @@ import attrs
 from campaignflow._codec import chain_hash, step_bytes
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash
+from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, numbered
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _RECORD, _RETRACT = Kind.FIRE, Kind.RECORD, Kind.RETRACT
@@ -53,7 +53,7 @@ class MemoryStore:
         seq = len(self._log)
         for step in steps:
             seq += 1
-            out.append(_numbered(step, seq))
+            out.append(numbered(step, seq))
         log, by_unit = self._log, self._by_unit
         last: dict[str, int] = {}  # each unit's position in its own history after the batch
         for step in out:
@@ -174,15 +174,3 @@ class MemoryStore:
             )
             raise StoreError(msg)
         self._campaign = campaign
-
-
-def _numbered(step: Step, seq: int) -> Step:
-    """``step`` with its log sequence number (and its evidence's)."""
-    if step.evidence is not None:
-        return attrs.evolve(step, seq=seq, evidence=attrs.evolve(step.evidence, seq=seq))
-    if step.seq == 0:
-        # A step the run built for this write and holds no other reference to:
-        # setting its seq in place spares a copy of every field on the hot path.
-        object.__setattr__(step, "seq", seq)
-        return step
-    return attrs.evolve(step, seq=seq)

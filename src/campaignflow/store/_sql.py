@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from campaignflow._codec import chain_hash, step_bytes, step_from_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint
+from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
 
 # The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
 HOT = {
@@ -615,12 +615,10 @@ def _row(r: Any) -> UnitRow:
 
 
 def _with_seq(step: Step, seq: int, prev: str, digest: str) -> Step:
-    if step.evidence is None and step.seq == 0:
-        # A step the run built for this write and holds no other reference to:
-        # numbering it in place spares a copy of every field (see MemoryStore).
-        object.__setattr__(step, "seq", seq)
+    fresh = step.seq == 0 and (step.evidence is None or step.evidence.seq == 0)
+    step = numbered(step, seq)
+    if fresh:  # numbered in place: the run holds no other reference to it
         object.__setattr__(step, "prev_hash", prev)
         object.__setattr__(step, "hash", digest)
         return step
-    evidence = None if step.evidence is None else attrs.evolve(step.evidence, seq=seq)
-    return attrs.evolve(step, seq=seq, prev_hash=prev, hash=digest, evidence=evidence)
+    return attrs.evolve(step, prev_hash=prev, hash=digest)
