@@ -82,6 +82,13 @@ class TestQueries:
         with pytest.raises(cf.UnknownUnit, match="did you mean 'v1'"):
             org.require("v11")
 
+    def test_a_units_name_suggests_its_id(self, tmp_path: Path) -> None:
+        """A clerk typing the unit's name (韩寺镇) is pointed at its id."""
+        org = _org(tmp_path)
+        with pytest.raises(cf.UnknownUnit, match="did you mean 'hs'") as err:
+            org.require("韩寺镇")
+        assert err.value.suggestions == ("hs",)
+
 
 class TestLoaderErrors:
     @pytest.mark.parametrize(

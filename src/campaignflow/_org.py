@@ -339,10 +339,16 @@ class Org:
             raise UnknownUnit(unit, org=self._name, suggestions=self.suggest(unit))
 
     def suggest(self, unit: object) -> tuple[str, ...]:
-        """Unit ids close to ``unit``, for error messages."""
+        """Unit ids close to ``unit``, for error messages.
+
+        A clerk often types the unit's name (``"城关镇"``) where its id is wanted:
+        the units with that display name come first.
+        """
         if not isinstance(unit, str):
             return ()
-        return tuple(difflib.get_close_matches(unit, self._parent, n=3, cutoff=0.75))
+        named = [u for u in self._parent if self.name_of(u) == unit][:3]
+        close = difflib.get_close_matches(unit, self._parent, n=3, cutoff=0.75)
+        return tuple(dict.fromkeys([*named, *close]))[:3]
 
     def roots(self) -> tuple[str, ...]:
         """Units without a parent."""
