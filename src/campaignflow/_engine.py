@@ -3,7 +3,10 @@
 A campaign compiles to ONE shared ``transitions`` machine. Units are never
 added to it as models (``Machine.add_model`` is quadratic); the machine fires on
 plain slotted records through ``machine.events[name].trigger(record)`` or, for
-nested stages, ``HierarchicalMachine.trigger_event(record, name)``.
+nested stages, ``HierarchicalMachine.trigger_event(record, name)``. The machine
+has no callbacks or conditions (gates are judged before it is asked), so its
+answer depends on the state and the event alone: it is asked once per pair, and
+the move it made is applied to later records in that state.
 """
 
 from __future__ import annotations
