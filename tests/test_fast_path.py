@@ -112,3 +112,34 @@ def test_fire_many_moves_every_unit_of_a_state_as_the_machine_does() -> None:
     assert [s.dest for s in result.fired] == ["c", "b.x", "c", "b.x", "b.x"]
     with pytest.raises(cf.InvalidTransition):
         run.fire_many(["u2"], "go", by=actor)  # "go" does not leave b.x
+
+
+def test_the_engine_remembers_exactly_the_machines_moves() -> None:
+    """Every (leaf, event) of the nested mass-line machine: the remembered move is the machine's."""
+    from campaignflow._engine import Engine, EngineRefused  # noqa: PLC0415 - internals under test
+    from campaignflow.presets.mass_line import campaign as mass_line  # noqa: PLC0415
+
+    definition = mass_line().build()
+
+    class Rec:
+        def __init__(self, state: str) -> None:
+            self.state = state
+
+    engine = Engine(definition)
+    moved = refused = 0
+    for leaf in definition.leaves:
+        for event in engine.machine.events:
+            first, again = Rec(leaf), Rec(leaf)
+            try:
+                engine.apply(first, event)  # asks transitions
+            except EngineRefused:
+                with pytest.raises(EngineRefused):  # a refusal is never remembered as a move
+                    engine.apply(again, event)
+                assert engine.dest(event, leaf) is None
+                refused += 1
+                continue
+            engine.apply(again, event)  # the remembered move
+            assert again.state == first.state == engine.dest(event, leaf)
+            moved += 1
+    assert moved > 10  # both paths were exercised
+    assert refused > 10
