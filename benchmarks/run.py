@@ -395,6 +395,39 @@ def bench_demo(scale: str) -> None:
     figure(f"  peak RSS of the demo ({scale})", peak, "MiB", None, 4096 if limit else None, lower=True)
 
 
+def one_demo_org(scale: str) -> None:
+    """Child process: build the demo's org of ``scale`` (three leaders per unit, supervision
+    groups) and start the mass-line campaign over it; print seconds and RSS as JSON."""
+    from campaignflow.presets.mass_line import campaign  # noqa: PLC0415 - only in the child
+    from campaignflow.presets.scaled import scaled_org  # noqa: PLC0415
+
+    base = rss_kib()
+    start = time.perf_counter()
+    org = scaled_org(scale)
+    campaign().start(org)
+    seconds = time.perf_counter() - start
+    grown = (rss_kib() - base) * 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"units": len(org), "seconds": seconds, "rss": grown, "peak": peak}))
+
+
+def bench_demo_org(scale: str) -> None:
+    """The demo's org with its people, built and started in a fresh process: the demo's memory floor."""
+    here = Path(__file__).resolve().parent
+    out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
+        [sys.executable, str(here / "run.py"), "--one-demo-org", scale],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=here,
+    )
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    units = got["units"]
+    figure(f"demo org + start ({scale}, {units:,} units)", got["seconds"], "s", None, None, lower=True)
+    figure(f"  its RSS per unit ({scale})", got["rss"] / units, "bytes", None, None, lower=True)
+    figure(f"  peak RSS while building ({scale})", got["peak"] / 2**20, "MiB", None, None, lower=True)
+
+
 def check(gaps_path: Path) -> int:
     """Exit status for CI: 1 when a figure falls below half its target (or, for a gap
     recorded in ``gaps_path``, below half the ratio measured when it was recorded)."""
@@ -438,10 +471,19 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["fire", "durable", "start"], help="measure one group of figures only"
     )
+    parser.add_argument(
+        "--demo-org",
+        choices=["province", "national"],
+        help="also build the demo's org of SCALE with its people and start the campaign (RSS)",
+    )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one-demo-org", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_size:
         one_size(args.one_size)
+        return
+    if args.one_demo_org:
+        one_demo_org(args.one_demo_org)
         return
     n = 2_000 if args.quick else 10_000
     print(f"campaignflow {cf.__version__}, pid {os.getpid()}, quick={args.quick}")
@@ -454,6 +496,8 @@ def main() -> None:
             bench_postgres(args.pg, batch, min(n, 500) if batch == 1 else (n if batch < 10_000 else 10_000))
     if "start" in wanted:
         bench_start([40_000, 80_000] if args.quick else [80_000, 160_000, 320_000, 640_000])
+    if args.demo_org:
+        bench_demo_org(args.demo_org)
     if args.demo:
         bench_demo(args.demo)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
