@@ -339,19 +339,25 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def child(*args: str) -> dict[str, Any]:
+    """Run this script in a fresh process with ``args``; its last output line, as JSON."""
+    here = Path(__file__).resolve().parent
+    out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
+        [sys.executable, str(here / "run.py"), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=here,
+    )
+    found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
 def bench_start(sizes: list[int]) -> None:
     """Load an org and start a run at doubling sizes, each in a fresh process."""
     previous: float | None = None
-    here = Path(__file__).resolve().parent
     for size in sizes:
-        out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
-            [sys.executable, str(here / "run.py"), "--one-size", str(size)],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=here,
-        )
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = child("--one-size", str(size))
         units = got["units"]
         figure(f"load org + start run, {units:,} units", got["seconds"], "s", None, None, lower=True)
         if previous is not None:
@@ -413,15 +419,7 @@ def one_demo_org(scale: str) -> None:
 
 def bench_demo_org(scale: str) -> None:
     """The demo's org with its people, built and started in a fresh process: the demo's memory floor."""
-    here = Path(__file__).resolve().parent
-    out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
-        [sys.executable, str(here / "run.py"), "--one-demo-org", scale],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=here,
-    )
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = child("--one-demo-org", scale)
     units = got["units"]
     figure(f"demo org + start ({scale}, {units:,} units)", got["seconds"], "s", None, None, lower=True)
     figure(f"  its RSS per unit ({scale})", got["rss"] / units, "bytes", None, None, lower=True)
