@@ -190,3 +190,29 @@ class TestBadFiles:
         other.stages("a")
         with pytest.raises(cf.StoreError, match="holds campaign 'safety-2026'"):
             other.open(["s1"], db)
+
+
+class TestNumbering:
+    def test_fresh_steps_are_numbered_in_place_and_others_copied(self) -> None:
+        """A step the run just built takes its seq (and its evidence's) in place; a numbered one is copied."""
+        from campaignflow.store._base import numbered  # noqa: PLC0415 - internals under test
+
+        run = safety.campaign().start(["s1"])
+        fresh = run._record_step(
+            "s1",
+            run._unit("s1"),
+            safety.Briefing(attendees=3),
+            kind="Briefing",
+            actor=SEC,
+            now="t",
+        )
+        same = numbered(fresh, 7, ("p", "h"))
+        assert same is fresh
+        assert (same.seq, same.prev_hash, same.hash) == (7, "p", "h")
+        assert same.evidence is not None
+        assert same.evidence.seq == 7
+        again = numbered(same, 9)
+        assert again is not same
+        assert (again.seq, again.hash, same.seq) == (9, "h", 7)
+        assert again.evidence is not None
+        assert (again.evidence.seq, same.evidence.seq) == (9, 7)

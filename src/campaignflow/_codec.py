@@ -42,11 +42,6 @@ def encode_value(value: Any) -> Any:
     raise EvidenceError(msg)
 
 
-def _decode_as(tp: Any, value: Any) -> Any:
-    """Turn JSON data back into ``tp`` where the annotation says how."""
-    return _decoder(tp)(value)
-
-
 Decode = Callable[[Any], Any]
 _DECODERS: dict[Any, Decode] = {}
 

@@ -128,19 +128,23 @@ class Store(Protocol):
         """
 
 
-def numbered(step: Step, seq: int) -> Step:
-    """``step`` with its log sequence number (and its evidence's).
+def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step:
+    """``step`` with its log sequence number (and its evidence's), and with ``links``
+    (``(prev_hash, hash)``) when the store hashed it as it wrote.
 
     A step the run built for this write (seq 0, its evidence's seq 0 too) has no
     other reference: it is numbered in place, sparing a copy of every field on
     the hot path. Any other step is copied.
     """
     evidence = step.evidence
+    prev, digest = links if links is not None else (step.prev_hash, step.hash)
     if step.seq == 0 and (evidence is None or evidence.seq == 0):
         if evidence is not None:
             object.__setattr__(evidence, "seq", seq)
         object.__setattr__(step, "seq", seq)
+        object.__setattr__(step, "prev_hash", prev)
+        object.__setattr__(step, "hash", digest)
         return step
     if evidence is not None:
-        return attrs.evolve(step, seq=seq, evidence=attrs.evolve(evidence, seq=seq))
-    return attrs.evolve(step, seq=seq)
+        evidence = attrs.evolve(evidence, seq=seq)
+    return attrs.evolve(step, seq=seq, evidence=evidence, prev_hash=prev, hash=digest)

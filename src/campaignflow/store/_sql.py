@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-import attrs
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -40,6 +39,7 @@ HOT = {
 }
 SCHEMA_VERSION = 1
 CHUNK = 5_000
+DECODED = 200_000  # decoded evidence records a store keeps, at most
 CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
 
 metadata = sa.MetaData()
@@ -100,8 +100,6 @@ _ENGINES: dict[str, Engine] = {}
 
 
 # Built once: building a select per call cost more than running it.
-DECODED = 200_000  # decoded evidence records a store keeps, at most
-
 RECORDS = (
     sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
     .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
@@ -344,7 +342,7 @@ class SQLStore:
             )
             self._write_rows(conn, rows, expected, heads)
             stored = [
-                _with_seq(step, seq, prev, digest)
+                numbered(step, seq, (prev, digest))
                 for (step, prev, digest), seq in zip(chained, seqs, strict=True)
             ]
             self._index(conn, stored)
@@ -612,13 +610,3 @@ def _row(r: Any) -> UnitRow:
         head=r.head,
         blocked=body["blocked"],
     )
-
-
-def _with_seq(step: Step, seq: int, prev: str, digest: str) -> Step:
-    fresh = step.seq == 0 and (step.evidence is None or step.evidence.seq == 0)
-    step = numbered(step, seq)
-    if fresh:  # numbered in place: the run holds no other reference to it
-        object.__setattr__(step, "prev_hash", prev)
-        object.__setattr__(step, "hash", digest)
-        return step
-    return attrs.evolve(step, prev_hash=prev, hash=digest)
