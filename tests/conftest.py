@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, settings
 
 import campaignflow as cf
 
-settings.register_profile("dev", max_examples=50, deadline=None)
+# No profile lets the machine's speed fail a test: no deadline, no too_slow health check.
+settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "ci",
     max_examples=100,

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from campaignflow import _demo
+from campaignflow._files import write_text_atomically
+from campaignflow._targets import TargetError
 from campaignflow.cli import main
 from campaignflow.presets import mass_line
 from campaignflow.presets.zhongmou import zhongmou_org
@@ -22,6 +28,13 @@ class TestDemo:
         assert "党的群众路线教育实践活动 over 中牟县: 362 units" in result.output
         assert "曝光台" in result.output
         assert "replay check: ok" in result.output
+        # Not a terminal: the demo says what it does in plain lines, phase by phase.
+        assert "... building the org" in result.output
+        assert "[9/9] 总结" in result.output
+        assert "... replay check" in result.output
+        assert "... writing the dashboard" in result.output
+        assert (tmp_path / "zm.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+        assert not list(tmp_path.glob(".*partial*")), "a temporary file was left behind"
         campaign = mass_line.campaign()
         report = campaign.verify(zhongmou_org(1), f"sqlite:///{db}")
         assert report.ok, report.problem
@@ -87,3 +100,129 @@ class TestReadingADemoDatabase:
         bad = CliRunner().invoke(main, ["obligations", str(db), "--at", "soon"])
         assert bad.exit_code != 0
         assert "not an ISO date" in bad.output
+
+
+def _one_error_line(result: object) -> str:
+    """The output of a refused command: exactly one line, starting with 'error:', and no traceback."""
+    output: str = result.output  # type: ignore[attr-defined]
+    assert result.exit_code != 0, output  # type: ignore[attr-defined]
+    assert "Traceback" not in output
+    assert not isinstance(result.exception, Exception) or isinstance(  # type: ignore[attr-defined]
+        result.exception,  # type: ignore[attr-defined]
+        SystemExit,
+    )
+    lines = [line for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("error:", "Error:"))]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+def _fake_campaignflow_db(path: Path) -> bytes:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE cf_steps (seq INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO cf_steps VALUES (1, 'an earlier demo')")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+class TestTheUsersFilesAreSafe:
+    def test_demo_refuses_a_file_that_is_not_a_campaignflow_database(self, tmp_path: Path) -> None:
+        """--db onto someone's text file: one error line, exit 1, the file as it was."""
+        notes = tmp_path / "notes.txt"
+        notes.write_text("my notes\n", encoding="utf-8")
+        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(notes)]))
+        assert "is not a campaignflow database" in line
+        assert notes.read_text(encoding="utf-8") == "my notes\n"
+        assert not (tmp_path / "notes.html").exists()
+
+    def test_demo_refuses_a_db_named_like_its_dashboard(self, tmp_path: Path) -> None:
+        """--db out.html would have the dashboard written over the database: refused before any work."""
+        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "out.html")]))
+        assert "the dashboard is written beside the database" in line
+        assert list(tmp_path.iterdir()) == []
+
+    def test_demo_refuses_to_overwrite_a_page_that_is_not_its_dashboard(self, tmp_path: Path) -> None:
+        """zm.db would put its dashboard at zm.html; the user's own zm.html stays."""
+        page = tmp_path / "zm.html"
+        page.write_text("<html>mine</html>", encoding="utf-8")
+        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "zm.db")]))
+        assert "is not a campaignflow dashboard" in line
+        assert page.read_text(encoding="utf-8") == "<html>mine</html>"
+        assert not (tmp_path / "zm.db").exists()
+
+    def test_demo_refuses_a_directory(self, tmp_path: Path) -> None:
+        """--db onto a folder is one line naming the fix."""
+        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(tmp_path)]))
+        assert "directory" in line or "file" in line
+
+    def test_an_interrupted_demo_leaves_the_previous_database_and_nothing_half_written(
+        self, tmp_path: Path
+    ) -> None:
+        """Ctrl-C in the middle of the simulation: the old database is byte for byte intact, no temp file."""
+        db = tmp_path / "zm.db"
+        before = _fake_campaignflow_db(db)
+
+        def interrupt(phase: str, done: int, total: int) -> None:
+            if done == 3:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            _demo.run_demo(seed=0, db=db, scale="county", on_progress=interrupt)
+        assert db.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["zm.db"]
+
+    def test_report_into_a_missing_folder_is_one_line(self, tmp_path: Path) -> None:
+        """--out /missing/dir/x.html: one line naming the path, exit 1, nothing written."""
+        db = tmp_path / "zm.db"
+        _fake_campaignflow_db(db)
+        out = tmp_path / "missing" / "x.html"
+        # The fake database cannot be reported on; a real one reaches the write. Both are one line.
+        first = _one_error_line(CliRunner().invoke(main, ["report", str(db), "--out", str(out)]))
+        assert first.startswith("error:")
+        assert not out.parent.exists()
+
+    def test_write_into_a_missing_folder_names_the_path(self, tmp_path: Path) -> None:
+        """The writer every CLI output goes through names the file and the reason, and leaves no temp file."""
+        out = tmp_path / "missing" / "x.html"
+        with pytest.raises(TargetError, match=r"cannot write .*x\.html: No such file or directory"):
+            write_text_atomically(out, "<html></html>")
+        assert not out.parent.exists()
+        done = tmp_path / "x.html"
+        write_text_atomically(done, "whole")
+        assert done.read_text(encoding="utf-8") == "whole"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["x.html"]
+
+
+class TestOptionsAndModules:
+    def test_out_of_range_budget_is_a_usage_error(self) -> None:
+        """--budget -5 is refused by click with the allowed range, exit 2, no traceback."""
+        result = CliRunner().invoke(main, ["check", "campaignflow.presets.safety:campaign", "--budget", "-5"])
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
+        assert "--budget" in result.output
+        assert "not in the range 1<=x" in result.output
+
+    def test_a_module_that_fails_to_import_is_one_line(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A user module raising at import: one line naming the module and the exception, exit 1."""
+        (tmp_path / "broken_campaign.py").write_text("x = 1 / 0\n", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "path", list(sys.path))
+        line = _one_error_line(CliRunner().invoke(main, ["check", "broken_campaign:campaign"]))
+        assert "broken_campaign" in line
+        assert "ZeroDivisionError" in line
+
+    def test_a_module_in_the_working_directory_is_found(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`campaignflow check mymod:campaign` from the folder that holds mymod.py, with no PYTHONPATH."""
+        (tmp_path / "my_cwd_campaign.py").write_text(
+            "from campaignflow.presets.safety import campaign\n", encoding="utf-8"
+        )
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in {"", str(tmp_path)}])
+        result = CliRunner().invoke(main, ["check", "my_cwd_campaign:campaign", "--budget", "5"])
+        assert "cannot import" not in result.output
+        assert result.exit_code in {0, 1}, result.output

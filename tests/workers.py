@@ -51,12 +51,17 @@ def race(url: str, seed: int, rounds: int) -> tuple[list[tuple[str, str, str]], 
 
 
 def write_batches(url: str, start: int) -> None:
-    """Write batches of 50 notes forever, each batch by its own actor (killed from outside)."""
+    """Write batches of 50 notes forever, each batch by its own actor (killed from outside).
+
+    After each committed batch it prints the batch's actor on stdout: the parent
+    waits on those lines, never on the clock.
+    """
     run = chain_campaign().open(list(UNITS), url)
     batch = start
     while True:
         items = [(UNITS[i % 3], Note(n=i)) for i in range(50)]
         run.record_many(items, by=cf.Actor(id=f"batch-{batch}"))
+        print(f"batch-{batch}", flush=True)  # noqa: T201 - the parent reads it
         batch += 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -9,13 +10,18 @@ from pathlib import Path
 import attrs
 
 from campaignflow._definition import Escalation
+from campaignflow._files import write_text_atomically
 from campaignflow._obligation_report import ObligationReport
 from campaignflow._progress import Blocked
 from campaignflow._run import Run
+from campaignflow._targets import TargetError
 from campaignflow.exceptions import CampaignflowError
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.store import SQLStore, open_store
+
+# Every dashboard campaignflow writes carries this line: the demo replaces only its own pages.
+DASHBOARD_MARK = '<meta name="generator" content="campaignflow">'
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +67,60 @@ def build_org(scale: str, seed: int) -> object:
     return scaled_org(scale, seed=seed)
 
 
+def check_db_path(db: Path) -> None:
+    """Refuse a ``--db`` the demo would damage: one it cannot replace, or one its dashboard would overwrite.
+
+    The demo replaces a campaignflow database (or an empty file) at ``db``; any
+    other file there is the user's and stays untouched.
+
+    Raises:
+        TargetError: ``db`` ends in ``.html``, is a directory, or is a file
+            that is not a campaignflow database.
+    """
+    if db.suffix.lower() in {".html", ".htm"}:
+        msg = f"--db {db}: the dashboard is written beside the database as NAME.html; pass e.g. --db zm.db"
+        raise TargetError(msg)
+    if db.is_dir():
+        msg = f"--db {db} is a directory: pass a file name, e.g. --db {db / 'zhongmou.db'}"
+        raise TargetError(msg)
+    if db.exists() and db.stat().st_size > 0 and not _is_campaignflow_db(db):
+        msg = f"--db {db} exists and is not a campaignflow database: left untouched; pass another path"
+        raise TargetError(msg)
+    page = dashboard_path(db)
+    if page.exists() and page.stat().st_size > 0 and DASHBOARD_MARK not in _head(page):
+        msg = f"{page} exists and is not a campaignflow dashboard: left untouched; pass another --db"
+        raise TargetError(msg)
+
+
+def dashboard_path(db: Path) -> Path:
+    """Where the demo writes the dashboard of ``db``: beside it, ``NAME.html``."""
+    return db.with_suffix(".html")
+
+
+def _is_campaignflow_db(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cf_steps'")
+        return found.fetchone() is not None
+    except sqlite3.DatabaseError:  # not an SQLite file at all
+        return False
+    finally:
+        conn.close()
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as f:
+        return f.read(4096).decode("utf-8", errors="replace")
+
+
+def _remove(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
 def run_demo(
     *,
     seed: int,
@@ -68,18 +128,46 @@ def run_demo(
     scale: str,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> DemoResult:
-    """Simulate the campaign into a fresh SQLite file at ``db`` and summarise it."""
+    """Simulate the campaign into a fresh SQLite file at ``db`` and summarise it.
+
+    The database is built under a temporary name beside ``db`` and moved onto
+    ``db`` only when it is complete and replays: an error or an interrupt
+    leaves whatever was at ``db`` as it was, and no half-written file.
+
+    Args:
+        seed: the simulation's seed.
+        db: the SQLite file to write (see :func:`check_db_path`).
+        scale: ``"county"``, ``"province"`` or ``"national"``.
+        on_progress: called as ``(phase, done, total)`` as the demo goes.
+    """
+    check_db_path(db)
+    work = db.with_name(f".{db.name}.partial")
+    _remove(work)
+    try:
+        result = _run(seed=seed, db=db, work=work, scale=scale, on_progress=on_progress or _quiet)
+    except BaseException:
+        _remove(work)
+        raise
+    return result
+
+
+def _quiet(_phase: str, _done: int, _total: int) -> None:
+    pass
+
+
+def _run(
+    *, seed: int, db: Path, work: Path, scale: str, on_progress: Callable[[str, int, int], None]
+) -> DemoResult:
     from campaignflow._org import Org  # noqa: PLC0415
 
     started = time.perf_counter()
+    on_progress("building the org", 0, 0)
     org = build_org(scale, seed)
     if not isinstance(org, Org):  # pragma: no cover - build_org returns orgs
         msg = f"no org for scale {scale!r}"
         raise CampaignflowError(msg)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
     campaign = mass_line_campaign()
-    store = open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types)
+    store = open_store(f"sqlite:///{work}", evidence_types=campaign.build().evidence_types)
     sim = simulate(org, store=store, seed=seed, on_progress=on_progress)
     if isinstance(store, SQLStore):
         # What `campaignflow verify DB` needs to replay this store on its own.
@@ -87,10 +175,13 @@ def run_demo(
         store.set_meta("org", org.to_json())
     run = sim.run
     seconds = time.perf_counter() - started
+    on_progress("replay check: reopening the database and replaying every step", 0, 0)
     reopened = campaign.open(
-        org, open_store(f"sqlite:///{db}", evidence_types=campaign.build().evidence_types)
+        org, open_store(f"sqlite:///{work}", evidence_types=campaign.build().evidence_types)
     )
     report = campaign.verify(org, reopened.store)
+    verified = report.ok and all(reopened.state(u) == run.state(u) for u in org)
+    on_progress("summing up the roll-up and the duties", 0, 0)
     # One line per unit of the level below the root that holds the most units
     # (townships in Zhongmou, counties nationally), counting the lowest level.
     children = org.children(org.root())
@@ -117,9 +208,17 @@ def run_demo(
             )
         )
     whole = run.progress(limit=10)
-    dashboard = db.with_suffix(".html")
-    dashboard.write_text(run.report().to_html(), encoding="utf-8")
+    on_progress("writing the dashboard", 0, 0)
+    page = run.report().to_html()
     example = sim.refusals[0].explain() if sim.refusals else "(no refusal)"
+    for opened in (reopened.store, store):
+        if isinstance(opened, SQLStore):  # release the file before it is moved
+            opened.close()
+    # Only now, complete and checked, does the new database replace the old one.
+    _remove(db)
+    work.replace(db)
+    dashboard = dashboard_path(db)
+    write_text_atomically(dashboard, page)
     return DemoResult(
         run=run,
         db=db,
@@ -133,7 +232,7 @@ def run_demo(
         refused=sim.refused,
         sent_back=sim.sent_back,
         example=example,
-        verified=report.ok and all(reopened.state(u) == run.state(u) for u in org),
+        verified=verified,
         dashboard=dashboard,
         obligations=duties,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,28 @@ def load_campaign(spec: str) -> Campaign:
     if not module_name or not attr:
         msg = f"{spec!r} is not MODULE:ATTR (e.g. campaignflow.presets.mass_line:campaign)"
         raise TargetError(msg)
+    # A console script does not put the working directory on sys.path, as `python -m` does;
+    # users name their own modules from where they stand.
+    here = str(Path.cwd())
+    if here not in sys.path:
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        msg = f"cannot import {module_name!r}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's module is one line, not a traceback
+        msg = f"cannot import {module_name!r}: {type(exc).__name__}: {exc}"
         raise TargetError(msg) from None
     value: Any = getattr(module, attr, None)
     if value is None:
         msg = f"module {module_name!r} has no attribute {attr!r}"
         raise TargetError(msg)
     if not isinstance(value, Campaign) and callable(value):
-        value = value()
+        try:
+            value = value()
+        except CampaignflowError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's factory failing is one line, not a traceback
+            msg = f"{spec}() failed: {type(exc).__name__}: {exc}"
+            raise TargetError(msg) from None
     if not isinstance(value, Campaign):
         msg = f"{spec} is a {type(value).__name__}, not a Campaign or a function returning one"
         raise TargetError(msg)

@@ -30,12 +30,23 @@ def _fail(message: str) -> None:
 
 
 def _guard(fn: Callable[[], T]) -> T:
-    """Run ``fn``; a CampaignflowError becomes one clear line and exit status 1."""
+    """Run ``fn``; what the user's input or environment caused becomes one clear line, never a traceback.
+
+    A CampaignflowError or an OS error (a file that cannot be read or written)
+    exits 1; an interrupt (Ctrl-C) exits 130, as shells expect.
+    """
     try:
         return fn()
     except CampaignflowError as exc:
         _fail(str(exc).splitlines()[0])
         raise  # pragma: no cover - _fail exits
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}")
+        raise  # pragma: no cover - _fail exits
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing half-written was left behind", err=True)
+        sys.exit(130)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,13 +56,16 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulation.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the simulation."
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("zhongmou-demo.db"),
     show_default=True,
-    help="SQLite file to write (replaced if it exists).",
+    help="SQLite file to write (a campaignflow database there is replaced; any other file is refused). "
+    "The dashboard is written beside it as NAME.html.",
 )
 @click.option(
     "--scale",
@@ -68,6 +82,14 @@ def demo(seed: int, db: Path, scale: str) -> None:
     from campaignflow import _demo  # noqa: PLC0415 - keep --help fast
 
     console = Console()
+    if not console.is_terminal:
+        # Logs and CI read plain lines; the bar is for people at a terminal.
+        def say(phase: str, done: int, total: int) -> None:
+            print(f"[{done}/{total}] {phase}" if total else f"... {phase}", flush=True)
+
+        result = _guard(lambda: _demo.run_demo(seed=seed, db=db, scale=scale, on_progress=say))
+        _show(console, result)
+        return
     with Bar(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -79,7 +101,7 @@ def demo(seed: int, db: Path, scale: str) -> None:
         task = bar.add_task("building the org", total=None)
 
         def progress(phase: str, done: int, total: int) -> None:
-            bar.update(task, description=phase, completed=done, total=total)
+            bar.update(task, description=phase, completed=done, total=total or None)
 
         result = _guard(lambda: _demo.run_demo(seed=seed, db=db, scale=scale, on_progress=progress))
     _show(console, result)
@@ -162,7 +184,13 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
 @main.command()
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--budget", default=100, show_default=True, help="Scenarios tried per rule.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1, max=100_000),
+    default=100,
+    show_default=True,
+    help="Scenarios tried per rule.",
+)
 def check(target: str, fmt: str, budget: int) -> None:
     """Check a campaign definition: dead ends, unreachable stages, unsatisfiable rules...
 
@@ -242,7 +270,9 @@ def report(  # noqa: PLR0917 - click passes every option positionally
     else:
         text = {"json": result.to_json, "csv": result.to_csv, "html": result.to_html}[fmt]()
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        from campaignflow._files import write_text_atomically  # noqa: PLC0415 - keep --help fast
+
+        _guard(lambda: write_text_atomically(out, text))
         print(f"wrote {out}")
     else:
         print(text)
