@@ -33,7 +33,7 @@ import structlog
 from transitions import Machine
 
 import campaignflow as cf
-from campaignflow._codec import canonical, chain_hash, step_to_dict
+from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 
 RESULTS: list[dict[str, Any]] = []
 

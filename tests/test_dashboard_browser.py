@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import campaignflow as cf
 from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.presets.zhongmou import zhongmou_org
 
@@ -55,7 +56,7 @@ def chromium() -> str:
 
 def test_dashboard_renders_in_chromium(chromium: str) -> None:
     """Every key part is laid out with a size, the 14 townships are rows; a screenshot is kept."""
-    html = simulate(zhongmou_org(), seed=1).run.report().to_html()
+    html = cf.build_report(simulate(zhongmou_org(), seed=1).run).to_html()
     ARTEFACTS.mkdir(exist_ok=True)
     (ARTEFACTS / "dashboard.html").write_text(html, encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow._judging import judge, quick_kinds
+from campaignflow.run.judging import judge, quick_kinds
 from campaignflow.testing import Scenario
 from campaignflow.testing import strategies as cst
 
@@ -116,8 +116,8 @@ def test_fire_many_moves_every_unit_of_a_state_as_the_machine_does() -> None:
 
 def test_the_engine_remembers_exactly_the_machines_moves() -> None:
     """Every (leaf, event) of the nested mass-line machine: the remembered move is the machine's."""
-    from campaignflow._engine import Engine, EngineRefused  # noqa: PLC0415 - internals under test
     from campaignflow.presets.mass_line import campaign as mass_line  # noqa: PLC0415
+    from campaignflow.run.engine import Engine, EngineRefused  # noqa: PLC0415 - internals under test
 
     definition = mass_line().build()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import campaignflow as cf
-from campaignflow._findings import Finding, Status
+from campaignflow.values.findings import Finding, Status
 
 
 def _verdict() -> cf.Verdict:

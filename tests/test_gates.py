@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow._context import Context
-from campaignflow._findings import Finding, Status
-from campaignflow._rules import Rule, evaluate
+from campaignflow.definition.context import Context
+from campaignflow.definition.rules import Rule, evaluate
+from campaignflow.values.findings import Finding, Status
 
 
 @attrs.frozen

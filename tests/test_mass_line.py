@@ -8,8 +8,8 @@ from itertools import combinations, permutations
 import pytest
 
 import campaignflow as cf
-from campaignflow._context import Context
-from campaignflow._rules import evaluate
+from campaignflow.definition.context import Context
+from campaignflow.definition.rules import evaluate
 from campaignflow.presets import mass_line as ml
 from campaignflow.presets.mass_line import members as mb
 from campaignflow.testing import Scenario

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow._obligations import make_obligation
+from campaignflow.definition.obligations import make_obligation
 
 START = datetime(2014, 3, 3, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

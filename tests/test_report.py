@@ -22,7 +22,7 @@ def run() -> cf.Run:
 class TestReport:
     def test_counts_agree_with_the_roll_up(self, run: cf.Run) -> None:
         """The report's totals, funnel and rows agree with progress()."""
-        report = run.report()
+        report = cf.build_report(run)
         progress = run.progress()
         assert report.total == progress.total == 362
         assert report.funnel[0] == 362
@@ -34,20 +34,20 @@ class TestReport:
 
     def test_board_lists_send_backs_most_first(self, run: cf.Run) -> None:
         """The 曝光台 lists units sent back, most often first, escalations marked."""
-        board = run.report().board
+        board = cf.build_report(run).board
         assert board
         assert [b.sent_back for b in board] == sorted((b.sent_back for b in board), reverse=True)
         assert {b.unit for b in board if b.escalated} == {e.unit for e in run.escalations}
 
     def test_ledger_by_owner(self, run: cf.Run) -> None:
         """Ledger items are counted by owner, open and closed."""
-        ledger = run.report().ledger
+        ledger = cf.build_report(run).ledger
         assert ledger
         assert sum(o.open + o.closed for o in ledger) > 0
 
     def test_json_round_trip(self, run: cf.Run) -> None:
         """The JSON form parses and carries the Chinese labels as text."""
-        data = json.loads(run.report("t-01").to_json())
+        data = json.loads(cf.build_report(run, "t-01").to_json())
         assert data["node_name"] == "城关镇"
         assert "学习教育、听取意见" in data["stage_labels"]
 
@@ -65,13 +65,13 @@ class TestOutputs:
         c = cf.Campaign("csv")
         c.stages("a", "b")
         c.transition("go", "a", "b")
-        text = c.start(org).report().to_csv()
+        text = cf.build_report(c.start(org)).to_csv()
         assert "'=cmd" in text
         assert "\n=cmd" not in text
 
     def test_dashboard_is_self_contained_and_names_every_township(self, run: cf.Run) -> None:
         """The HTML fetches nothing, and shows the 14 townships and the blocked reasons in Chinese."""
-        html = run.report().to_html()
+        html = cf.build_report(run).to_html()
         assert not re.search(r"(src|href)=\"https?:", html)
         assert "<script" not in html
         for name in ("城关镇", "韩寺镇", "广惠街街道"):
@@ -88,7 +88,7 @@ class TestOutputs:
 class TestDuties:
     def test_report_counts_duties_and_lists_the_overdue(self, run: cf.Run) -> None:
         """The dashboard shows each obligation's standing and every overdue duty, as the run judges them."""
-        report = run.report()
+        report = cf.build_report(run)
         judged = run.obligations()
         assert report.duties["县领导每周深入联系点"] == judged.counts("contact_visits")
         assert len(report.late) == min(len(judged.overdue), 200)
@@ -99,4 +99,4 @@ class TestDuties:
         township = run.org.children(run.org.root())[-1]
         under = set(run.org.subtree(township))
         expected = [d for d in judged.duties if d.obligation == "people_diary" and d.target in under]
-        assert sum(run.report(township).duties["民情日记"].values()) == len(expected) > 0
+        assert sum(cf.build_report(run, township).duties["民情日记"].values()) == len(expected) > 0

@@ -11,65 +11,40 @@ graph, and read verdicts that explain themselves::
     run = campaign.start(["plant-1", "plant-2"])
 """
 
-from campaignflow._actors import Actor as Actor
-from campaignflow._actors import Allowed as Allowed
-from campaignflow._actors import role as role
-from campaignflow._analysis import CheckReport as CheckReport
-from campaignflow._analysis import Problem as Problem
 from campaignflow._campaign import Campaign as Campaign
-from campaignflow._clock import Clock as Clock
-from campaignflow._clock import CountingIds as CountingIds
-from campaignflow._clock import FixedClock as FixedClock
-from campaignflow._clock import IdSource as IdSource
-from campaignflow._context import Context as Context
-from campaignflow._definition import Definition as Definition
-from campaignflow._definition import Escalation as Escalation
-from campaignflow._definition import Rework as Rework
-from campaignflow._definition import Stage as Stage
-from campaignflow._definition import Transition as Transition
-from campaignflow._findings import Finding as Finding
-from campaignflow._findings import Status as Status
-from campaignflow._findings import Verdict as Verdict
-from campaignflow._findings import fail as fail
-from campaignflow._findings import ok as ok
-from campaignflow._gates import all_of as all_of
-from campaignflow._gates import any_of as any_of
-from campaignflow._gates import approved_by as approved_by
-from campaignflow._gates import count_at_least as count_at_least
-from campaignflow._gates import coverage as coverage
-from campaignflow._gates import every_member_has as every_member_has
-from campaignflow._gates import every_pair as every_pair
-from campaignflow._gates import exists as exists
-from campaignflow._gates import not_ as not_
-from campaignflow._gates import not_overdue as not_overdue
-from campaignflow._gates import rule as rule
-from campaignflow._gates import sum_at_least as sum_at_least
-from campaignflow._obligation_report import ObligationReport as ObligationReport
-from campaignflow._obligations import Duty as Duty
-from campaignflow._obligations import Judgement as Judgement
-from campaignflow._obligations import Obligation as Obligation
-from campaignflow._obligations import Standing as Standing
-from campaignflow._obligations import judge as judge
-from campaignflow._ordering import children_done as children_done
-from campaignflow._ordering import parent_first as parent_first
-from campaignflow._ordering import pilots_first as pilots_first
-from campaignflow._ordering import supervised_by_approval as supervised_by_approval
-from campaignflow._org import Org as Org
-from campaignflow._org import Person as Person
-from campaignflow._progress import Blocked as Blocked
-from campaignflow._progress import Progress as Progress
-from campaignflow._records import Kind as Kind
-from campaignflow._records import Recorded as Recorded
-from campaignflow._records import Step as Step
-from campaignflow._replay import VerifyReport as VerifyReport
-from campaignflow._report import Report as Report
-from campaignflow._retry import retry as retry
-from campaignflow._rules import Rule as Rule
-from campaignflow._run import BatchResult as BatchResult
-from campaignflow._run import Run as Run
-from campaignflow._run import UnitState as UnitState
-from campaignflow._sharing import CountsBelow as CountsBelow
 from campaignflow._version import __version__ as __version__
+from campaignflow.definition.actors import Actor as Actor
+from campaignflow.definition.actors import Allowed as Allowed
+from campaignflow.definition.actors import role as role
+from campaignflow.definition.context import Context as Context
+from campaignflow.definition.gates import all_of as all_of
+from campaignflow.definition.gates import any_of as any_of
+from campaignflow.definition.gates import approved_by as approved_by
+from campaignflow.definition.gates import count_at_least as count_at_least
+from campaignflow.definition.gates import coverage as coverage
+from campaignflow.definition.gates import every_member_has as every_member_has
+from campaignflow.definition.gates import every_pair as every_pair
+from campaignflow.definition.gates import exists as exists
+from campaignflow.definition.gates import not_ as not_
+from campaignflow.definition.gates import not_overdue as not_overdue
+from campaignflow.definition.gates import rule as rule
+from campaignflow.definition.gates import sum_at_least as sum_at_least
+from campaignflow.definition.model import Definition as Definition
+from campaignflow.definition.model import Escalation as Escalation
+from campaignflow.definition.model import Rework as Rework
+from campaignflow.definition.model import Stage as Stage
+from campaignflow.definition.model import Transition as Transition
+from campaignflow.definition.obligations import Duty as Duty
+from campaignflow.definition.obligations import Judgement as Judgement
+from campaignflow.definition.obligations import Obligation as Obligation
+from campaignflow.definition.obligations import Standing as Standing
+from campaignflow.definition.obligations import judge as judge
+from campaignflow.definition.ordering import children_done as children_done
+from campaignflow.definition.ordering import parent_first as parent_first
+from campaignflow.definition.ordering import pilots_first as pilots_first
+from campaignflow.definition.ordering import supervised_by_approval as supervised_by_approval
+from campaignflow.definition.rules import Rule as Rule
+from campaignflow.definition.sharing import CountsBelow as CountsBelow
 from campaignflow.exceptions import ActorError as ActorError
 from campaignflow.exceptions import CampaignflowError as CampaignflowError
 from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
@@ -84,8 +59,34 @@ from campaignflow.exceptions import UnknownEvent as UnknownEvent
 from campaignflow.exceptions import UnknownStage as UnknownStage
 from campaignflow.exceptions import UnknownUnit as UnknownUnit
 from campaignflow.exceptions import VerifyError as VerifyError
+from campaignflow.org.graph import Org as Org
+from campaignflow.org.graph import Person as Person
+from campaignflow.report.build import Report as Report
+from campaignflow.report.build import build_report as build_report
+from campaignflow.run.clock import Clock as Clock
+from campaignflow.run.clock import CountingIds as CountingIds
+from campaignflow.run.clock import FixedClock as FixedClock
+from campaignflow.run.clock import IdSource as IdSource
+from campaignflow.run.duties import ObligationReport as ObligationReport
+from campaignflow.run.replay import VerifyReport as VerifyReport
+from campaignflow.run.retry import retry as retry
+from campaignflow.run.rollup import Blocked as Blocked
+from campaignflow.run.rollup import Progress as Progress
+from campaignflow.run.run import BatchResult as BatchResult
+from campaignflow.run.run import Run as Run
+from campaignflow.run.run import UnitState as UnitState
 from campaignflow.store import MemoryStore as MemoryStore
 from campaignflow.store import Store as Store
+from campaignflow.testing.analysis import CheckReport as CheckReport
+from campaignflow.testing.analysis import Problem as Problem
+from campaignflow.values.findings import Finding as Finding
+from campaignflow.values.findings import Status as Status
+from campaignflow.values.findings import Verdict as Verdict
+from campaignflow.values.findings import fail as fail
+from campaignflow.values.findings import ok as ok
+from campaignflow.values.records import Kind as Kind
+from campaignflow.values.records import Recorded as Recorded
+from campaignflow.values.records import Step as Step
 
 __all__ = [
     "Actor",
@@ -145,6 +146,7 @@ __all__ = [
     "all_of",
     "any_of",
     "approved_by",
+    "build_report",
     "children_done",
     "count_at_least",
     "coverage",

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import attrs
 
-from campaignflow._definition import Escalation
 from campaignflow._files import write_text_atomically
-from campaignflow._obligation_report import ObligationReport
-from campaignflow._progress import Blocked
-from campaignflow._run import Run
 from campaignflow._targets import TargetError
+from campaignflow.definition.model import Escalation
 from campaignflow.exceptions import CampaignflowError
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line.simulation import simulate
+from campaignflow.report.build import build_report
+from campaignflow.run.duties import ObligationReport
+from campaignflow.run.rollup import Blocked
+from campaignflow.run.run import Run
 from campaignflow.store import SQLStore, open_store
 
 # Every dashboard campaignflow writes carries this line: the demo replaces only its own pages.
@@ -158,7 +159,7 @@ def _quiet(_phase: str, _done: int, _total: int) -> None:
 def _run(
     *, seed: int, db: Path, work: Path, scale: str, on_progress: Callable[[str, int, int], None]
 ) -> DemoResult:
-    from campaignflow._org import Org  # noqa: PLC0415
+    from campaignflow.org.graph import Org  # noqa: PLC0415
 
     started = time.perf_counter()
     on_progress("building the org", 0, 0)
@@ -209,7 +210,7 @@ def _run(
         )
     whole = run.progress(limit=10)
     on_progress("writing the dashboard", 0, 0)
-    page = run.report().to_html()
+    page = build_report(run).to_html()
     example = sim.refusals[0].explain() if sim.refusals else "(no refusal)"
     for opened in (reopened.store, store):
         if isinstance(opened, SQLStore):  # release the file before it is moved

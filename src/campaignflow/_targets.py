@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from campaignflow._campaign import Campaign
-from campaignflow._org import Org
 from campaignflow.exceptions import CampaignflowError, StoreError
+from campaignflow.org.graph import Org
 
 
 class TargetError(CampaignflowError):

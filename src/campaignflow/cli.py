@@ -209,7 +209,7 @@ def check(target: str, fmt: str, budget: int) -> None:
 def _open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
     """(campaign, org, store) of a database written by campaignflow."""
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
-    from campaignflow._org import Org  # noqa: PLC0415
+    from campaignflow.org.graph import Org  # noqa: PLC0415
     from campaignflow.store import SQLStore  # noqa: PLC0415
 
     store = SQLStore(_targets.store_url(db))
@@ -254,15 +254,17 @@ def report(  # noqa: PLR0917 - click passes every option positionally
     Example: campaignflow report zhongmou-demo.db --unit t-01 --format html --out t01.html
     """
 
+    from campaignflow.report.build import build_report  # noqa: PLC0415 - keep --help fast
+
     def build() -> Any:
         campaign, org, store = _open_db(db, campaign_ref, org_path)
         err = Console(stderr=True)
         if not err.is_terminal:  # keep piped output clean
-            return campaign.open(org, store).report(unit)
+            return build_report(campaign.open(org, store), unit)
         with Bar(TextColumn("{task.description}"), console=err, transient=True) as bar:
             bar.add_task("opening the run", total=None)
             run = campaign.open(org, store)
-        return run.report(unit)
+        return build_report(run, unit)
 
     result = _guard(build)
     if fmt == "text":
@@ -316,7 +318,7 @@ def obligations(  # noqa: PLR0917 - click passes every option positionally
 
     Example: campaignflow obligations zhongmou-demo.db --unit t-01 --at 2014-04-22
     """
-    from campaignflow._obligations import as_time  # noqa: PLC0415 - keep --help fast
+    from campaignflow.definition.obligations import as_time  # noqa: PLC0415 - keep --help fast
 
     def judge() -> Any:
         when = None

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from campaignflow._findings import Verdict
+    from campaignflow.values.findings import Verdict
 
 
 class CampaignflowError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaignflow._org import Org
+from campaignflow.org.graph import Org
 
 SHAPES = {
     "province": (280, 3_900, 60_000),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from campaignflow._org import Org
+from campaignflow.org.graph import Org
 
 TOWNSHIPS = (
     "城关镇",

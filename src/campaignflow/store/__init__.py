@@ -6,6 +6,11 @@
   (``"postgresql+psycopg://user@host/db"``) for many workers on many hosts.
 
 :func:`open_store` picks one from a URL, an engine, a connection or ``None``.
+``codec`` turns evidence into JSON and back; ``validate`` checks it against its
+class at ``record``.
+
+May import: ``values``, ``exceptions``. The store knows steps and rows, never
+rules, campaigns or the organisation.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import attrs
 import orjson
 
-from campaignflow._records import Recorded, Step
+from campaignflow.values.records import Recorded, Step
 
 
 @attrs.frozen(kw_only=True)

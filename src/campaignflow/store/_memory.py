@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._codec import chain_hash, step_bytes
-from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, numbered
+from campaignflow.store.codec import chain_hash, step_bytes
+from campaignflow.values.records import Kind, Recorded, Step
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _RECORD, _RETRACT = Kind.FIRE, Kind.RECORD, Kind.RETRACT

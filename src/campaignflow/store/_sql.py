@@ -21,10 +21,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from campaignflow._codec import chain_hash, step_bytes, step_from_dict
-from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
+from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
+from campaignflow.values.records import Kind, Recorded, Step
 
 # The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
 HOT = {

@@ -4,7 +4,12 @@
   ``evidence_for(rule)``, ``evidence_against(rule)``, ``event_sequences()``;
 - :class:`CampaignMachine` — a ``hypothesis.stateful`` base that drives your
   campaign over an org and checks the library's laws after every step;
-- :class:`Scenario` — one unit's people and evidence, judged by any rule.
+- :class:`Scenario` — one unit's people and evidence, judged by any rule;
+- ``analysis`` — the static checks behind ``campaign.check()``.
+
+May import: ``run``, ``store``, ``definition``, ``org``, ``values``,
+``exceptions``. It takes a ``CampaignBuilder``, never the public ``Campaign``
+(which imports it for ``check``).
 """
 
 from campaignflow.testing import strategies as strategies

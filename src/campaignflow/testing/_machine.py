@@ -10,15 +10,17 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from campaignflow._actors import Actor
-from campaignflow._campaign import Campaign
-from campaignflow._clock import CountingIds, FixedClock
-from campaignflow._ordering import ChildrenDone, ParentFirst, PilotsFirst
-from campaignflow._org import Org
-from campaignflow._records import Kind
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.builder import CampaignBuilder
+from campaignflow.definition.ordering import ChildrenDone, ParentFirst, PilotsFirst
 from campaignflow.exceptions import GateClosed, InvalidTransition
+from campaignflow.org.graph import Org
+from campaignflow.run.clock import CountingIds, FixedClock
+from campaignflow.run.replay import open_run, verify
+from campaignflow.run.run import Run
 from campaignflow.store import MemoryStore
 from campaignflow.testing.strategies import Scenario, evidence_against, evidence_for
+from campaignflow.values.records import Kind
 
 
 class CampaignMachine(RuleBasedStateMachine):
@@ -45,18 +47,20 @@ class CampaignMachine(RuleBasedStateMachine):
         TestMyCampaign = TestMyCampaign.TestCase
     """
 
-    campaign: ClassVar[Campaign | Callable[[], Campaign]]
+    campaign: ClassVar[CampaignBuilder | Callable[[], CampaignBuilder]]
     org: ClassVar[Org | st.SearchStrategy[Org]]
     actor: ClassVar[Actor | None] = None
 
     @initialize(data=st.data())
     def _start(self, data: st.DataObject) -> None:
         spec = type(self).campaign
-        self.built = spec if isinstance(spec, Campaign) else spec()
+        self.built = spec if isinstance(spec, CampaignBuilder) else spec()
         org_spec = type(self).org
         self.the_org = org_spec if isinstance(org_spec, Org) else data.draw(org_spec, label="org")
         self.store = MemoryStore()
-        self.run = self.built.start(self.the_org, store=self.store, clock=FixedClock(), ids=CountingIds())
+        self.run = Run.start(
+            self.built.build(), self.the_org, store=self.store, clock=FixedClock(), ids=CountingIds()
+        )
         self.units = list(self.the_org)
         d = self.built.build()
         roles = {r for t in d.transitions if t.allowed for r in t.allowed.roles}
@@ -226,10 +230,10 @@ class CampaignMachine(RuleBasedStateMachine):
         """A run reopened from the store equals the live one, and the log verifies."""
         if not hasattr(self, "run"):
             return
-        again = self.built.open(self.the_org, self.store)
+        again = open_run(self.built.build(), self.the_org, self.store)
         for unit in self.units:
             assert again.state(unit) == self.run.state(unit)
-        report = self.built.verify(self.the_org, self.store)
+        report = verify(self.built.build(), self.the_org, self.store)
         assert report.ok, report.problem
 
     @invariant()

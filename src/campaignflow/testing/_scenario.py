@@ -7,11 +7,13 @@ from typing import Any
 
 import attrs
 
-from campaignflow._actors import Actor
-from campaignflow._campaign import Campaign
-from campaignflow._findings import Finding, Verdict
-from campaignflow._org import Org
-from campaignflow._rules import Rule, walk
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.builder import CampaignBuilder
+from campaignflow.definition.combinators import walk
+from campaignflow.definition.rules import Rule
+from campaignflow.org.graph import Org
+from campaignflow.run.run import Run
+from campaignflow.values.findings import Finding, Verdict
 
 UNIT = "unit"
 GROUP = "group"
@@ -49,14 +51,14 @@ class Scenario:
 
     def verdict(self, rule: Rule) -> Verdict:
         """Record the evidence at a one-unit run and check ``rule`` as a gate."""
-        campaign = Campaign("scenario")
+        campaign = CampaignBuilder("scenario")
         campaign.stages("before", "after")
         types = {type(v) for v, _ in self.evidence}
         for r in walk(rule):
             types.update(r.reads)
         campaign.evidence(*types)
         campaign.transition("check", "before", "after", gate=rule)
-        run = campaign.start(self.org())
+        run = Run.start(campaign.build(), self.org())
         for value, actor in self.evidence:
             run.record(UNIT, value, by=Actor(id=actor))
         return run.check(UNIT, "check")

@@ -28,23 +28,20 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from campaignflow._campaign import Campaign
-from campaignflow._ordering import OrderingRule
-from campaignflow._org import Org
-from campaignflow._people_rules import ALL, Coverage, NotOverdue
-from campaignflow._rules import (
-    AllOf,
-    AnyOf,
+from campaignflow.definition.builder import CampaignBuilder
+from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
+from campaignflow.definition.ordering import OrderingRule
+from campaignflow.definition.people_rules import ALL, Coverage, NotOverdue
+from campaignflow.definition.rules import (
     ApprovedBy,
     CountAtLeast,
     CustomRule,
     EveryMemberHas,
     EveryPair,
-    Not,
     Rule,
     SumAtLeast,
-    walk,
 )
+from campaignflow.org.graph import Org
 from campaignflow.testing._scenario import Scenario
 from campaignflow.testing._values import below, holds_many, one_or_many, values_of
 
@@ -408,7 +405,7 @@ def evidence_against(rule: Rule) -> st.SearchStrategy[Scenario]:
 
 
 def event_sequences(
-    campaign: Campaign, units: Sequence[str], *, max_size: int = 30
+    campaign: CampaignBuilder, units: Sequence[str], *, max_size: int = 30
 ) -> st.SearchStrategy[list[tuple[str, str]]]:
     """Lists of ``(unit, event)`` pairs over the campaign's declared events."""
     events = campaign.build().events

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import campaignflow as cf
-from campaignflow._definition import EscalateFn
+from campaignflow.definition.model import EscalateFn
 from campaignflow.presets.mass_line import rules
 from campaignflow.presets.mass_line.evidence import (
     EVIDENCE,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import attrs
 
 import campaignflow as cf
-from campaignflow._rules import Rule
+from campaignflow.definition.rules import Rule
 from campaignflow.presets.mass_line.evidence import (
     FOUR_WINDS_LABELS,
     HANDBOOKS,

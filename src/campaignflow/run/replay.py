@@ -7,17 +7,17 @@ from typing import Any
 
 import attrs
 
-from campaignflow._clock import Clock, IdSource
-from campaignflow._codec import canonical, chain_hash, step_to_dict
-from campaignflow._definition import Definition, Escalation
-from campaignflow._engine import Engine, EngineRefused, send_back_event
-from campaignflow._org import Org
-from campaignflow._progress import Blocked
-from campaignflow._records import Kind, Step
-from campaignflow._run import Run, _Unit, unit_row
+from campaignflow.definition.model import Definition, Escalation
 from campaignflow.exceptions import StoreError
+from campaignflow.org.graph import Org
+from campaignflow.run.clock import Clock, IdSource
+from campaignflow.run.engine import Engine, EngineRefused, send_back_event
+from campaignflow.run.rollup import Blocked
+from campaignflow.run.run import Run, _Unit, unit_row
 from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
+from campaignflow.store.codec import canonical, chain_hash, step_to_dict
+from campaignflow.values.records import Kind, Step
 
 
 def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:

@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._context import Context
-from campaignflow._findings import Finding, Status
-from campaignflow._rules import Rule
+from campaignflow.definition.context import Context
+from campaignflow.definition.rules import Rule
 from campaignflow.exceptions import DefinitionError
+from campaignflow.values.findings import Finding, Status
 
 
 def _names(ctx: Context, units: Sequence[str], limit: int = 5) -> str:

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from campaignflow._records import Recorded, Step
+from campaignflow.values.records import Recorded, Step
 
 if TYPE_CHECKING:
-    from campaignflow._actors import Actor
-    from campaignflow._org import Org
+    from campaignflow.definition.actors import Actor
+    from campaignflow.org.graph import Org
 
 T = TypeVar("T")
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow._context import evidence_name, names
+from campaignflow.definition.context import evidence_name, names
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
-    from campaignflow._context import RunView
-    from campaignflow._records import Recorded
+    from campaignflow.definition.context import RunView
+    from campaignflow.values.records import Recorded
 
 
 @attrs.frozen(kw_only=True)

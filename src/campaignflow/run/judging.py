@@ -13,15 +13,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from campaignflow._context import Context, RunView, evidence_name
-from campaignflow._findings import Finding, Status, Verdict
-from campaignflow._records import Recorded, Step
-from campaignflow._rules import certainly_holds, evaluate
+from campaignflow.definition.context import Context, RunView, evidence_name
+from campaignflow.definition.rules import certainly_holds, evaluate
+from campaignflow.values.findings import Finding, Status, Verdict
+from campaignflow.values.records import Recorded, Step
 
 if TYPE_CHECKING:
-    from campaignflow._actors import Actor
-    from campaignflow._definition import Transition
-    from campaignflow._org import Org
+    from campaignflow.definition.actors import Actor
+    from campaignflow.definition.model import Transition
+    from campaignflow.org.graph import Org
 
 _PASSED, _FAILED, _ERROR = Status.PASSED, Status.FAILED, Status.ERROR
 

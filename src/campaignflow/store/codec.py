@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 import orjson
 
-from campaignflow._findings import Verdict
-from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import EvidenceError, StoreError
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Recorded, Step
 
 
 def encode_value(value: Any) -> Any:

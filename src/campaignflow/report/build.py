@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._obligation_report import ObligationReport
-from campaignflow._org_io import escape_cell
-from campaignflow._progress import Blocked
-from campaignflow._run import Run
+from campaignflow.org.io import escape_cell
+from campaignflow.run.duties import ObligationReport
+from campaignflow.run.rollup import Blocked
+from campaignflow.run.run import Run
 
 LEDGER_LIMIT = 5_000  # units: reading every unit's ledger evidence beyond this is not "seconds"
 
@@ -110,13 +110,17 @@ class Report:
 
     def to_html(self) -> str:
         """A self-contained HTML dashboard (inline CSS and SVG, nothing fetched)."""
-        from campaignflow._report_html import render  # noqa: PLC0415 - jinja2 only when asked
+        from campaignflow.report.dashboard import render  # noqa: PLC0415 - jinja2 only when asked
 
         return render(self, self.names)
 
 
 def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Report:
-    """The report of ``node``'s subtree (the whole org when ``None``).
+    """The report of ``node``'s subtree (the whole org when ``None``): ``cf.build_report(run, "t-01")``.
+
+    Render it with ``to_json()``, ``to_csv()`` or ``to_html()`` (a self-contained
+    dashboard). The report reads the run and never writes: it lives above the run
+    layer, so the run does not build its own report.
 
     Counts come from the run's incremental counters; the send-back board and the
     ledger read the subtree's units (the ledger only up to 5,000 units).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from campaignflow._actors import Actor, Allowed
-from campaignflow._org import Org
+from campaignflow.definition.actors import Actor, Allowed
 from campaignflow.exceptions import PermissionDenied
+from campaignflow.org.graph import Org
 
 
 def require_actor(by: object, *, unit: str, action: str) -> Actor:

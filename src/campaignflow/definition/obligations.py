@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow._context import evidence_name, names
+from campaignflow.definition.context import evidence_name, names
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
-    from campaignflow._context import RunView
-    from campaignflow._org import Org
-    from campaignflow._records import Recorded
+    from campaignflow.definition.context import RunView
+    from campaignflow.org.graph import Org
+    from campaignflow.values.records import Recorded
 
 VIA = ("contacts", "own", "children", "administers")
 """How an obligation reaches its units from a person: contact points (联系点), the

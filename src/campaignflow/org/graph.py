@@ -19,7 +19,8 @@ from typing import Any
 import attrs
 import networkx as nx
 
-from campaignflow._org_build import (
+from campaignflow.exceptions import OrgError, UnknownUnit
+from campaignflow.org.build import (
     ADMINISTERS,
     CONTACTS,
     MEMBER,
@@ -27,7 +28,7 @@ from campaignflow._org_build import (
     Builder,
     from_mappings,
 )
-from campaignflow.exceptions import OrgError, UnknownUnit
+from campaignflow.org.io import read_csv, read_json, write_csv
 
 
 @attrs.frozen(kw_only=True)
@@ -161,8 +162,6 @@ class Org:
         Raises:
             OrgError: naming the file, the line and the fix.
         """
-        from campaignflow._org_io import read_csv  # noqa: PLC0415 - io sits beside the model
-
         builder = Builder(levels)
         read_csv(builder, units, people, edges)
         graph, found = builder.graph()
@@ -175,8 +174,6 @@ class Org:
         Raises:
             OrgError: malformed, too deep (> 64 levels of nesting) or too large (> 50 MB).
         """
-        from campaignflow._org_io import read_json  # noqa: PLC0415
-
         data, path = read_json(source)
         builder = Builder(data.get("levels"))
         from_mappings(
@@ -261,9 +258,7 @@ class Org:
         Cells a spreadsheet would execute (starting ``=``, ``+``, ``-``, ``@``) are
         prefixed with ``'``.
         """
-        from campaignflow._org_io import write_csv  # noqa: PLC0415
-
-        return write_csv(self, Path(directory))
+        return write_csv(self.to_dict(), Path(directory))
 
     def to_mermaid(self, *, limit: int = 200) -> str:
         """The administrative tree as a mermaid flowchart, pilots marked (试点).

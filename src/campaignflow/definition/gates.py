@@ -8,24 +8,22 @@ from typing import Any
 
 import attrs
 
-from campaignflow._context import Context, evidence_name
-from campaignflow._findings import Finding
-from campaignflow._obligations import Obligation
-from campaignflow._people_rules import ALL, Coverage, NotOverdue
-from campaignflow._rules import (
-    AllOf,
-    AnyOf,
+from campaignflow.definition.combinators import AllOf, AnyOf, Not
+from campaignflow.definition.context import Context, evidence_name
+from campaignflow.definition.obligations import Obligation
+from campaignflow.definition.people_rules import ALL, Coverage, NotOverdue
+from campaignflow.definition.rules import (
     ApprovedBy,
     CountAtLeast,
     CustomRule,
     EveryMemberHas,
     EveryPair,
-    Not,
     Rule,
     RuleFn,
     SumAtLeast,
 )
 from campaignflow.exceptions import DefinitionError
+from campaignflow.values.findings import Finding
 
 RuleLike = Rule | str
 """A rule, or the id of a rule registered with ``@campaign.rule``."""

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow._context import evidence_name
-from campaignflow._definition import Definition
-from campaignflow._rules import CustomRule, Not, Rule, walk
+from campaignflow.definition.combinators import Not, walk
+from campaignflow.definition.context import evidence_name
+from campaignflow.definition.model import Definition
+from campaignflow.definition.rules import CustomRule, Rule
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from campaignflow._campaign import Campaign
+    from campaignflow.definition.builder import CampaignBuilder
     from campaignflow.testing import Scenario
 
 
@@ -70,7 +71,7 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_campaign(campaign: Campaign, *, budget: int = 100) -> CheckReport:
+def check_campaign(campaign: CampaignBuilder, *, budget: int = 100) -> CheckReport:
     """Check a campaign for the defects that make it not work as meant.
 
     Args:
@@ -159,7 +160,7 @@ def _labels(d: Definition) -> list[Problem]:
     return out
 
 
-def _unrecorded(d: Definition, campaign: Campaign) -> list[Problem]:
+def _unrecorded(d: Definition, campaign: CampaignBuilder) -> list[Problem]:
     declared = {evidence_name(tp) for tp in campaign._evidence}  # noqa: SLF001 - the campaign's own declarations
     read: dict[str, str] = {}
     for t in d.transitions:

@@ -8,10 +8,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._actors import Allowed
-from campaignflow._obligations import Obligation
-from campaignflow._rules import Rule
-from campaignflow._sharing import CountsBelow
+from campaignflow.definition.actors import Allowed
+from campaignflow.definition.obligations import Obligation
+from campaignflow.definition.rules import Rule
+from campaignflow.definition.sharing import CountsBelow
 
 SEPARATOR = "."
 """Joins a nested stage to its parent: ``"examine.meeting"``."""

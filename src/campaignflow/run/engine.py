@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from transitions import Machine, MachineError
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
-from campaignflow._definition import SEPARATOR, Definition, Stage
+from campaignflow.definition.model import SEPARATOR, Definition, Stage
 
 
 class StateRecord(Protocol):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 from campaignflow.exceptions import ConcurrentUpdate
 
 if TYPE_CHECKING:
-    from campaignflow._run import Run
+    from campaignflow.run.run import Run
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from campaignflow._findings import Verdict
+from campaignflow.values.findings import Verdict
 
 T = TypeVar("T")
 

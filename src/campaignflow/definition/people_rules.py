@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow._context import Context, evidence_name, names
-from campaignflow._findings import Finding
-from campaignflow._obligations import Duty, Obligation, Standing, duties_of, duties_toward
-from campaignflow._rules import FAILED, SHOWN, Rule
+from campaignflow.definition.context import Context, evidence_name, names
+from campaignflow.definition.obligations import Duty, Obligation, Standing, duties_of, duties_toward
+from campaignflow.definition.rules import FAILED, SHOWN, Rule
+from campaignflow.values.findings import Finding
 
 ALL = "all"
 """``coverage(total="all")``: every target (a people role or a level) must be covered."""

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from campaignflow import _audit
-from campaignflow._actors import Actor
-from campaignflow._authz import require_above, require_actor, require_role, require_scope
-from campaignflow._clock import Clock, IdSource, system_clock, uuid_ids
-from campaignflow._context import evidence_name
-from campaignflow._definition import Definition, Escalation, Transition
-from campaignflow._engine import Engine, EngineRefused, send_back_event
-from campaignflow._findings import Verdict
-from campaignflow._gc import paused
-from campaignflow._judging import combine, judge, quick_kinds, read_kinds
-from campaignflow._obligation_report import ObligationReport, obligation_report
-from campaignflow._org import Org
-from campaignflow._progress import Blocked, Counters, Progress
-from campaignflow._records import Kind, Recorded, Step
-from campaignflow._validate import check_evidence
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.context import evidence_name
+from campaignflow.definition.model import Definition, Escalation, Transition
 from campaignflow.exceptions import (
     DefinitionError,
     EvidenceError,
@@ -31,10 +19,19 @@ from campaignflow.exceptions import (
     UnknownEvent,
     UnknownStage,
 )
+from campaignflow.org.graph import Org
+from campaignflow.run import audit as _audit
+from campaignflow.run.authz import require_above, require_actor, require_role, require_scope
+from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
+from campaignflow.run.duties import ObligationReport, obligation_report
+from campaignflow.run.engine import Engine, EngineRefused, send_back_event
+from campaignflow.run.gc import paused
+from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
+from campaignflow.run.rollup import Blocked, Counters, Progress
 from campaignflow.store import Store, UnitRow, open_store
-
-if TYPE_CHECKING:
-    from campaignflow._report import Report
+from campaignflow.store.validate import check_evidence
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Recorded, Step
 
 
 def fired_names(bits: Mapping[str, int], mask: int) -> tuple[str, ...]:
@@ -803,16 +800,6 @@ class Run:
             now=now or self.clock(),
             limit=limit,
         )
-
-    def report(self, node: str | None = None, *, limit: int = 200) -> Report:
-        """A report of ``node``'s subtree: progress, blocked units, the 曝光台, ledger.
-
-        Render it with ``to_json()``, ``to_csv()`` or ``to_html()`` (a self-contained
-        dashboard). Counts come from the incremental counters.
-        """
-        from campaignflow._report import build_report  # noqa: PLC0415 - the report layer sits above runs
-
-        return build_report(self, node, limit=limit)
 
     def obligations(
         self, node: str | None = None, *, now: datetime | None = None, only: Iterable[str] = ()

@@ -7,9 +7,10 @@ import json
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from campaignflow._org_build import (
+from campaignflow.exceptions import OrgError
+from campaignflow.org.build import (
     CONTACTS,
     SUPERVISES,
     Builder,
@@ -21,10 +22,6 @@ from campaignflow._org_build import (
     parse_bool,
     parse_roles,
 )
-from campaignflow.exceptions import OrgError
-
-if TYPE_CHECKING:
-    from campaignflow._org import Org
 
 MAX_JSON_BYTES = 50 * 1024 * 1024
 MAX_JSON_DEPTH = 64
@@ -187,10 +184,13 @@ def unescape_cell(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
-def write_csv(org: Org, directory: Path) -> tuple[Path, Path, Path]:
-    """Write the org's three CSV files into ``directory``."""
+def write_csv(data: Mapping[str, Any], directory: Path) -> tuple[Path, Path, Path]:
+    """Write an org's three CSV files into ``directory`` from its ``Org.to_dict()`` data.
+
+    The readers and this writer know rows, not the graph: ``org.graph`` builds
+    the graph from what they return, so this module never imports it.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    data = org.to_dict()
     units_path = directory / "units.csv"
     people_path = directory / "people.csv"
     edges_path = directory / "edges.csv"

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow._obligations import Duty, Standing, duties_toward
+from campaignflow.definition.obligations import Duty, Standing, duties_toward
 
 if TYPE_CHECKING:
-    from campaignflow._context import RunView
-    from campaignflow._obligations import Obligation
+    from campaignflow.definition.context import RunView
+    from campaignflow.definition.obligations import Obligation
 
 
 @attrs.frozen(kw_only=True)

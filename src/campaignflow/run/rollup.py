@@ -7,9 +7,9 @@ from datetime import datetime
 
 import attrs
 
-from campaignflow._definition import Definition
-from campaignflow._findings import Verdict
-from campaignflow._org import Org
+from campaignflow.definition.model import Definition
+from campaignflow.org.graph import Org
+from campaignflow.values.findings import Verdict
 
 
 @attrs.frozen(kw_only=True)
