@@ -163,14 +163,12 @@ class ConcurrentUpdate(StoreError):
     Retry the whole operation (see :func:`campaignflow.retry`).
     """
 
-    def __init__(self, unit: str, *, expected: int, found: int) -> None:
+    def __init__(self, unit: str, *, expected: int, found: int, detail: str = "") -> None:
         self.unit = unit
         self.expected = expected
         self.found = found
-        super().__init__(
-            f"unit {unit!r} changed concurrently (expected version {expected}, "
-            f"found {found}); nothing was written: reload and retry"
-        )
+        why = detail or f"expected version {expected}, found {found}"
+        super().__init__(f"unit {unit!r} changed concurrently ({why}); nothing was written: reload and retry")
 
 
 class VerifyError(CampaignflowError):
