@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -89,3 +90,52 @@ class TestLostRace:
         assert len(set(acknowledged)) == 60
         assert sorted(acknowledged) == sorted(s.seq for s in SQLStore(url, evidence_types=TYPES).steps())
         assert CAMPAIGN.verify(units, url).ok
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+class TestFork:
+    def test_a_forked_child_opens_its_own_connections(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        """After fork (gunicorn --preload), the child drops the pool it inherited and writes on its own."""
+        url = _url(kind, tmp_path, request)
+        run = CAMPAIGN.start(["s1", "s2"], store=url)
+        run.record("s1", safety.Briefing(attendees=1), by=SEC)  # the parent's pool holds a connection
+        engine = run.store._engine  # noqa: SLF001 - the library's cached engine for the URL
+        assert engine.pool.checkedin() >= 1
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                inherited = engine.pool.checkedin()
+                child = CAMPAIGN.open(["s1", "s2"], url)
+                step = child.record("s2", safety.Briefing(attendees=2), by=SEC)
+                os.write(write, f"{inherited} {step.seq}".encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            inherited, seq = pipe.read().split()
+        os.waitpid(pid, 0)
+        assert inherited == "0"
+        again = CAMPAIGN.open(["s1", "s2"], url)
+        last = again.record("s1", safety.Briefing(attendees=3), by=SEC)  # the parent's pool still works
+        assert [s.seq for s in again.history("s2")] == [int(seq)]
+        assert last.seq > int(seq)
+        assert CAMPAIGN.verify(["s1", "s2"], url).ok
+
+
+class TestOpenOnAConnection:
+    def test_an_empty_database_is_refused_and_left_empty(self, tmp_path: Path) -> None:
+        """open() on the app's connection to a database with no campaign refuses; only start() creates."""
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE app_notes (text TEXT)")
+        with engine.begin() as conn, pytest.raises(cf.StoreError, match=r"holds no campaign: start one"):
+            CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES))
+        assert sa.inspect(engine).get_table_names() == ["app_notes"]
+        with engine.begin() as conn:
+            CAMPAIGN.start(["s1"], store=SQLStore(conn, evidence_types=TYPES))
+        with engine.connect() as conn:
+            assert CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES)).stage_of("s1") == "mobilise"
+        engine.dispose()
