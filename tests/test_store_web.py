@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import campaignflow as cf
 from campaignflow.presets import safety
 from campaignflow.store import SQLStore
+from campaignflow.store._engines import engine_for
 
 SEC = cf.Actor(id="sec", roles={"secretary", "inspector"})
 CAMPAIGN = safety.campaign()
@@ -101,7 +102,7 @@ class TestFork:
         url = _url(kind, tmp_path, request)
         run = CAMPAIGN.start(["s1", "s2"], store=url)
         run.record("s1", safety.Briefing(attendees=1), by=SEC)  # the parent's pool holds a connection
-        engine = run.store._engine  # noqa: SLF001 - the library's cached engine for the URL
+        engine = engine_for(url)  # the library's cached engine for the URL
         assert engine.pool.checkedin() >= 1
         read, write = os.pipe()
         pid = os.fork()
