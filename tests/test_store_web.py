@@ -140,3 +140,71 @@ class TestOpenOnAConnection:
         with engine.connect() as conn:
             assert CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES)).stage_of("s1") == "mobilise"
         engine.dispose()
+
+
+def _kinds(url: str, unit: str) -> list[str]:
+    return [s.kind.value for s in SQLStore(url, evidence_types=TYPES).history(unit)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+class TestRefusalsKept:
+    def test_a_closed_gate_is_logged_though_the_request_rolls_back(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        """GateClosed escaping `with engine.begin()` leaves its deny step committed, and says where."""
+        url = _url(kind, tmp_path, request)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            CAMPAIGN.start(["s1"], store=SQLStore(conn, evidence_types=TYPES))
+        with pytest.raises(cf.GateClosed) as refused, engine.begin() as conn:
+            run = CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES))
+            run.fire("s1", "start", by=SEC)
+        engine.dispose()
+        error = refused.value
+        (step,) = SQLStore(url, evidence_types=TYPES).history("s1")
+        assert (step.kind, step.seq, step.actor, step.at) == (cf.Kind.DENY, error.seq, "sec", error.at)
+        assert error.kept
+        assert step.verdict == error.verdict
+        assert CAMPAIGN.verify(["s1"], url).ok
+
+    def test_a_permission_refusal_is_logged_though_the_request_rolls_back(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        """PermissionDenied escaping the request's transaction leaves its deny step committed."""
+        url = _url(kind, tmp_path, request)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            CAMPAIGN.start(["s1", "s2"], store=SQLStore(conn, evidence_types=TYPES))
+        outsider = cf.Actor(id="out", roles={"secretary"}, scope={"s2"})
+        with pytest.raises(cf.PermissionDenied) as refused, engine.begin() as conn:
+            run = CAMPAIGN.open(["s1", "s2"], SQLStore(conn, evidence_types=TYPES))
+            run.record("s1", safety.Briefing(attendees=3), by=outsider)
+        engine.dispose()
+        error = refused.value
+        (step,) = SQLStore(url, evidence_types=TYPES).history("s1")
+        assert (step.kind, step.seq, step.actor, step.at, error.kept) == (
+            cf.Kind.DENY,
+            error.seq,
+            "out",
+            error.at,
+            True,
+        )
+        assert CAMPAIGN.verify(["s1", "s2"], url).ok
+
+    def test_after_the_request_wrote_the_refusal_goes_with_its_transaction(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> None:
+        """A refusal after a write in the same request joins that transaction: kept=False, seq given."""
+        url = _url(kind, tmp_path, request)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            CAMPAIGN.start(["s1"], store=SQLStore(conn, evidence_types=TYPES))
+        with pytest.raises(cf.GateClosed) as refused, engine.begin() as conn:
+            run = CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES))
+            run.record("s1", safety.Exit(location="east", blocked=True), by=SEC)
+            run.fire("s1", "start", by=SEC)
+        engine.dispose()
+        assert not refused.value.kept
+        assert refused.value.seq is not None
+        assert _kinds(url, "s1") == []
+        assert CAMPAIGN.verify(["s1"], url).ok

@@ -22,12 +22,15 @@ from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
+from campaignflow._refresh import load_row, recount
+from campaignflow._refusals import append_kept
 from campaignflow._validate import check_evidence
 from campaignflow.exceptions import (
     DefinitionError,
     EvidenceError,
     GateClosed,
     InvalidTransition,
+    PermissionDenied,
     UnknownEvent,
     UnknownStage,
 )
@@ -355,9 +358,9 @@ class Run:
             evidence=recorded,
         )
 
-    def _deny(
-        self, unit: str, actor: Actor, action: str, reason: str, verdict: Verdict | None = None
-    ) -> None:
+    def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:
+        """Log a refused authorisation (kept apart from the caller's transaction when possible)."""
+        reason = str(error)
         rec = self._unit(unit)
         stage = rec.state
         step = Step(
@@ -369,10 +372,17 @@ class Run:
             event=action,
             source=stage,
             dest=stage,
-            verdict=verdict,
             reason=reason,
         )
-        self._append_one(unit, rec, step)
+        expected = {unit: rec.version}
+        rec.version += 1
+        try:
+            (stored,), kept = append_kept(self.store, [step], [self._row(unit, rec)], expected)
+        except BaseException:
+            rec.version -= 1
+            raise
+        if isinstance(error, PermissionDenied):
+            error.seq, error.at, error.kept = stored.seq, stored.at, kept
         _audit.emit(
             "unit_denied",
             campaign=self.definition.id,
@@ -380,7 +390,8 @@ class Run:
             trigger=action,
             actor=actor.id,
             reason=reason,
-            verdict=None if verdict is None else verdict.to_dict(),
+            verdict=None,
+            seq=stored.seq,
         )
 
     def _append_one(self, unit: str, rec: _Unit, step: Step) -> Step:
@@ -402,7 +413,7 @@ class Run:
             try:
                 check(self.org, actor, unit=unit, action=action, allowed=allowed)
             except Exception as exc:
-                self._deny(unit, actor, action, str(exc))
+                self._deny(unit, actor, action, exc)
                 raise
         return actor
 
@@ -543,18 +554,26 @@ class Run:
         now = self.clock()
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
-        (step,) = self._commit([(unit, rec, t, verdict)], actor, at)
-        if not verdict.passed:
-            raise GateClosed(verdict)
+        refused = not verdict.passed
+        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused)
+        if refused:
+            raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         return step
 
     def _commit(
-        self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor, now: str
-    ) -> list[Step]:
+        self,
+        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        actor: Actor,
+        now: str,
+        *,
+        refusal: bool = False,
+    ) -> tuple[list[Step], bool]:
         """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
-        write (``ConcurrentUpdate``, a crash) leaves the run as it was.
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
+        ``refusal`` is kept apart from the caller's transaction where the store
+        can; the flag returned says whether it was.
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
@@ -589,7 +608,10 @@ class Run:
                         reason=reason,
                     )
                 )
-            stored = self.store.append(steps, rows, expected)
+            if refusal:
+                stored, kept = append_kept(self.store, steps, rows, expected)
+            else:
+                stored, kept = self.store.append(steps, rows, expected), False
         except BaseException:
             for unit, rec, state, version, fired, blocked in reversed(undo):
                 rec.state, rec.version, rec.fired = state, version, fired
@@ -600,7 +622,7 @@ class Run:
             raise
         for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
             self._counted(step, was_blocked=was_blocked is not None, actor=actor)
-        return stored
+        return stored, kept
 
     def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
         """Roll a written fire or refusal into the counters and the audit log."""
@@ -655,7 +677,7 @@ class Run:
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at) if judged else []
+            steps = self._commit(judged, actor, at)[0] if judged else []
         return BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),
@@ -684,7 +706,7 @@ class Run:
         try:
             require_above(self.org, actor, unit=unit, action="send_back", allowed=rework.allowed)
         except Exception as exc:
-            self._deny(unit, actor, "send_back", str(exc))
+            self._deny(unit, actor, "send_back", exc)
             raise
         event = send_back_event(stage)
         if self.engine.dest(event, rec.state) is None:
@@ -755,34 +777,8 @@ class Run:
         """
         rec = self._unit(unit)
         row = self.store.row(unit)
-        if row is None or row.version == rec.version:
-            return self.state(unit)
-        before_stage = rec.state
-        before_reworks = sum((rec.reworks or {}).values())
-        was_blocked = unit in self._blocked
-        rec.state, rec.version = row.stage, row.version
-        rec.fired = sum(self._bits.get(e, 0) for e in row.fired)
-        rec.reworks = dict(row.reworks) or None
-        blocked = None
-        if row.blocked:
-            b = row.blocked
-            blocked = Blocked(
-                unit=unit,
-                event=b["event"],
-                stage=b["stage"],
-                reasons=tuple(b["reasons"]),
-                at=b["at"],
-            )
-        if blocked is None:
-            self._blocked.pop(unit, None)
-        else:
-            self._blocked[unit] = blocked
-        self.counters.move(unit, before_stage, rec.state)
-        if (blocked is not None) != was_blocked:
-            self.counters.blocked(unit, +1 if blocked is not None else -1)
-        after_reworks = sum((rec.reworks or {}).values())
-        if after_reworks != before_reworks:
-            self.counters.reworked(unit, after_reworks - before_reworks, first=not before_reworks)
+        if row is not None and row.version != rec.version:
+            load_row(self, unit, rec, row)
         return self.state(unit)
 
     # ------------------------------------------------------------ roll-up
@@ -847,31 +843,4 @@ class Run:
         """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""
         if node is not None:
             self._unit(node)
-        when = now or self.clock()
-        stages = self.definition.leaves
-        by_stage = dict.fromkeys(stages, 0)
-        by_level: dict[str, dict[str, int]] = {}
-        blocked: list[Blocked] = []
-        sent_back = reworked = overdue = 0
-        for unit in self.org if node is None else self.org.subtree(node):
-            rec = self._units[unit]
-            by_stage[rec.state] += 1
-            level = by_level.setdefault(self.org.level(unit), dict.fromkeys(stages, 0))
-            level[rec.state] += 1
-            if unit in self._blocked:
-                blocked.append(self._blocked[unit])
-            n = sum((rec.reworks or {}).values())
-            sent_back += n
-            reworked += 1 if n else 0
-            overdue += 1 if self.counters.overdue(rec.state, when) else 0
-        return Progress(
-            node=node or "*",
-            total=sum(by_stage.values()),
-            by_stage=by_stage,
-            by_level={k: v for k, v in by_level.items() if any(v.values())},
-            blocked=len(blocked),
-            blocked_units=tuple(sorted(blocked, key=lambda b: b.unit)),
-            sent_back=sent_back,
-            reworked=reworked,
-            overdue=overdue,
-        )
+        return recount(self, node, now or self.clock())

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from campaignflow._codec import chain_hash, step_bytes, step_from_dict
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
+from campaignflow.store._apart import can_write_apart, mark_written
 from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
@@ -273,7 +274,28 @@ class SQLStore:
                     hash=point.hash,
                 )
             )
+            if self._conn is not None:
+                mark_written(self._conn)
             return stored
+
+    def append_refusal(
+        self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
+    ) -> tuple[list[Step], bool]:
+        """:meth:`append` for refusals, kept even when the caller's transaction rolls back.
+
+        Returns:
+            The stored steps, and True when they were committed in a transaction of
+            the store's own (always, for a store on a URL or engine; on the caller's
+            connection when ``_apart`` allows), False when they went into the
+            caller's transaction.
+        """
+        if self._conn is None:
+            return self.append(steps, rows, expected), True
+        if not can_write_apart(self._conn):
+            return self.append(steps, rows, expected), False
+        apart = SQLStore(self._engine, evidence_types=self.evidence_types)
+        apart._ready = True  # the same database, checked by this store
+        return apart.append(steps, rows, expected), True
 
     def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
         """One DBAPI executemany of the hot statement ``name``; the summed row count.
