@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import campaignflow as cf
+from campaignflow.testing import NotEquivalent, assert_equivalent
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -53,8 +56,29 @@ class TestScripts:
     def test_property_test_gate(self) -> None:
         """The example's property tests pass."""
         module = _load("property_test_gate")
+        module.test_agrees_with_the_spec()  # type: ignore[attr-defined]
         module.test_accepts_what_the_spec_accepts()  # type: ignore[attr-defined]
         module.test_refuses_what_the_spec_refuses()  # type: ignore[attr-defined]
+
+    def test_property_test_gate_catches_the_old_bug(self) -> None:
+        """The example's test refutes the old rule, which passed with fewer than two leaders."""
+        module = _load("property_test_gate")
+
+        @cf.rule("talks", reads=(module.Talk,), roles=("leadership",))  # type: ignore[attr-defined]
+        def vacuous(ctx: cf.Context) -> cf.Finding:
+            leaders = ctx.people("leadership")
+            done = {frozenset((t.a, t.b)) for t in ctx.evidence(module.Talk)}  # type: ignore[attr-defined]
+            missing = [
+                (a, b)
+                for i, a in enumerate(leaders)
+                for b in leaders[i + 1 :]
+                if frozenset((a, b)) not in done
+            ]
+            return cf.fail("missing") if missing else cf.ok()
+
+        with pytest.raises(NotEquivalent) as raised:
+            assert_equivalent(vacuous, module.SPEC)  # type: ignore[attr-defined]
+        assert len(raised.value.scenario.people["leadership"]) < 2
 
     def test_pg_workers(self, pg_fresh: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Four workers on overlapping units of one PostgreSQL database move every unit once."""
