@@ -110,7 +110,7 @@ class TestCli:
     def test_bad_target(self) -> None:
         """A target that is not MODULE:ATTR gets one clear line."""
         result = CliRunner().invoke(main, ["check", "nonsense"])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "is not MODULE:ATTR" in result.output
 
 
