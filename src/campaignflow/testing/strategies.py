@@ -84,16 +84,45 @@ def _org_rows(
     return rows
 
 
+@st.composite
+def _org_people(
+    draw: st.DrawFn, rows: list[dict[str, Any]], people: Mapping[str, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        for role, (low, high) in people.items():
+            for i in range(draw(st.integers(low, high), label=f"{role} at {row['id']}")):
+                pid = f"{row['id']}-{role}-{i}"
+                out.append({"id": pid, "name": pid, "unit": row["id"], "roles": [role]})
+    return out
+
+
 def orgs(
     *,
     levels: Sequence[str] = ("county", "township", "village"),
     fanout: tuple[int, int] = (0, 3),
     pilots: bool = True,
+    people: Mapping[str, tuple[int, int]] | None = None,
 ) -> st.SearchStrategy[Org]:
-    """Valid org trees with the given levels, ``fanout`` children per unit, some pilots."""
-    return _org_rows(tuple(levels), fanout, pilots).map(
-        lambda rows: Org.from_dicts(rows, levels=tuple(levels))
-    )
+    """Valid org trees with the given levels, ``fanout`` children per unit, some pilots.
+
+    Args:
+        levels: the org's levels, top first.
+        fanout: the least and most children of each unit.
+        pilots: mark some units of the last level as pilots.
+        people: ``{role: (least, most)}`` people with that role at every unit
+            (``{"leadership": (0, 3)}``: units with no leader, one, two or three).
+    """
+    roles = dict(people or {})
+    levels = tuple(levels)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Org:
+        rows = draw(_org_rows(levels, fanout, pilots))
+        persons = draw(_org_people(rows, roles)) if roles else []
+        return Org.from_dicts(rows, people=persons, levels=levels)
+
+    return build()
 
 
 DEFECTS = ("cycle", "inversion", "unknown_parent", "duplicate", "orphan", "empty_id")
