@@ -441,6 +441,24 @@ def evidence_against(rule: Rule) -> st.SearchStrategy[Scenario]:
     return st.deferred(lambda: _first(boundaries(rule, passing=False), _scenarios(rule, passing=False)))
 
 
+def _custom_scenarios(rule: Rule, *, records: int) -> st.SearchStrategy[Scenario]:
+    """Scenarios for a custom rule: its declared types, in lists of sizes up to and past ``records``."""
+    sizes = sorted({0, 1, 2, 3, records - 1, records, records + 1, 2 * records} - {-1})
+
+    def build(chosen: tuple[dict[str, tuple[str, ...]], tuple[str, ...]]) -> st.SearchStrategy[Scenario]:
+        people, sups = chosen
+        if not rule.reads:
+            return st.just(Scenario(people=people, supervisors=sups))
+        persons = tuple(sorted({p for ps in people.values() for p in ps}))
+        one = st.sampled_from(rule.reads).flatmap(lambda tp: values_of(tp, people=persons))
+        lists = st.sampled_from(sizes).flatmap(lambda n: st.lists(one, min_size=n, max_size=n))
+        return lists.map(
+            lambda vs: Scenario(people=people, supervisors=sups, evidence=tuple((v, CLERK) for v in vs))
+        )
+
+    return _people(rule).flatmap(build)
+
+
 def event_sequences(
     campaign: Campaign, units: Sequence[str], *, max_size: int = 30
 ) -> st.SearchStrategy[list[tuple[str, str]]]:
