@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,12 @@ class TestOpenOnAConnection:
         engine.dispose()
 
 
+def _request(engine: sa.Engine, units: list[str], work: Callable[[cf.Run], object]) -> None:
+    """One web request: open the run on the request's own transaction, do ``work``, commit."""
+    with engine.begin() as conn:
+        work(CAMPAIGN.open(units, SQLStore(conn, evidence_types=TYPES)))
+
+
 def _kinds(url: str, unit: str) -> list[str]:
     return [s.kind.value for s in SQLStore(url, evidence_types=TYPES).history(unit)]
 
@@ -156,9 +163,8 @@ class TestRefusalsKept:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             CAMPAIGN.start(["s1"], store=SQLStore(conn, evidence_types=TYPES))
-        with pytest.raises(cf.GateClosed) as refused, engine.begin() as conn:
-            run = CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES))
-            run.fire("s1", "start", by=SEC)
+        with pytest.raises(cf.GateClosed) as refused:
+            _request(engine, ["s1"], lambda run: run.fire("s1", "start", by=SEC))
         engine.dispose()
         error = refused.value
         (step,) = SQLStore(url, evidence_types=TYPES).history("s1")
@@ -176,9 +182,10 @@ class TestRefusalsKept:
         with engine.begin() as conn:
             CAMPAIGN.start(["s1", "s2"], store=SQLStore(conn, evidence_types=TYPES))
         outsider = cf.Actor(id="out", roles={"secretary"}, scope={"s2"})
-        with pytest.raises(cf.PermissionDenied) as refused, engine.begin() as conn:
-            run = CAMPAIGN.open(["s1", "s2"], SQLStore(conn, evidence_types=TYPES))
-            run.record("s1", safety.Briefing(attendees=3), by=outsider)
+        with pytest.raises(cf.PermissionDenied) as refused:
+            _request(
+                engine, ["s1", "s2"], lambda run: run.record("s1", safety.Briefing(attendees=3), by=outsider)
+            )
         engine.dispose()
         error = refused.value
         (step,) = SQLStore(url, evidence_types=TYPES).history("s1")
@@ -199,10 +206,13 @@ class TestRefusalsKept:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             CAMPAIGN.start(["s1"], store=SQLStore(conn, evidence_types=TYPES))
-        with pytest.raises(cf.GateClosed) as refused, engine.begin() as conn:
-            run = CAMPAIGN.open(["s1"], SQLStore(conn, evidence_types=TYPES))
+
+        def record_then_fire(run: cf.Run) -> None:
             run.record("s1", safety.Exit(location="east", blocked=True), by=SEC)
             run.fire("s1", "start", by=SEC)
+
+        with pytest.raises(cf.GateClosed) as refused:
+            _request(engine, ["s1"], record_then_fire)
         engine.dispose()
         assert not refused.value.kept
         assert refused.value.seq is not None

@@ -16,6 +16,7 @@ from campaignflow._context import evidence_name
 from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Verdict
+from campaignflow._fresh import freshen, ordering_rules, units_read
 from campaignflow._gc import paused
 from campaignflow._judging import combine, judge, quick_kinds, read_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
@@ -152,6 +153,8 @@ class Run:
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
         self._reads = {id(t): read_kinds(t) for t in definition.transitions}
+        # Transitions whose ordering reads other units: those are reloaded before judging.
+        self._ordering = {id(t): o for t in definition.transitions if (o := ordering_rules(t))}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
         self.escalations: list[Escalation] = []
@@ -551,11 +554,13 @@ class Run:
         rec = self._unit(unit)
         t = self._transition(unit, rec, event)
         actor = self._authorise(unit, by, event, t.allowed)
+        rules = self._ordering.get(id(t))
+        others = freshen(self, units_read(self, unit, rules)) if rules else None
         now = self.clock()
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
         refused = not verdict.passed
-        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused)
+        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         return step
@@ -567,13 +572,15 @@ class Run:
         now: str,
         *,
         refusal: bool = False,
+        others: Mapping[str, int] | None = None,
     ) -> tuple[list[Step], bool]:
         """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
         write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
         ``refusal`` is kept apart from the caller's transaction where the store
-        can; the flag returned says whether it was.
+        can; the flag returned says whether it was. ``others``: versions of the
+        units the ordering rules read, checked with the written units' (``_fresh``).
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
@@ -608,6 +615,8 @@ class Run:
                         reason=reason,
                     )
                 )
+            for other, version in (others or {}).items():
+                expected.setdefault(other, version)  # read, not written: still checked
             if refusal:
                 stored, kept = append_kept(self.store, steps, rows, expected)
             else:
@@ -676,8 +685,10 @@ class Run:
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
+            others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at)[0] if judged else []
+            steps = self._commit(judged, actor, at, others=others)[0] if judged else []
         return BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),

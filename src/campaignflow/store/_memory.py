@@ -157,6 +157,10 @@ class MemoryStore:
         row = self._rows.get(unit)
         return None if row is None else self._headed(row)
 
+    def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
+        """The stored rows of ``units`` that have one, by unit."""
+        return {u: self._headed(r) for u in units if (r := self._rows.get(u)) is not None}
+
     def _headed(self, row: UnitRow) -> UnitRow:
         head = self._head(row.unit)
         return row if row.head == head else attrs.evolve(row, head=head)

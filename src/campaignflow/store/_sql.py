@@ -231,7 +231,8 @@ class SQLStore:
         with self._tx(expected) as conn:
             # The version check before any insert. A unit at version 0 has no row yet,
             # hence no head: its first row's insert must not conflict (checked below).
-            heads = self._heads(conn, {u: v for u, v in expected.items() if v})
+            written = {row.unit for row in rows}
+            heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
             bodies: list[dict[str, Any]] = []
             chained: list[tuple[Step, str, str]] = []
             for step in steps:
@@ -349,7 +350,7 @@ class SQLStore:
                     raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
                 heads[unit] = head
         for unit in units:
-            if unit not in heads:
+            if unit not in heads and expected[unit]:  # a unit only read, at version 0, has no row
                 raise ConcurrentUpdate(unit, expected=expected[unit], found=0)
         return heads
 
@@ -541,6 +542,15 @@ class SQLStore:
                     hash=r.hash,
                 )
             after = (found[-1].last_seq, found[-1].id)
+
+    def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
+        """The stored rows of ``units`` that have one, by unit (one read per 2,000)."""
+        found: dict[str, UnitRow] = {}
+        with self._read() as conn:
+            for i in range(0, len(units), 2_000):
+                query = sa.select(units_t).where(units_t.c.unit.in_(list(units[i : i + 2_000])))
+                found.update((r.unit, _row(r)) for r in conn.execute(query))
+        return found
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
