@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import sqlite3
@@ -109,3 +111,95 @@ class TestExitCodes:
         monkeypatch.setattr(sys, "path", list(sys.path))
         assert "ZeroDivisionError" in _error(_run("check", "broken_exit_campaign:campaign"), 3)
         assert "ZeroDivisionError" in _error(_run("diagram", "broken_exit_campaign:campaign"), 3)
+
+
+def _steps(db: Path) -> int:
+    line = _run("verify", str(db)).output
+    return int(line.split()[1])  # "ok: N steps of M units ..."
+
+
+class TestHistory:
+    def test_a_units_steps_in_words(self, db: Path) -> None:
+        """history shows every step of the unit, stages and events by label, refusals with failed rules."""
+        steps = _run("history", str(db), "v-0101", "--format", "json")
+        assert steps.exit_code == 0, steps.output
+        lines = [json.loads(x) for x in steps.output.splitlines()]
+        text = _run("history", str(db), "v-0101").output.splitlines()
+        assert text[0] == f"孙上桥村 (v-0101): {len(lines)} steps"
+        assert len(text) == len(lines) + 1
+        seqs = [x["seq"] for x in lines]
+        assert seqs == sorted(seqs)
+        moved = [x for x in lines if x["kind"] == "fire"]
+        assert moved[0]["stage"] == "动员部署 → 学习教育、听取意见"
+        assert moved[0]["summary"].startswith("✓ ")
+        stages = {x["stage"] for x in lines}
+        assert not {"mobilise", "study", "examine.prepare"} & stages, "raw ids shown"
+        assert {x["kind"] for x in lines} >= {"record", "fire"}
+
+    def test_a_refusal_names_the_failed_rules(self, db: Path) -> None:
+        """A denial's summary names its failing rules by label, not the whole verdict tree."""
+        blocked = json.loads(_run("report", str(db), "--format", "json").output)["blocked"][0]
+        lines = [
+            json.loads(x)
+            for x in _run("history", str(db), blocked["unit"], "--format", "json").output.splitlines()
+        ]
+        denied = [x for x in lines if x["kind"] == "deny"]
+        assert denied
+        assert denied[-1]["summary"].startswith("✗ ")
+        assert blocked["reasons"][0].split(":")[0] in denied[-1]["summary"]
+
+    def test_an_unknown_unit_is_a_usage_error(self, db: Path) -> None:
+        """history of a unit the org lacks: exit 2, one line with suggestions."""
+        assert "did you mean" in _error(_run("history", str(db), "v-0100"), 2)
+
+
+class TestExport:
+    def test_jsonl_is_the_whole_log_and_its_hashes_check(self, db: Path) -> None:
+        """One JSON line per step, in seq order; each line's body rehashes to its stored hash."""
+        from campaignflow._codec import canonical, chain_hash  # noqa: PLC0415
+
+        result = _run("export", str(db))
+        assert result.exit_code == 0
+        rows = [json.loads(x) for x in result.output.splitlines()]
+        assert len(rows) == _steps(db)
+        assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
+        heads: dict[str, str] = {}
+        for r in rows:
+            body = {k: v for k, v in r.items() if k not in {"seq", "prev_hash", "hash"}}
+            assert r["prev_hash"] == heads.get(r["unit"], "")
+            assert chain_hash(r["prev_hash"], canonical(body)) == r["hash"]
+            heads[r["unit"]] = r["hash"]
+
+    def test_csv_to_a_file_matches_the_jsonl(self, db: Path, tmp_path: Path) -> None:
+        """--format csv --out FILE: a header and one row per step, equal to the JSON lines' fields."""
+        out = tmp_path / "log.csv"
+        done = _run("export", str(db), "--format", "csv", "--out", str(out))
+        assert done.exit_code == 0, done.output
+        with out.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        first = json.loads(_run("export", str(db)).output.splitlines()[0])
+        assert len(rows) == _steps(db)
+        assert done.output.strip() == f"wrote {out}: {len(rows)} steps"
+        assert rows[0]["hash"] == first["hash"]
+        assert json.loads(rows[0]["evidence"]) == first["evidence"]["value"]
+        assert not list(tmp_path.glob(".*partial"))
+
+    def test_csv_escapes_cells_a_spreadsheet_would_run(self, tmp_path: Path) -> None:
+        """A reason typed as a formula is exported with a leading quote; quotes and commas survive."""
+        import campaignflow as cf  # noqa: PLC0415
+        from campaignflow.presets import safety  # noqa: PLC0415
+
+        url = f"sqlite:///{tmp_path / 'mine.db'}"
+        clerk = cf.Actor(id="li", roles={"secretary", "inspector"})
+        run = safety.campaign().start(["s1"], store=url)
+        step = run.record("s1", safety.Exit(location='east, "gate" 2', blocked=False), by=clerk)
+        assert step.evidence is not None
+        run.retract("s1", step.evidence.id, reason='=HYPERLINK("http://x")', by=clerk)
+        org = tmp_path / "org.json"
+        org.write_text(cf.Org.from_units(["s1"]).to_json(), encoding="utf-8")
+        args = ("--campaign", "campaignflow.presets.safety:campaign", "--org", str(org))
+        result = _run("export", url, "--format", "csv", *args)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(result.output)))
+        assert rows[1]["reason"] == '\'=HYPERLINK("http://x")'
+        assert json.loads(rows[0]["evidence"])["location"] == 'east, "gate" 2'

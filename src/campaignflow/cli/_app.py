@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,11 @@ def guard(fn: Callable[[], T]) -> T:
         return fn()
     except CampaignflowError as exc:
         fail(str(exc).splitlines()[0], exit_code_of(exc))
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): not an error of ours. Python would
+        # complain again when it flushes stdout at exit, so point stdout at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(OK)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}")
