@@ -63,11 +63,11 @@ from campaignflow._records import Recorded as Recorded
 from campaignflow._records import Step as Step
 from campaignflow._replay import VerifyReport as VerifyReport
 from campaignflow._report import Report as Report
+from campaignflow._results import BatchResult as BatchResult
+from campaignflow._results import UnitState as UnitState
 from campaignflow._retry import retry as retry
 from campaignflow._rules import Rule as Rule
-from campaignflow._run import BatchResult as BatchResult
 from campaignflow._run import Run as Run
-from campaignflow._run import UnitState as UnitState
 from campaignflow._sharing import CountsBelow as CountsBelow
 from campaignflow._version import __version__ as __version__
 from campaignflow.exceptions import ActorError as ActorError

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from campaignflow import _audit
 from campaignflow._actors import Actor
 from campaignflow._authz import require_above, require_actor, require_role, require_scope
@@ -17,6 +15,7 @@ from campaignflow._definition import Definition, Escalation, Transition
 from campaignflow._engine import Engine, EngineRefused, send_back_event
 from campaignflow._findings import Verdict
 from campaignflow._fresh import freshen, ordering_rules, units_read
+from campaignflow._from_json import evidence_from_json
 from campaignflow._gc import paused
 from campaignflow._judging import combine, judge, quick_kinds, read_kinds
 from campaignflow._obligation_report import ObligationReport, obligation_report
@@ -25,6 +24,7 @@ from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
 from campaignflow._refresh import load_row, recount
 from campaignflow._refusals import append_kept
+from campaignflow._results import BatchResult, UnitState
 from campaignflow._validate import check_evidence
 from campaignflow.exceptions import (
     DefinitionError,
@@ -81,42 +81,6 @@ class _Unit:
         self.version = 0
         self.fired = 0  # bitmask over the campaign's events
         self.reworks: dict[str, int] | None = None
-
-
-@attrs.frozen(kw_only=True)
-class UnitState:
-    """A unit's current state, as :meth:`Run.state` reports it.
-
-    Attributes:
-        unit: the unit id.
-        stage: its current leaf stage.
-        label: that stage's label.
-        version: its write version.
-        reworks: send-back counts by stage.
-        fired: events it has fired at least once.
-        blocked: the refusal that blocks it, if its last attempt failed.
-    """
-
-    unit: str
-    stage: str
-    label: str
-    version: int
-    reworks: Mapping[str, int]
-    fired: tuple[str, ...]
-    blocked: Blocked | None
-
-
-@attrs.frozen(kw_only=True)
-class BatchResult:
-    """What :meth:`Run.fire_many` did.
-
-    Attributes:
-        fired: steps of the units that moved.
-        refused: verdicts of the units whose gate or ordering did not hold.
-    """
-
-    fired: tuple[Step, ...]
-    refused: tuple[Verdict, ...]
 
 
 class Run:
@@ -490,6 +454,16 @@ class Run:
             first_seq=stored[0].seq,
         )
         return stored
+
+    def evidence_from(self, kind: str, data: object, *, unit: str = "") -> Any:
+        """Evidence of type name ``kind`` from JSON ``data``, checked as :meth:`record` checks it.
+
+        Raises:
+            EvidenceError: undeclared type, unknown or missing fields, a refused value.
+        """
+        value = evidence_from_json(self.definition, kind, data)
+        check_evidence(unit, value, self.clock())
+        return value
 
     def _evidence_kind(self, unit: str, evidence: object) -> str:
         """The evidence's type name, after checking it is declared and safe to store."""
