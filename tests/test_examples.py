@@ -102,12 +102,27 @@ class TestWebApp:
         )
         assert failed.status_code == 500
         bad = client.post("/units/plant-9/briefing", json={"clerk": "li", "attendees": 3})
-        assert bad.status_code == 400
+        assert bad.status_code == 404
         assert "unknown unit 'plant-9'" in bad.get_json()["error"]
+        closed = client.post("/units/plant-2/fire/start", json={"clerk": "li"})
+        assert closed.status_code == 422
+        assert closed.get_json()["kept"] is True
+        assert closed.get_json()["verdict"]["passed"] is False
+        posted = client.post(
+            "/units/plant-1/evidence/Inspection", json={"clerk": "li", "value": {"hours": 2.5}}
+        )
+        assert (posted.status_code, posted.get_json()["kind"]) == (201, "record")
+        wrong = client.post("/units/plant-1/evidence/Inspection", json={"clerk": "li", "value": {"hour": 2}})
+        assert wrong.status_code == 400
         verdict = client.get("/units/plant-1/verdict/start").get_json()
         assert verdict["passed"] is True
         assert client.get("/units/plant-2/verdict/start").get_json()["passed"] is False
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == ["plant-1"]
+            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == [
+                "plant-1",
+                "plant-1",
+            ]
+            denied = conn.exec_driver_sql("SELECT seq FROM cf_steps WHERE kind = 'deny'").scalars().all()
+            assert denied == [closed.get_json()["seq"]]
         engine.dispose()
