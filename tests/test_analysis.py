@@ -110,7 +110,7 @@ class TestCli:
     def test_bad_target(self) -> None:
         """A target that is not MODULE:ATTR gets one clear line."""
         result = CliRunner().invoke(main, ["check", "nonsense"])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "is not MODULE:ATTR" in result.output
 
 
@@ -120,4 +120,108 @@ def broken() -> cf.Campaign:
     c.transition("go", "a", "b", label="go")
     c.transition("skip", "a", "c", label="skip")
     c.transition("end", "c", "d", label="end")
+    return c
+
+
+@attrs.frozen
+class Visit:
+    hours: float = 1.0
+
+
+def _two_stage(gate: cf.Rule) -> cf.Campaign:
+    c = cf.Campaign("contradiction")
+    c.stage("a", label="A")
+    c.stage("b", label="B")
+    c.evidence(Doc, Visit)
+    c.transition("go", "a", "b", gate=gate, label="go")
+    return c
+
+
+class TestReasoning:
+    def test_a_contradiction_with_not_is_an_error(self) -> None:
+        """all_of(count ≥ 5, not_(count ≥ 3)) is unsatisfiable from its thresholds, naming both rules."""
+        gate = cf.all_of(
+            cf.count_at_least(Doc, 5, label="五份"), cf.not_(cf.count_at_least(Doc, 3, label="三份"))
+        )
+        report = _two_stage(gate).check(budget=10)
+        (problem,) = [p for p in report.problems if p.kind == "unsatisfiable"]
+        assert problem.severity == "error"
+        assert "五份" in problem.message
+        assert "三份" in problem.message
+        assert "'go'" in problem.message
+        assert "leaving a" in problem.message
+
+    def test_any_of_whose_branches_all_contradict_is_an_error(self) -> None:
+        """any_of of two contradictory branches can never hold."""
+        bad = cf.all_of(cf.count_at_least(Doc, 5), cf.not_(cf.count_at_least(Doc, 3)))
+        worse = cf.all_of(cf.sum_at_least(Visit, "hours", 10), cf.not_(cf.sum_at_least(Visit, "hours", 8)))
+        report = _two_stage(cf.any_of(bad, worse)).check(budget=10)
+        assert not report.ok
+        assert [p.kind for p in report.problems if p.severity == "error"] == ["unsatisfiable"]
+
+    def test_a_satisfiable_any_of_is_not_flagged(self) -> None:
+        """One satisfiable branch is enough: no error."""
+        bad = cf.all_of(cf.count_at_least(Doc, 5), cf.not_(cf.count_at_least(Doc, 3)))
+        report = _two_stage(cf.any_of(bad, cf.count_at_least(Doc, 2))).check(budget=10)
+        assert report.ok
+
+    def test_a_custom_rule_needing_many_records_is_not_flagged(self) -> None:
+        """A correct custom rule that needs 15 records is satisfied (the search drives it with enough)."""
+
+        @cf.rule("many", label="十五份", reads=(Doc,))
+        def many(ctx: cf.Context) -> cf.Finding:
+            return cf.ok() if len(ctx.records(Doc)) >= 15 else cf.fail("too few")
+
+        c = _two_stage(cf.all_of(many, cf.count_at_least(Doc, 15, label="十五")))
+        report = c.check(budget=30)
+        assert report.ok
+        assert not [p for p in report.problems if p.kind == "unsatisfiable"]
+
+    def test_a_deadlock_split_over_two_transitions_is_an_error(self) -> None:
+        """children_done on one event and parent_first on another, waiting on each other, deadlock."""
+        c = _base(stages=("a", "b", "c"))
+        c.transition("go", "a", "b", order=(cf.children_done("c"),), label="go")
+        c.transition("end", "b", "c", order=(cf.parent_first(event="go"),), label="end")
+        report = c.check(budget=10)
+        deadlocks = [p for p in report.problems if p.kind == "deadlock"]
+        assert deadlocks
+        assert all(p.severity == "error" for p in deadlocks)
+        assert "parent_first" in deadlocks[0].message
+
+    def test_definition_errors_and_gate_contradictions_together(self) -> None:
+        """An invalid definition still has its gates judged: both defects are reported."""
+        c = _base(stages=("a", "b", "c"))
+        c.transition(
+            "go", "a", "b", gate=cf.all_of(cf.exists(Doc), cf.not_(cf.exists(Doc))), label="go"
+        )  # c is unreachable: a definition error
+        kinds = _kinds(c.check(budget=10))
+        assert {"definition", "unsatisfiable"} <= kinds
+
+
+class TestCliJson:
+    def test_json_parses_for_a_broken_campaign(self) -> None:
+        """`check --format json` prints JSON only, even when a custom rule is searched in vain."""
+        result = CliRunner().invoke(main, ["check", "test_analysis:never_custom", "--format", "json"])
+        data = json.loads(result.output)
+        assert data["ok"] is False
+        assert {"deadlock", "unsatisfiable"} <= {p["kind"] for p in data["problems"]}
+
+
+def never_custom() -> cf.Campaign:
+    """A custom rule that never holds, a contradiction and a deadlock, for the CLI test."""
+
+    @cf.rule("never", label="从不", reads=(Doc,))
+    def never(ctx: cf.Context) -> cf.Finding:
+        return cf.fail("never")
+
+    c = _base(stages=("a", "b", "c"))
+    c.transition("go", "a", "b", gate=never, order=(cf.children_done("c"),), label="go")
+    c.transition(
+        "end",
+        "b",
+        "c",
+        gate=cf.all_of(cf.count_at_least(Doc, 5), cf.not_(cf.count_at_least(Doc, 3))),
+        order=(cf.parent_first(event="go"),),
+        label="end",
+    )
     return c

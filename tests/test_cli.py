@@ -52,9 +52,9 @@ class TestDemo:
         assert "MISMATCH at seq 99" in tampered.output
 
     def test_verify_of_a_missing_file_is_one_clear_line(self, tmp_path: Path) -> None:
-        """A missing database gives exit status 1 and one line naming it."""
+        """A missing database gives exit status 3 (an input that cannot be read) and one line naming it."""
         result = CliRunner().invoke(main, ["verify", str(tmp_path / "nope.db")])
-        assert result.exit_code == 1
+        assert result.exit_code == 3
         assert "no such database file" in result.output
 
     def test_help_has_an_example(self) -> None:
@@ -102,10 +102,14 @@ class TestReadingADemoDatabase:
         assert "not an ISO date" in bad.output
 
 
-def _one_error_line(result: object) -> str:
-    """The output of a refused command: exactly one line, starting with 'error:', and no traceback."""
+def _one_error_line(result: object, code: int | None = None) -> str:
+    """The output of a refused command: exactly one line, starting with 'error:', and no traceback.
+
+    With ``code``, the command must have exited with it.
+    """
     output: str = result.output  # type: ignore[attr-defined]
     assert result.exit_code != 0, output  # type: ignore[attr-defined]
+    assert code is None or result.exit_code == code, output  # type: ignore[attr-defined]
     assert "Traceback" not in output
     assert not isinstance(result.exception, Exception) or isinstance(  # type: ignore[attr-defined]
         result.exception,  # type: ignore[attr-defined]
@@ -128,10 +132,10 @@ def _fake_campaignflow_db(path: Path) -> bytes:
 
 class TestTheUsersFilesAreSafe:
     def test_demo_refuses_a_file_that_is_not_a_campaignflow_database(self, tmp_path: Path) -> None:
-        """--db onto someone's text file: one error line, exit 1, the file as it was."""
+        """--db onto someone's text file: one error line, exit 3, the file as it was."""
         notes = tmp_path / "notes.txt"
         notes.write_text("my notes\n", encoding="utf-8")
-        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(notes)]))
+        line = _one_error_line(CliRunner().invoke(main, ["demo", "--db", str(notes)]), 3)
         assert "is not a campaignflow database" in line
         assert notes.read_text(encoding="utf-8") == "my notes\n"
         assert not (tmp_path / "notes.html").exists()
@@ -173,12 +177,12 @@ class TestTheUsersFilesAreSafe:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["zm.db"]
 
     def test_report_into_a_missing_folder_is_one_line(self, tmp_path: Path) -> None:
-        """--out /missing/dir/x.html: one line naming the path, exit 1, nothing written."""
+        """--out /missing/dir/x.html: one line naming the path, exit 3, nothing written."""
         db = tmp_path / "zm.db"
         _fake_campaignflow_db(db)
         out = tmp_path / "missing" / "x.html"
         # The fake database cannot be reported on; a real one reaches the write. Both are one line.
-        first = _one_error_line(CliRunner().invoke(main, ["report", str(db), "--out", str(out)]))
+        first = _one_error_line(CliRunner().invoke(main, ["report", str(db), "--out", str(out)]), 3)
         assert first.startswith("error:")
         assert not out.parent.exists()
 
@@ -206,11 +210,11 @@ class TestOptionsAndModules:
     def test_a_module_that_fails_to_import_is_one_line(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """A user module raising at import: one line naming the module and the exception, exit 1."""
+        """A user module raising at import: one line naming the module and the exception, exit 3."""
         (tmp_path / "broken_campaign.py").write_text("x = 1 / 0\n", encoding="utf-8")
         monkeypatch.chdir(tmp_path)
         monkeypatch.setattr(sys, "path", list(sys.path))
-        line = _one_error_line(CliRunner().invoke(main, ["check", "broken_campaign:campaign"]))
+        line = _one_error_line(CliRunner().invoke(main, ["check", "broken_campaign:campaign"]), 3)
         assert "broken_campaign" in line
         assert "ZeroDivisionError" in line
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import campaignflow as cf
+from campaignflow.testing import NotEquivalent, assert_equivalent
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -53,8 +56,29 @@ class TestScripts:
     def test_property_test_gate(self) -> None:
         """The example's property tests pass."""
         module = _load("property_test_gate")
+        module.test_agrees_with_the_spec()  # type: ignore[attr-defined]
         module.test_accepts_what_the_spec_accepts()  # type: ignore[attr-defined]
         module.test_refuses_what_the_spec_refuses()  # type: ignore[attr-defined]
+
+    def test_property_test_gate_catches_the_old_bug(self) -> None:
+        """The example's test refutes the old rule, which passed with fewer than two leaders."""
+        module = _load("property_test_gate")
+
+        @cf.rule("talks", reads=(module.Talk,), roles=("leadership",))  # type: ignore[attr-defined]
+        def vacuous(ctx: cf.Context) -> cf.Finding:
+            leaders = ctx.people("leadership")
+            done = {frozenset((t.a, t.b)) for t in ctx.evidence(module.Talk)}  # type: ignore[attr-defined]
+            missing = [
+                (a, b)
+                for i, a in enumerate(leaders)
+                for b in leaders[i + 1 :]
+                if frozenset((a, b)) not in done
+            ]
+            return cf.fail("missing") if missing else cf.ok()
+
+        with pytest.raises(NotEquivalent) as raised:
+            assert_equivalent(vacuous, module.SPEC)  # type: ignore[attr-defined]
+        assert len(raised.value.scenario.people["leadership"]) < 2
 
     def test_pg_workers(self, pg_fresh: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Four workers on overlapping units of one PostgreSQL database move every unit once."""
@@ -78,12 +102,27 @@ class TestWebApp:
         )
         assert failed.status_code == 500
         bad = client.post("/units/plant-9/briefing", json={"clerk": "li", "attendees": 3})
-        assert bad.status_code == 400
+        assert bad.status_code == 404
         assert "unknown unit 'plant-9'" in bad.get_json()["error"]
+        closed = client.post("/units/plant-2/fire/start", json={"clerk": "li"})
+        assert closed.status_code == 422
+        assert closed.get_json()["kept"] is True
+        assert closed.get_json()["verdict"]["passed"] is False
+        posted = client.post(
+            "/units/plant-1/evidence/Inspection", json={"clerk": "li", "value": {"hours": 2.5}}
+        )
+        assert (posted.status_code, posted.get_json()["kind"]) == (201, "record")
+        wrong = client.post("/units/plant-1/evidence/Inspection", json={"clerk": "li", "value": {"hour": 2}})
+        assert wrong.status_code == 400
         verdict = client.get("/units/plant-1/verdict/start").get_json()
         assert verdict["passed"] is True
         assert client.get("/units/plant-2/verdict/start").get_json()["passed"] is False
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == ["plant-1"]
+            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == [
+                "plant-1",
+                "plant-1",
+            ]
+            denied = conn.exec_driver_sql("SELECT seq FROM cf_steps WHERE kind = 'deny'").scalars().all()
+            assert denied == [closed.get_json()["seq"]]
         engine.dispose()

@@ -19,7 +19,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "definition": frozenset({"org", "values", "exceptions"}),
     "store": frozenset({"values", "exceptions"}),
     "run": frozenset({"definition", "org", "store", "values", "exceptions"}),
-    "report": frozenset({"run", "definition", "org", "values", "exceptions"}),
+    "report": frozenset({"run", "store", "definition", "org", "values", "exceptions"}),
     "testing": frozenset({"run", "store", "definition", "org", "values", "exceptions"}),
     "_campaign": frozenset({"testing", "run", "store", "definition", "org", "values", "exceptions"}),
     "_version": frozenset(),

@@ -8,6 +8,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
 
 import campaignflow as cf
 from campaignflow.presets import mass_line as ml
@@ -194,3 +195,51 @@ def test_scenario_names_its_people() -> None:
     org = scenario.org()
     assert org.people("unit", "leadership") == ("p0", "p1")
     assert org.supervisors("unit") == {"s0"}
+
+
+class TestOrgsWithPeople:
+    @FAST
+    @given(cst.orgs(levels=("county", "township"), fanout=(1, 2), people={"leadership": (0, 2)}))
+    def test_people_are_generated_per_unit(self, org: cf.Org) -> None:
+        """orgs(people=...) gives every unit between the least and the most people of each role."""
+        assert all(0 <= len(org.people(u, "leadership")) <= 2 for u in org)
+
+
+@cf.rule("talks_vacuous", reads=(Talk,), roles=("leadership",))
+def _talks_vacuous(ctx: cf.Context) -> cf.Finding:
+    """Every pair of leaders talked: the mistake, it holds with fewer than two leaders."""
+    leaders = ctx.people("leadership")
+    done = {frozenset((t.a, t.b)) for t in ctx.evidence(Talk)}
+    pairs = [(a, b) for i, a in enumerate(leaders) for b in leaders[i + 1 :]]
+    return cf.ok() if all(frozenset(p) in done for p in pairs) else cf.fail("a pair missing")
+
+
+def _talk_campaign() -> cf.Campaign:
+    c = cf.Campaign("talks")
+    c.stages("talk", "meet")
+    c.evidence(Talk)
+    c.transition("meet", "talk", "meet", gate=_talks_vacuous, label="开会")
+    return c
+
+
+class TalkMachine(CampaignMachine):
+    """A campaign whose gate is the vacuous-leader mistake, checked against its specification."""
+
+    campaign = _talk_campaign
+    org = cst.orgs(levels=("county", "township"), fanout=(1, 2), people={"leadership": (0, 3)})
+    specs = {"meet": cf.every_pair(Talk, among="leadership")}  # noqa: RUF012 - the machine's declared specs
+
+
+class TestMachineSpecs:
+    def test_a_gate_that_disagrees_with_its_spec_is_caught(self) -> None:
+        """CampaignMachine(specs=...) refutes a gate that passes a unit with fewer than two leaders."""
+        quick = settings(
+            max_examples=100,
+            stateful_step_count=5,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        with pytest.raises(AssertionError, match="its specification"):
+            run_state_machine_as_test(TalkMachine, settings=quick)

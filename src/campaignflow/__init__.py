@@ -69,12 +69,12 @@ from campaignflow.run.clock import FixedClock as FixedClock
 from campaignflow.run.clock import IdSource as IdSource
 from campaignflow.run.duties import ObligationReport as ObligationReport
 from campaignflow.run.replay import VerifyReport as VerifyReport
+from campaignflow.run.results import BatchResult as BatchResult
+from campaignflow.run.results import UnitState as UnitState
 from campaignflow.run.retry import retry as retry
 from campaignflow.run.rollup import Blocked as Blocked
 from campaignflow.run.rollup import Progress as Progress
-from campaignflow.run.run import BatchResult as BatchResult
 from campaignflow.run.run import Run as Run
-from campaignflow.run.run import UnitState as UnitState
 from campaignflow.store import MemoryStore as MemoryStore
 from campaignflow.store import Store as Store
 from campaignflow.testing.analysis import CheckReport as CheckReport

@@ -16,12 +16,16 @@ class TargetError(CampaignflowError):
     """A MODULE:ATTR, org file or database named on the command line cannot be used."""
 
 
+class SpecError(TargetError):
+    """What the command line names is malformed (not ``MODULE:ATTR``): a usage error."""
+
+
 def load_campaign(spec: str) -> Campaign:
     """The campaign named by ``MODULE:ATTR`` (a Campaign, or a zero-argument callable returning one)."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         msg = f"{spec!r} is not MODULE:ATTR (e.g. campaignflow.presets.mass_line:campaign)"
-        raise TargetError(msg)
+        raise SpecError(msg)
     # A console script does not put the working directory on sys.path, as `python -m` does;
     # users name their own modules from where they stand.
     here = str(Path.cwd())

@@ -130,23 +130,55 @@ class InvalidTransition(CampaignflowError):
 
 
 class GateClosed(CampaignflowError):
-    """The gate of the event did not pass; ``verdict`` says which rules failed and why."""
+    """The gate of the event did not pass; ``verdict`` says which rules failed and why.
 
-    def __init__(self, verdict: Verdict) -> None:
+    Attributes:
+        verdict: the verdict (``verdict.to_dict()`` for JSON).
+        unit: the unit refused.
+        event: the event refused.
+        actor: who tried.
+        at: when (ISO time of the check).
+        seq: the log number of the refusal's ``deny`` step, once written.
+        kept: True when that step was committed in the store's own transaction,
+            so it stays even if the caller's transaction rolls back; False when
+            it was written into the caller's transaction (then the host records
+            the refusal itself from these fields, or commits).
+    """
+
+    def __init__(
+        self, verdict: Verdict, *, actor: str = "", seq: int | None = None, kept: bool = False
+    ) -> None:
         self.verdict = verdict
         self.unit = verdict.unit
         self.event = verdict.event
+        self.actor = actor
+        self.at = verdict.at
+        self.seq = seq
+        self.kept = kept
         super().__init__(verdict.explain())
 
 
 class PermissionDenied(CampaignflowError, PermissionError):
-    """The actor lacks the role or scope for the operation."""
+    """The actor lacks the role or scope for the operation.
+
+    Attributes:
+        unit: the unit of the operation.
+        actor: who tried.
+        action: what was tried (an event, ``"record"``, ``"send_back"``...).
+        at: when, once the refusal was written (ISO time).
+        seq: the log number of the refusal's ``deny`` step, once written.
+        kept: True when that step was committed in the store's own transaction
+            (it survives the caller's rollback); see :class:`GateClosed`.
+    """
 
     def __init__(self, message: str, *, unit: str, actor: str, action: str) -> None:
         super().__init__(message)
         self.unit = unit
         self.actor = actor
         self.action = action
+        self.at = ""
+        self.seq: int | None = None
+        self.kept = False
 
 
 class ActorError(CampaignflowError, ValueError):
@@ -163,14 +195,12 @@ class ConcurrentUpdate(StoreError):
     Retry the whole operation (see :func:`campaignflow.retry`).
     """
 
-    def __init__(self, unit: str, *, expected: int, found: int) -> None:
+    def __init__(self, unit: str, *, expected: int, found: int, detail: str = "") -> None:
         self.unit = unit
         self.expected = expected
         self.found = found
-        super().__init__(
-            f"unit {unit!r} changed concurrently (expected version {expected}, "
-            f"found {found}); nothing was written: reload and retry"
-        )
+        why = detail or f"expected version {expected}, found {found}"
+        super().__init__(f"unit {unit!r} changed concurrently ({why}); nothing was written: reload and retry")
 
 
 class VerifyError(CampaignflowError):

@@ -1,23 +1,123 @@
-"""Structured decision events through structlog.
+"""Structured decision events, for a host that logs with structlog or with the standard library.
 
-The library never configures structlog: the host application does. Until it has,
-events are dropped here, at the cost of one function call, because structlog's
-unconfigured default prints to standard output and a library must stay quiet.
+The library never configures logging: the host application does. Where an
+event goes:
+
+- the host configured structlog: to structlog's configured logger, as before;
+- otherwise, the host's standard-library ``logging`` lets INFO through for the
+  ``campaignflow`` logger: to that logger, through structlog's stdlib
+  integration (``structlog.stdlib.BoundLogger`` over ``logging.getLogger(
+  "campaignflow")``), as one record per decision whose message is the event in
+  logfmt and whose ``record.campaignflow`` holds the fields;
+- otherwise (a host that configured nothing): dropped here, at the cost of one
+  function call, because structlog's unconfigured default prints to standard
+  output and a library must stay quiet.
+
+Events are compact: a passing fire names the unit, event, stages, seq and the
+gate's rule id; a refusal carries its failed findings (rule, label, reason,
+missing), never the whole verdict tree.
+
+``transitions`` logs an INFO line per state change through the ``transitions``
+logger: unless the host set that logger's level, it is set to WARNING here, so
+a host logging at INFO sees campaignflow's decisions and not the engine's steps.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
 log = structlog.get_logger("campaignflow")
 
-listening = structlog.is_configured
-"""True when the host has configured structlog; build costly fields only then."""
+STDLIB_LOGGER = logging.getLogger("campaignflow")
+"""The standard-library logger that decision events reach when structlog is not configured."""
+
+_TRANSITIONS = logging.getLogger("transitions")
+if _TRANSITIONS.level == logging.NOTSET:  # the host's own choice wins
+    _TRANSITIONS.setLevel(logging.WARNING)
+
+_LOGFMT = structlog.processors.LogfmtRenderer(bool_as_flag=False)
+
+
+def _to_record(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """The keyword arguments of ``logging.Logger.info``: a one-line message, the fields as ``extra``.
+
+    The message is the event name then its fields in logfmt, the verdict
+    flattened (``passed=true gate=...`` and each failed rule as ``label: reason``).
+    """
+    fields = dict(event_dict)
+    shown = dict(event_dict)
+    event = shown.pop("event")
+    verdict = shown.pop("verdict", None)
+    if verdict is not None:
+        shown["passed"] = verdict["passed"]
+        shown["gate"] = verdict["gate"]
+        if verdict.get("failed"):
+            shown["failed"] = "; ".join(
+                f"{f['label'] or f['rule']}: {f['reason']}" for f in verdict["failed"]
+            )
+    return {"msg": f"{event} {_LOGFMT(_logger, _name, shown)}", "extra": {"campaignflow": fields}}
+
+
+_stdlib = structlog.wrap_logger(
+    STDLIB_LOGGER,
+    processors=[_to_record],
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+
+
+def listening() -> bool:
+    """True when a host listens (structlog configured, or stdlib INFO on); build costly fields only then."""
+    return structlog.is_configured() or STDLIB_LOGGER.isEnabledFor(logging.INFO)
+
+
+def _failing(finding: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The deepest failing findings of a finding's dict (as ``Finding.failing``)."""
+    if finding.get("passed"):
+        return []
+    below = [f for child in finding.get("children", ()) for f in _failing(child)]
+    return below or [finding]
+
+
+def compact_verdict(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A verdict's dict cut to what a log reader needs.
+
+    ``{"passed": True, "gate": rule_id}`` for a passing gate; a failing one adds
+    ``"failed"``: each failing leaf's rule, label, reason (and what is missing).
+    """
+    if verdict is None:
+        return None
+    root = verdict.get("root", {})
+    out: dict[str, Any] = {"passed": bool(verdict.get("passed")), "gate": root.get("rule", "")}
+    if not out["passed"]:
+        out["failed"] = [
+            {
+                "rule": f.get("rule", ""),
+                "label": f.get("label", ""),
+                "reason": f.get("reason", ""),
+                **({"missing": list(f["missing"])} if f.get("missing") else {}),
+            }
+            for f in _failing(root)
+        ]
+    return out
 
 
 def emit(name: str, /, **fields: Any) -> None:
-    """Log a decision (``"unit_fired"``, ``"unit_denied"``...) if the host listens."""
+    """Log a decision (``"unit_fired"``, ``"unit_denied"``...) if the host listens, compactly.
+
+    Empty fields are left out; a ``verdict`` (a ``Verdict.to_dict()``) is cut by
+    :func:`compact_verdict`.
+    """
     if structlog.is_configured():
-        log.info(name, **fields)
+        target = log
+    elif STDLIB_LOGGER.isEnabledFor(logging.INFO):
+        target = _stdlib
+    else:
+        return
+    if "verdict" in fields:
+        fields["verdict"] = compact_verdict(fields["verdict"])
+    target.info(name, **{k: v for k, v in fields.items() if v is not None and v != ""})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -76,6 +77,20 @@ class Progress:
     sent_back: int
     reworked: int
     overdue: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (a web app returns it as is)."""
+        return {
+            "node": self.node,
+            "total": self.total,
+            "by_stage": dict(self.by_stage),
+            "by_level": {k: dict(v) for k, v in self.by_level.items()},
+            "blocked": self.blocked,
+            "blocked_units": [{"unit": b.unit, **b.to_dict()} for b in self.blocked_units],
+            "sent_back": self.sent_back,
+            "reworked": self.reworked,
+            "overdue": self.overdue,
+        }
 
     def counts(self) -> tuple[object, ...]:
         """The numeric fields, for comparing a roll-up with a recount."""

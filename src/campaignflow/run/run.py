@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import attrs
-
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.context import evidence_name
 from campaignflow.definition.model import Definition, Escalation, Transition
@@ -16,6 +14,7 @@ from campaignflow.exceptions import (
     EvidenceError,
     GateClosed,
     InvalidTransition,
+    PermissionDenied,
     UnknownEvent,
     UnknownStage,
 )
@@ -25,8 +24,13 @@ from campaignflow.run.authz import require_above, require_actor, require_role, r
 from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
 from campaignflow.run.duties import ObligationReport, obligation_report
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
+from campaignflow.run.fresh import freshen, ordering_rules, units_read
+from campaignflow.run.from_json import evidence_from_json
 from campaignflow.run.gc import paused
 from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
+from campaignflow.run.refresh import load_row, recount
+from campaignflow.run.refusals import append_kept
+from campaignflow.run.results import BatchResult, UnitState
 from campaignflow.run.rollup import Blocked, Counters, Progress
 from campaignflow.store import Store, UnitRow, open_store
 from campaignflow.store.validate import check_evidence
@@ -76,42 +80,6 @@ class _Unit:
         self.reworks: dict[str, int] | None = None
 
 
-@attrs.frozen(kw_only=True)
-class UnitState:
-    """A unit's current state, as :meth:`Run.state` reports it.
-
-    Attributes:
-        unit: the unit id.
-        stage: its current leaf stage.
-        label: that stage's label.
-        version: its write version.
-        reworks: send-back counts by stage.
-        fired: events it has fired at least once.
-        blocked: the refusal that blocks it, if its last attempt failed.
-    """
-
-    unit: str
-    stage: str
-    label: str
-    version: int
-    reworks: Mapping[str, int]
-    fired: tuple[str, ...]
-    blocked: Blocked | None
-
-
-@attrs.frozen(kw_only=True)
-class BatchResult:
-    """What :meth:`Run.fire_many` did.
-
-    Attributes:
-        fired: steps of the units that moved.
-        refused: verdicts of the units whose gate or ordering did not hold.
-    """
-
-    fired: tuple[Step, ...]
-    refused: tuple[Verdict, ...]
-
-
 class Run:
     """One campaign over one org. Create with ``campaign.start(org)``.
 
@@ -146,6 +114,8 @@ class Run:
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
         self._reads = {id(t): read_kinds(t) for t in definition.transitions}
+        # Transitions whose ordering reads other units: those are reloaded before judging.
+        self._ordering = {id(t): o for t in definition.transitions if (o := ordering_rules(t))}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
         self.escalations: list[Escalation] = []
@@ -352,9 +322,9 @@ class Run:
             evidence=recorded,
         )
 
-    def _deny(
-        self, unit: str, actor: Actor, action: str, reason: str, verdict: Verdict | None = None
-    ) -> None:
+    def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:
+        """Log a refused authorisation (kept apart from the caller's transaction when possible)."""
+        reason = str(error)
         rec = self._unit(unit)
         stage = rec.state
         step = Step(
@@ -366,10 +336,17 @@ class Run:
             event=action,
             source=stage,
             dest=stage,
-            verdict=verdict,
             reason=reason,
         )
-        self._append_one(unit, rec, step)
+        expected = {unit: rec.version}
+        rec.version += 1
+        try:
+            (stored,), kept = append_kept(self.store, [step], [self._row(unit, rec)], expected)
+        except BaseException:
+            rec.version -= 1
+            raise
+        if isinstance(error, PermissionDenied):
+            error.seq, error.at, error.kept = stored.seq, stored.at, kept
         _audit.emit(
             "unit_denied",
             campaign=self.definition.id,
@@ -377,7 +354,8 @@ class Run:
             trigger=action,
             actor=actor.id,
             reason=reason,
-            verdict=None if verdict is None else verdict.to_dict(),
+            verdict=None,
+            seq=stored.seq,
         )
 
     def _append_one(self, unit: str, rec: _Unit, step: Step) -> Step:
@@ -399,7 +377,7 @@ class Run:
             try:
                 check(self.org, actor, unit=unit, action=action, allowed=allowed)
             except Exception as exc:
-                self._deny(unit, actor, action, str(exc))
+                self._deny(unit, actor, action, exc)
                 raise
         return actor
 
@@ -474,6 +452,16 @@ class Run:
         )
         return stored
 
+    def evidence_from(self, kind: str, data: object, *, unit: str = "") -> Any:
+        """Evidence of type name ``kind`` from JSON ``data``, checked as :meth:`record` checks it.
+
+        Raises:
+            EvidenceError: undeclared type, unknown or missing fields, a refused value.
+        """
+        value = evidence_from_json(self.definition, kind, data)
+        check_evidence(unit, value, self.clock())
+        return value
+
     def _evidence_kind(self, unit: str, evidence: object) -> str:
         """The evidence's type name, after checking it is declared and safe to store."""
         check_evidence(unit, evidence, self.clock())
@@ -537,21 +525,33 @@ class Run:
         rec = self._unit(unit)
         t = self._transition(unit, rec, event)
         actor = self._authorise(unit, by, event, t.allowed)
+        rules = self._ordering.get(id(t))
+        others = freshen(self, units_read(self, unit, rules)) if rules else None
         now = self.clock()
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
-        (step,) = self._commit([(unit, rec, t, verdict)], actor, at)
-        if not verdict.passed:
-            raise GateClosed(verdict)
+        refused = not verdict.passed
+        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
+        if refused:
+            raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         return step
 
     def _commit(
-        self, checked: Sequence[tuple[str, _Unit, Transition, Verdict]], actor: Actor, now: str
-    ) -> list[Step]:
+        self,
+        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        actor: Actor,
+        now: str,
+        *,
+        refusal: bool = False,
+        others: Mapping[str, int] | None = None,
+    ) -> tuple[list[Step], bool]:
         """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
-        write (``ConcurrentUpdate``, a crash) leaves the run as it was.
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
+        ``refusal`` is kept apart from the caller's transaction where the store
+        can; the flag returned says whether it was. ``others``: versions of the
+        units the ordering rules read, checked with the written units' (``_fresh``).
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
@@ -586,7 +586,12 @@ class Run:
                         reason=reason,
                     )
                 )
-            stored = self.store.append(steps, rows, expected)
+            for other, version in (others or {}).items():
+                expected.setdefault(other, version)  # read, not written: still checked
+            if refusal:
+                stored, kept = append_kept(self.store, steps, rows, expected)
+            else:
+                stored, kept = self.store.append(steps, rows, expected), False
         except BaseException:
             for unit, rec, state, version, fired, blocked in reversed(undo):
                 rec.state, rec.version, rec.fired = state, version, fired
@@ -597,7 +602,7 @@ class Run:
             raise
         for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
             self._counted(step, was_blocked=was_blocked is not None, actor=actor)
-        return stored
+        return stored, kept
 
     def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
         """Roll a written fire or refusal into the counters and the audit log."""
@@ -651,8 +656,10 @@ class Run:
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
+            others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at) if judged else []
+            steps = self._commit(judged, actor, at, others=others)[0] if judged else []
         return BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),
@@ -681,7 +688,7 @@ class Run:
         try:
             require_above(self.org, actor, unit=unit, action="send_back", allowed=rework.allowed)
         except Exception as exc:
-            self._deny(unit, actor, "send_back", str(exc))
+            self._deny(unit, actor, "send_back", exc)
             raise
         event = send_back_event(stage)
         if self.engine.dest(event, rec.state) is None:
@@ -752,34 +759,8 @@ class Run:
         """
         rec = self._unit(unit)
         row = self.store.row(unit)
-        if row is None or row.version == rec.version:
-            return self.state(unit)
-        before_stage = rec.state
-        before_reworks = sum((rec.reworks or {}).values())
-        was_blocked = unit in self._blocked
-        rec.state, rec.version = row.stage, row.version
-        rec.fired = sum(self._bits.get(e, 0) for e in row.fired)
-        rec.reworks = dict(row.reworks) or None
-        blocked = None
-        if row.blocked:
-            b = row.blocked
-            blocked = Blocked(
-                unit=unit,
-                event=b["event"],
-                stage=b["stage"],
-                reasons=tuple(b["reasons"]),
-                at=b["at"],
-            )
-        if blocked is None:
-            self._blocked.pop(unit, None)
-        else:
-            self._blocked[unit] = blocked
-        self.counters.move(unit, before_stage, rec.state)
-        if (blocked is not None) != was_blocked:
-            self.counters.blocked(unit, +1 if blocked is not None else -1)
-        after_reworks = sum((rec.reworks or {}).values())
-        if after_reworks != before_reworks:
-            self.counters.reworked(unit, after_reworks - before_reworks, first=not before_reworks)
+        if row is not None and row.version != rec.version:
+            load_row(self, unit, rec, row)
         return self.state(unit)
 
     # ------------------------------------------------------------ roll-up
@@ -834,31 +815,4 @@ class Run:
         """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""
         if node is not None:
             self._unit(node)
-        when = now or self.clock()
-        stages = self.definition.leaves
-        by_stage = dict.fromkeys(stages, 0)
-        by_level: dict[str, dict[str, int]] = {}
-        blocked: list[Blocked] = []
-        sent_back = reworked = overdue = 0
-        for unit in self.org if node is None else self.org.subtree(node):
-            rec = self._units[unit]
-            by_stage[rec.state] += 1
-            level = by_level.setdefault(self.org.level(unit), dict.fromkeys(stages, 0))
-            level[rec.state] += 1
-            if unit in self._blocked:
-                blocked.append(self._blocked[unit])
-            n = sum((rec.reworks or {}).values())
-            sent_back += n
-            reworked += 1 if n else 0
-            overdue += 1 if self.counters.overdue(rec.state, when) else 0
-        return Progress(
-            node=node or "*",
-            total=sum(by_stage.values()),
-            by_stage=by_stage,
-            by_level={k: v for k, v in by_level.items() if any(v.values())},
-            blocked=len(blocked),
-            blocked_units=tuple(sorted(blocked, key=lambda b: b.unit)),
-            sent_back=sent_back,
-            reworked=reworked,
-            overdue=overdue,
-        )
+        return recount(self, node, now or self.clock())

@@ -72,6 +72,12 @@ class MemoryStore:
             self._batches.append((out[0].seq, out[-1].seq, tuple(sorted(last.items()))))
         return out
 
+    def append_refusal(
+        self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
+    ) -> tuple[list[Step], bool]:
+        """:meth:`append`; nothing here rolls back, so the refusal is always kept."""
+        return self.append(steps, rows, expected), True
+
     def _chain(self, unit: str) -> list[Step]:
         """The unit's steps, hashing those written since the last read."""
         history = self._by_unit.get(unit, [])
@@ -150,6 +156,10 @@ class MemoryStore:
         """The unit's stored row."""
         row = self._rows.get(unit)
         return None if row is None else self._headed(row)
+
+    def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
+        """The stored rows of ``units`` that have one, by unit."""
+        return {u: self._headed(r) for u in units if (r := self._rows.get(u)) is not None}
 
     def _headed(self, row: UnitRow) -> UnitRow:
         head = self._head(row.unit)

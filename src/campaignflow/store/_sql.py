@@ -1,11 +1,14 @@
 """A store over SQLAlchemy Core: SQLite (the embedded default) and PostgreSQL.
 
-One write is one transaction. The optimistic version check is a conditional
-write (``UPDATE ... WHERE version = :expected``, or an insert that must not
-conflict for a unit's first row): a writer that lost the race changes no row,
-raises :class:`ConcurrentUpdate`, and its transaction is rolled back, steps
-included. SQLite writes begin with ``BEGIN IMMEDIATE`` so processes queue
-instead of failing half-way; PostgreSQL takes the global order from its
+One write is one transaction, or one savepoint in the caller's transaction:
+whatever fails inside it (a lost race, a collision the database reports)
+leaves nothing behind. The optimistic version check comes first: the written
+units' rows are read (locked ``FOR UPDATE`` on PostgreSQL) and their versions
+compared before any step is inserted; the conditional write (``UPDATE ...
+WHERE version = :expected``, or an insert that must not conflict for a unit's
+first row) checks again. SQLite writes take the write lock first (``BEGIN
+IMMEDIATE``, whoever built the engine: see ``_sqlite_lock``), so processes
+queue instead of colliding; PostgreSQL takes the global order from its
 sequence, and writers on different units never wait for each other.
 """
 
@@ -22,7 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
+from campaignflow.store._apart import can_write_apart, mark_written
 from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
+from campaignflow.store._engines import engine_for, forget, known, seen
+from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
+from campaignflow.store._schema import bind_campaign, check_schema, still_bound
+from campaignflow.store._sqlite_lock import take_write_lock
+from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, metadata, steps_t, units_t
 from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
 from campaignflow.values.records import Kind, Recorded, Step
 
@@ -37,67 +46,9 @@ HOT = {
         "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
-SCHEMA_VERSION = 1
 CHUNK = 5_000
 DECODED = 200_000  # decoded evidence records a store keeps, at most
 CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
-
-metadata = sa.MetaData()
-meta_t = sa.Table(
-    "cf_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-steps_t = sa.Table(
-    "cf_steps",
-    metadata,
-    sa.Column(
-        "seq",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
-    sa.Column("unit", sa.String(200), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.Index("cf_steps_unit_seq", "unit", "seq"),
-)
-units_t = sa.Table(
-    "cf_units",
-    metadata,
-    sa.Column("unit", sa.String(200), primary_key=True),
-    sa.Column("stage", sa.String(200), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("head", sa.String(64), nullable=False),
-)
-checkpoints_t = sa.Table(
-    "cf_checkpoints",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("first_seq", sa.BigInteger, nullable=False),
-    sa.Column("last_seq", sa.BigInteger, nullable=False),
-    sa.Column("heads", sa.Text, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.Index("cf_checkpoints_last", "last_seq"),
-)
-evidence_t = sa.Table(
-    "cf_evidence",
-    metadata,
-    sa.Column("id", sa.String(200), primary_key=True),
-    sa.Column("unit", sa.String(200), nullable=False),
-    sa.Column("kind", sa.String(200), nullable=False),
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
-    sa.Column("live", sa.Boolean, nullable=False),
-    sa.Index("cf_evidence_unit_kind", "unit", "kind", "live"),
-)
-
-
-_ENGINES: dict[str, Engine] = {}
-
 
 # Built once: building a select per call cost more than running it.
 RECORDS = (
@@ -123,48 +74,11 @@ def drop_schema(target: str | Engine) -> None:
     engine = engine_for(target) if isinstance(target, str) else target
     try:
         with engine.begin() as conn:
+            take_write_lock(conn)
             metadata.drop_all(conn)
     except sa.exc.SQLAlchemyError as exc:
-        raise _wrap(exc, str(engine.url)) from None
-
-
-def engine_for(url: str) -> Engine:
-    """One pooled engine per URL and process, shared by every store on that URL."""
-    engine = _ENGINES.get(url)
-    if engine is None:
-        engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url)
-        _ENGINES[url] = engine
-    return engine
-
-
-def _sqlite_engine(url: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi: Any, _: Any) -> None:
-        # Take transactions out of pysqlite's hands so BEGIN IMMEDIATE is ours.
-        dbapi.isolation_level = None
-        cur = dbapi.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # Writers queue on the write lock from their first statement; readers take a
-        # snapshot and block nobody (WAL).
-        reading = conn.get_execution_options().get("cf_read", False)
-        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
-
-    return engine
-
-
-def _wrap(exc: BaseException, where: str) -> StoreError:
-    text = str(getattr(exc, "orig", exc)) or type(exc).__name__
-    if "file is not a database" in text or "malformed" in text:
-        return StoreError(f"{where}: not a readable SQLite database ({text}); restore it from a backup")
-    return StoreError(f"{where}: {text.splitlines()[0]}")
+        raise wrap(exc, str(engine.url)) from None
+    forget(None, engine)
 
 
 class SQLStore:
@@ -200,6 +114,7 @@ class SQLStore:
         else:
             self._engine = target
             self.where = str(target.url)
+        seen(self._engine)
         self.evidence_types: dict[str, type[Any]] = dict(evidence_types or {})
         self.dialect = self._engine.dialect.name
         self._ready = False
@@ -211,22 +126,37 @@ class SQLStore:
     # ------------------------------------------------------------ plumbing
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def _tx(self, expected: Mapping[str, int] | None = None) -> Iterator[Connection]:
+        """A write: a savepoint in the caller's transaction, or a transaction of the store's own.
+
+        SQLite's write lock is taken before anything is read (``_sqlite_lock``).
+        Whatever fails inside rolls the savepoint or transaction back; a
+        collision the database reports on a unit's keys is a lost race
+        (:class:`ConcurrentUpdate` for a unit of ``expected``).
+        """
         try:
-            if self._conn is not None and self._conn.in_transaction() and self.dialect == "sqlite":
-                # pysqlite's SAVEPOINT before the first write would commit on release;
-                # write straight into the caller's transaction, which rolls back on error.
-                yield self._conn
-            elif self._conn is not None:
-                with self._conn.begin_nested() if self._conn.in_transaction() else self._conn.begin():
-                    yield self._conn
+            conn = self._conn
+            if conn is None:
+                with self._engine.begin() as own:
+                    take_write_lock(own)
+                    yield own
+            elif conn.in_transaction():
+                take_write_lock(conn)
+                with conn.begin_nested():
+                    yield conn
             else:
-                with self._engine.begin() as conn:
+                with conn.begin():
+                    take_write_lock(conn)
                     yield conn
         except (ConcurrentUpdate, StoreError):
             raise
-        except (sa.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
-            raise _wrap(exc, self.where) from None
+        except Exception as exc:
+            if not is_db_error(exc):
+                raise
+            lost = raced(exc, expected)
+            if lost is not None:
+                raise lost from None
+            raise wrap(exc, self.where) from None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -237,33 +167,21 @@ class SQLStore:
                 with self._engine.connect() as conn:
                     yield conn.execution_options(cf_read=True)
         except (sa.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
-            raise _wrap(exc, self.where) from None
+            if missing_tables(exc):  # dropped since this engine last checked them
+                forget(None, self._engine)
+                msg = f"{self.where} holds no campaign (its tables are gone): start one with campaign.start()"
+                raise StoreError(msg) from None
+            raise wrap(exc, self.where) from None
 
     def _schema(self, *, fresh: bool) -> None:
         if self._ready:
             return
-        with self._tx() as conn:
-            tables = set(sa.inspect(conn).get_table_names())
-            if "cf_meta" not in tables:
-                if tables and self._owned:
-                    listed = ", ".join(sorted(tables)[:5])
-                    raise StoreError(
-                        f"{self.where} is not a campaignflow store (it holds tables {listed}); "
-                        "use a new file or database"
-                    )
-                if not fresh and self._owned:
-                    raise StoreError(f"{self.where} holds no campaign: start one with campaign.start()")
-                metadata.create_all(conn)
-                conn.execute(sa.insert(meta_t).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            else:
-                found = conn.execute(
-                    sa.select(meta_t.c.value).where(meta_t.c.key == "schema_version")
-                ).scalar()
-                if found != str(SCHEMA_VERSION):
-                    raise StoreError(
-                        f"{self.where} has store schema {found}, this campaignflow reads "
-                        f"{SCHEMA_VERSION}: upgrade campaignflow (see docs: migrate a store)"
-                    )
+        if fresh:
+            with self._tx() as conn:
+                check_schema(conn, self.where, owned=self._owned, create=True)
+        else:
+            with self._read() as conn:
+                check_schema(conn, self.where, owned=self._owned, create=False)
         self._ready = True
 
     def meta(self, key: str) -> str | None:
@@ -287,20 +205,20 @@ class SQLStore:
             self.evidence_types = dict(evidence_types)
             if self._decoded is not None:
                 self._decoded.clear()  # decoded with other classes
-        self._schema(fresh=fresh)
-        with self._tx() as conn:
-            stored = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == "campaign")).scalar()
-            if stored is not None and stored != campaign:
-                raise StoreError(f"{self.where} holds campaign {stored!r}, not {campaign!r}")
-            if fresh:
-                n = conn.execute(sa.select(sa.func.count()).select_from(steps_t)).scalar() or 0
-                if n:
-                    raise StoreError(
-                        f"{self.where} already holds a run of {stored!r} ({n} steps); "
-                        "open it with campaign.open(org, store) instead of start()"
-                    )
-            if stored is None:
-                conn.execute(sa.insert(meta_t).values(key="campaign", value=campaign))
+        memo = known(self._engine)
+        if fresh:
+            with self._tx() as conn:
+                check_schema(conn, self.where, owned=self._owned, create=True)
+                bind_campaign(conn, self.where, campaign, fresh=True)
+        else:
+            with self._read() as conn:  # opening reads; it never takes SQLite's write lock
+                # A database this engine checked before: one key lookup confirms it.
+                if memo.get("campaign") != campaign or not still_bound(conn, campaign):
+                    check_schema(conn, self.where, owned=self._owned, create=False)
+                    bind_campaign(conn, self.where, campaign, fresh=False)
+        self._ready = True
+        if not fresh or self._conn is None:  # a start in the caller's transaction may roll back
+            memo["campaign"] = campaign
 
     # ------------------------------------------------------------ writing
 
@@ -310,9 +228,11 @@ class SQLStore:
         """Write steps and rows in one transaction after the optimistic version check."""
         if not steps:
             return []
-        with self._tx() as conn:
-            # A unit at version 0 has no row yet, hence no head: only the others are read.
-            heads = self._heads(conn, [u for u, v in expected.items() if v])
+        with self._tx(expected) as conn:
+            # The version check before any insert. A unit at version 0 has no row yet,
+            # hence no head: its first row's insert must not conflict (checked below).
+            written = {row.unit for row in rows}
+            heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
             bodies: list[dict[str, Any]] = []
             chained: list[tuple[Step, str, str]] = []
             for step in steps:
@@ -355,7 +275,28 @@ class SQLStore:
                     hash=point.hash,
                 )
             )
+            if self._conn is not None:
+                mark_written(self._conn)
             return stored
+
+    def append_refusal(
+        self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
+    ) -> tuple[list[Step], bool]:
+        """:meth:`append` for refusals, kept even when the caller's transaction rolls back.
+
+        Returns:
+            The stored steps, and True when they were committed in a transaction of
+            the store's own (always, for a store on a URL or engine; on the caller's
+            connection when ``_apart`` allows), False when they went into the
+            caller's transaction.
+        """
+        if self._conn is None:
+            return self.append(steps, rows, expected), True
+        if not can_write_apart(self._conn):
+            return self.append(steps, rows, expected), False
+        apart = SQLStore(self._engine, evidence_types=self.evidence_types)
+        apart._ready = True  # the same database, checked by this store
+        return apart.append(steps, rows, expected), True
 
     def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
         """One DBAPI executemany of the hot statement ``name``; the summed row count.
@@ -389,12 +330,28 @@ class SQLStore:
         top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(steps_t.c.seq), 0))).scalar() or 0
         return list(range(int(top) + 1, int(top) + n + 1))
 
-    def _heads(self, conn: Connection, units: list[str]) -> dict[str, str]:
+    def _heads(self, conn: Connection, expected: Mapping[str, int]) -> dict[str, str]:
+        """The chain heads of units expected at these versions; ConcurrentUpdate if one moved.
+
+        PostgreSQL locks the rows (``FOR UPDATE``, in unit order so that batches
+        never deadlock): the versions read stay true until this write commits.
+        SQLite holds its write lock already.
+        """
         heads: dict[str, str] = {}
+        units = sorted(expected)
         for i in range(0, len(units), 2_000):
             part = units[i : i + 2_000]
-            query = sa.select(units_t.c.unit, units_t.c.head).where(units_t.c.unit.in_(part))
-            heads.update((unit, head) for unit, head in conn.execute(query))
+            c = units_t.c
+            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(part))
+            if self.dialect == "postgresql":
+                query = query.order_by(units_t.c.unit).with_for_update()
+            for unit, head, version in conn.execute(query):
+                if version != expected[unit]:
+                    raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
+                heads[unit] = head
+        for unit in units:
+            if unit not in heads and expected[unit]:  # a unit only read, at version 0, has no row
+                raise ConcurrentUpdate(unit, expected=expected[unit], found=0)
         return heads
 
     def _write_rows(
@@ -586,6 +543,15 @@ class SQLStore:
                 )
             after = (found[-1].last_seq, found[-1].id)
 
+    def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
+        """The stored rows of ``units`` that have one, by unit (one read per 2,000)."""
+        found: dict[str, UnitRow] = {}
+        with self._read() as conn:
+            for i in range(0, len(units), 2_000):
+                query = sa.select(units_t).where(units_t.c.unit.in_(list(units[i : i + 2_000])))
+                found.update((r.unit, _row(r)) for r in conn.execute(query))
+        return found
+
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
         with self._read() as conn:
@@ -595,8 +561,7 @@ class SQLStore:
     def close(self) -> None:
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
-            self._engine.dispose()
-            _ENGINES.pop(self.where, None)
+            forget(self.where, self._engine)
 
 
 def _row(r: Any) -> UnitRow:

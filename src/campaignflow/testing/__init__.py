@@ -4,6 +4,8 @@
   ``evidence_for(rule)``, ``evidence_against(rule)``, ``event_sequences()``;
 - :class:`CampaignMachine` — a ``hypothesis.stateful`` base that drives your
   campaign over an org and checks the library's laws after every step;
+- :func:`assert_equivalent` — a custom rule against its declared specification:
+  the boundary cases, then generated ones, the smallest difference reported;
 - :class:`Scenario` — one unit's people and evidence, judged by any rule;
 - ``analysis`` — the static checks behind ``campaign.check()``.
 
@@ -13,7 +15,9 @@ May import: ``run``, ``store``, ``definition``, ``org``, ``values``,
 """
 
 from campaignflow.testing import strategies as strategies
+from campaignflow.testing._equivalent import NotEquivalent as NotEquivalent
+from campaignflow.testing._equivalent import assert_equivalent as assert_equivalent
 from campaignflow.testing._machine import CampaignMachine as CampaignMachine
 from campaignflow.testing._scenario import Scenario as Scenario
 
-__all__ = ["CampaignMachine", "Scenario", "strategies"]
+__all__ = ["CampaignMachine", "NotEquivalent", "Scenario", "assert_equivalent", "strategies"]

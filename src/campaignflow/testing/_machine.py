@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -12,7 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.builder import CampaignBuilder
+from campaignflow.definition.context import Context
 from campaignflow.definition.ordering import ChildrenDone, ParentFirst, PilotsFirst
+from campaignflow.definition.rules import Rule, evaluate
 from campaignflow.exceptions import GateClosed, InvalidTransition
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import CountingIds, FixedClock
@@ -30,13 +32,18 @@ class CampaignMachine(RuleBasedStateMachine):
         campaign: a ``Campaign``, or a zero-argument callable returning one.
         org: an ``Org``, or a hypothesis strategy of orgs (``strategies.orgs()``).
         actor: who acts (default: an actor with every role the campaign names).
+        specs: ``{event: rule}``, a declared specification per gate: after every
+            step, each unit's gate for that event must agree with it.
 
     Each step records evidence (drawn to pass or to fail a gate the unit faces,
-    with the unit's own people), retracts, fires, fires many, or sends back.
-    After every step it checks: no unit moved past a gate whose verdict failed;
-    ordering constraints held at every accepted fire; the roll-up equals a
-    recount; a run reopened from the store equals the live one; every unit's
-    hash chain links up. Add your own checks as ``@invariant()`` methods.
+    with the unit's own people; some of it retracted), retracts, fires, fires
+    many, or sends back. After every step it checks: no unit moved past a gate
+    whose verdict failed; ordering constraints held at every accepted fire; the
+    roll-up equals a recount; each gate named in ``specs`` agrees with its
+    specification. At the end of each case (not after every step, so that
+    shrinking stays fast): a run reopened from the store equals the live one,
+    the log verifies, and every unit's hash chain links up. Add your own checks
+    as ``@invariant()`` methods.
 
     Example::
 
@@ -50,6 +57,7 @@ class CampaignMachine(RuleBasedStateMachine):
     campaign: ClassVar[CampaignBuilder | Callable[[], CampaignBuilder]]
     org: ClassVar[Org | st.SearchStrategy[Org]]
     actor: ClassVar[Actor | None] = None
+    specs: ClassVar[Mapping[str, Rule]] = {}
 
     @initialize(data=st.data())
     def _start(self, data: st.DataObject) -> None:
@@ -111,17 +119,23 @@ class CampaignMachine(RuleBasedStateMachine):
     def _record(self, unit: str, scenario: Scenario) -> None:
         names = self._rename(unit, scenario)
         supervisors = sorted(self.the_org.supervisors(unit))
-        items: list[tuple[str, Any]] = []
-        for value, recorder in scenario.evidence:
+        items: list[tuple[str, Any, bool]] = []
+        gone = set(scenario.retracted)
+        for i, (value, recorder) in enumerate(scenario.evidence):
             actor = recorder
             if recorder in scenario.supervisors and supervisors:
                 actor = supervisors[scenario.supervisors.index(recorder) % len(supervisors)]
             try:
-                items.append((actor, _renamed(value, names)))
+                items.append((actor, _renamed(value, names), i in gone))
             except ValueError:
                 continue  # the renamed value breaks the evidence's own validation
-        for actor_id, value in items:
-            self.run.record(unit, value, by=Actor(id=actor_id, roles=self.who.roles))
+        steps = [
+            (self.run.record(unit, value, by=Actor(id=actor_id, roles=self.who.roles)), retract)
+            for actor_id, value, retract in items
+        ]
+        for step, retract in steps:
+            if retract and step.evidence is not None:
+                self.run.retract(unit, step.evidence.id, reason="scenario", by=self.who)
 
     def _rename(self, unit: str, scenario: Scenario) -> dict[str, str]:
         """Map the scenario's people onto the unit's real people, one to one, role by role.
@@ -226,8 +240,28 @@ class CampaignMachine(RuleBasedStateMachine):
             assert self.run.progress(node).counts() == self.run.recount(node).counts()
 
     @invariant()
-    def replay_equals_live(self) -> None:
-        """A run reopened from the store equals the live one, and the log verifies."""
+    def gates_agree_with_specs(self) -> None:
+        """Each unit's gate for an event in ``specs`` holds exactly when its specification does."""
+        specs = type(self).specs
+        if not specs or not hasattr(self, "run"):
+            return
+        now = self.run.clock()
+        for unit in self.units:
+            stage = self.run.stage_of(unit)
+            for event, gate in self._leaving(unit):
+                spec = specs.get(event)
+                if spec is None or gate is None:
+                    continue
+                ctx = Context(unit=unit, stage=stage, event=event, actor=None, now=now, run=self.run)
+                mine, theirs = evaluate(gate, ctx), evaluate(spec, ctx)
+                assert mine.passed == theirs.passed, (
+                    f"gate of {event!r} at {unit!r} {'passes' if mine.passed else 'fails'} "
+                    f"({mine.reason}), its specification {spec.id!r} "
+                    f"{'passes' if theirs.passed else 'fails'} ({theirs.reason})"
+                )
+
+    def teardown(self) -> None:
+        """At the end of a case: replay equals live, the log verifies, every hash chain links."""
         if not hasattr(self, "run"):
             return
         again = open_run(self.built.build(), self.the_org, self.store)
@@ -235,12 +269,6 @@ class CampaignMachine(RuleBasedStateMachine):
             assert again.state(unit) == self.run.state(unit)
         report = verify(self.built.build(), self.the_org, self.store)
         assert report.ok, report.problem
-
-    @invariant()
-    def hash_chains_link(self) -> None:
-        """Every unit's steps chain: each prev_hash is the previous step's hash."""
-        if not hasattr(self, "run"):
-            return
         for unit in self.units:
             history = self.store.history(unit)
             for a, b in itertools.pairwise(history):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow.definition.combinators import Not, walk
+from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.context import evidence_name
-from campaignflow.definition.model import Definition
-from campaignflow.definition.rules import CustomRule, Rule
+from campaignflow.definition.model import Definition, Transition
+from campaignflow.definition.rules import CountAtLeast, CustomRule, Rule
 from campaignflow.exceptions import DefinitionError
 
 if TYPE_CHECKING:
@@ -25,8 +28,8 @@ class Problem:
     """One thing ``check`` found.
 
     Attributes:
-        kind: ``definition``, ``dead_end``, ``no_actor``, ``unsatisfiable``,
-            ``missing_label`` or ``unrecorded_evidence``.
+        kind: ``definition``, ``dead_end``, ``no_actor``, ``deadlock``,
+            ``unsatisfiable``, ``missing_label`` or ``unrecorded_evidence``.
         severity: ``error`` (the campaign cannot work as meant) or ``warning``.
         subject: the stage, event or rule concerned.
         message: what is wrong and what to do.
@@ -74,24 +77,97 @@ class CheckReport:
 def check_campaign(campaign: CampaignBuilder, *, budget: int = 100) -> CheckReport:
     """Check a campaign for the defects that make it not work as meant.
 
+    Declared rules are judged from their thresholds (no search); custom rules by
+    random search over the evidence types they declare, with as many records as
+    the campaign's thresholds need. Every kind of defect is reported together.
+
     Args:
         campaign: the campaign (built or not).
-        budget: generated scenarios tried per rule before it is called unsatisfiable.
+        budget: generated scenarios tried per custom rule before it is reported.
     """
     try:
         definition = campaign.build()
     except DefinitionError as exc:
-        problems = tuple(
+        problems = [
             Problem(kind="definition", severity="error", subject=campaign.id, message=p) for p in exc.problems
-        )
-        return CheckReport(campaign=campaign.id, problems=problems)
+        ]
+        # The rest of the checks need a valid definition; the gates can still be judged.
+        gates = [(t, "/".join(t.sources)) for t in campaign._transitions]  # noqa: SLF001 - its declarations
+        problems += _impossible(gates, campaign._rules)  # noqa: SLF001
+        return CheckReport(campaign=campaign.id, problems=tuple(problems))
     found: list[Problem] = []
     found += _dead_ends(definition)
     found += _no_actor(definition)
     found += _labels(definition)
     found += _unrecorded(definition, campaign)
+    found += _deadlocks(definition)
+    found += _impossible([(t, "/".join(t.sources)) for t in definition.transitions], definition.rules)
     found += _unsatisfiable(definition, budget)
     return CheckReport(campaign=definition.id, problems=tuple(found))
+
+
+def _deadlocks(d: Definition) -> list[Problem]:
+    from campaignflow.testing._deadlocks import deadlocks  # noqa: PLC0415 - the analysis lives in testing/
+
+    return [
+        Problem(
+            kind="deadlock",
+            severity="error",
+            subject=event,
+            message="ordering deadlock across levels: " + "; ".join(chain) + ": no unit can ever fire it",
+        )
+        for event, chain in deadlocks(d)
+    ]
+
+
+def _impossible(gates: list[tuple[Transition, str]], rules: Mapping[str, Rule]) -> list[Problem]:
+    """Gates of declared rules whose thresholds contradict one another (worked out, not searched)."""
+    from campaignflow.testing._reasoning import labels, unsatisfiable  # noqa: PLC0415
+
+    out: list[Problem] = []
+    for t, stages in gates:
+        gate = _resolved(t.gate, rules) if t.gate is not None else None
+        if gate is None:
+            continue
+        why = unsatisfiable(gate)
+        if why is None:
+            continue
+        where = f"gate of {t.event!r} (leaving {stages})"
+        if len(why) == 1:
+            (rule,) = why
+            message = f"{labels(why)} can never hold in the {where}"
+            if isinstance(rule, CountAtLeast) and rule.where is not None:
+                message += f": its where= filter refuses every value of {evidence_name(rule.of)}"
+            else:
+                message += ": check its thresholds"
+        else:
+            message = f"the {where} can never hold: {labels(why)} contradict one another"
+        out.append(
+            Problem(
+                kind="unsatisfiable",
+                severity="error",
+                subject=why[0].id if len(why) == 1 else gate.id,
+                message=message,
+            )
+        )
+    return out
+
+
+def _resolved(rule: Rule, rules: Mapping[str, Rule]) -> Rule | None:
+    """``rule`` with every reference replaced by the rule it names (``None``: one names nothing)."""
+    from campaignflow.definition.gates import Ref  # noqa: PLC0415 - references exist only in declarations
+
+    if isinstance(rule, Ref):
+        return rules.get(rule.id)
+    if isinstance(rule, AllOf | AnyOf):
+        parts = [_resolved(r, rules) for r in rule.rules]
+        return (
+            None if any(p is None for p in parts) else attrs.evolve(rule, rules=tuple(p for p in parts if p))
+        )
+    if isinstance(rule, Not):
+        inner = _resolved(rule.rule, rules)
+        return None if inner is None else attrs.evolve(rule, rule=inner)
+    return rule
 
 
 def _dead_ends(d: Definition) -> list[Problem]:
@@ -194,18 +270,23 @@ def _judge(rule: Rule, *, want: bool) -> Callable[[Scenario], bool]:
 
 
 def _unsatisfiable(d: Definition, budget: int) -> list[Problem]:
+    """Custom rules no generated evidence satisfies: a random search, reported as one."""
     from hypothesis import HealthCheck, Phase, find, settings  # noqa: PLC0415 - only checks need hypothesis
     from hypothesis.errors import NoSuchExample, Unsatisfiable  # noqa: PLC0415
 
-    from campaignflow.testing.strategies import evidence_against, evidence_for  # noqa: PLC0415
+    from campaignflow.testing._reasoning import thresholds  # noqa: PLC0415
+    from campaignflow.testing.strategies import _custom_scenarios  # noqa: PLC0415
 
+    records = max(12, thresholds({t.event: t.gate for t in d.transitions if t.gate is not None}) + 2)
     out: list[Problem] = []
     seen: set[str] = set()
-    # Any example will do: no shrinking, which would cost most of the time.
+    # Any example will do: no shrinking, which would cost most of the time; derandomised,
+    # and hypothesis's own output kept off stdout, so that `--format json` stays JSON.
     quiet = settings(
         max_examples=budget,
         database=None,
         deadline=None,
+        derandomize=True,
         phases=(Phase.generate,),
         suppress_health_check=list(HealthCheck),
     )
@@ -213,24 +294,32 @@ def _unsatisfiable(d: Definition, budget: int) -> list[Problem]:
         if t.gate is None:
             continue
         for leaf, negated in _leaves(t.gate):
-            if leaf.id in seen:
+            if leaf.id in seen or not isinstance(leaf, CustomRule):
                 continue
             seen.add(leaf.id)
-            strategy = evidence_against(leaf) if negated else evidence_for(leaf)
-            want = not negated
             try:
-                find(strategy, _judge(leaf, want=want), settings=quiet)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    find(
+                        _custom_scenarios(leaf, records=records),
+                        _judge(leaf, want=not negated),
+                        settings=quiet,
+                    )
             except (NoSuchExample, Unsatisfiable):
-                kind = "custom rule" if isinstance(leaf, CustomRule) else "rule"
                 out.append(
                     Problem(
                         kind="unsatisfiable",
-                        severity="error",
+                        severity="warning",
                         subject=leaf.id,
                         message=(
-                            f"no generated evidence makes this {kind} {'fail' if negated else 'hold'} "
-                            f"in {budget} tries (gate of {t.event!r}): check its thresholds and filters"
+                            f"custom rule 「{leaf.label}」 never {'failed' if negated else 'held'} "
+                            f"in {budget} random scenarios of up to {2 * records} records of {_names(leaf)} "
+                            f"(gate of {t.event!r}, leaving {'/'.join(t.sources)}): a random search, not a "
+                            "proof; declare its reads= and roles=, or test it with assert_equivalent"
                         ),
                     )
                 )
     return out
+
+
+def _names(rule: Rule) -> str:
+    return ", ".join(evidence_name(tp) for tp in rule.reads) or "no declared evidence type"

@@ -35,18 +35,19 @@ from campaignflow.definition.people_rules import ALL, Coverage, NotOverdue
 from campaignflow.definition.rules import (
     ApprovedBy,
     CountAtLeast,
-    CustomRule,
     EveryMemberHas,
     EveryPair,
     Rule,
     SumAtLeast,
 )
 from campaignflow.org.graph import Org
+from campaignflow.testing._edges import roles_of, split
 from campaignflow.testing._scenario import Scenario
 from campaignflow.testing._values import below, holds_many, one_or_many, values_of
 
 __all__ = [
     "Scenario",
+    "boundaries",
     "event_sequences",
     "evidence_against",
     "evidence_for",
@@ -80,16 +81,45 @@ def _org_rows(
     return rows
 
 
+@st.composite
+def _org_people(
+    draw: st.DrawFn, rows: list[dict[str, Any]], people: Mapping[str, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        for role, (low, high) in people.items():
+            for i in range(draw(st.integers(low, high), label=f"{role} at {row['id']}")):
+                pid = f"{row['id']}-{role}-{i}"
+                out.append({"id": pid, "name": pid, "unit": row["id"], "roles": [role]})
+    return out
+
+
 def orgs(
     *,
     levels: Sequence[str] = ("county", "township", "village"),
     fanout: tuple[int, int] = (0, 3),
     pilots: bool = True,
+    people: Mapping[str, tuple[int, int]] | None = None,
 ) -> st.SearchStrategy[Org]:
-    """Valid org trees with the given levels, ``fanout`` children per unit, some pilots."""
-    return _org_rows(tuple(levels), fanout, pilots).map(
-        lambda rows: Org.from_dicts(rows, levels=tuple(levels))
-    )
+    """Valid org trees with the given levels, ``fanout`` children per unit, some pilots.
+
+    Args:
+        levels: the org's levels, top first.
+        fanout: the least and most children of each unit.
+        pilots: mark some units of the last level as pilots.
+        people: ``{role: (least, most)}`` people with that role at every unit
+            (``{"leadership": (0, 3)}``: units with no leader, one, two or three).
+    """
+    roles = dict(people or {})
+    levels = tuple(levels)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Org:
+        rows = draw(_org_rows(levels, fanout, pilots))
+        persons = draw(_org_people(rows, roles)) if roles else []
+        return Org.from_dicts(rows, people=persons, levels=levels)
+
+    return build()
 
 
 DEFECTS = ("cycle", "inversion", "unknown_parent", "duplicate", "orphan", "empty_id")
@@ -122,36 +152,9 @@ def invalid_orgs(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], tuple[str,
 # ---------------------------------------------------------------- people
 
 
-def _roles(rule: Rule) -> tuple[list[str], bool]:
-    """The people roles a rule tree reads, and whether it needs supervisors."""
-    roles: dict[str, None] = {}
-    supervisors = False
-    for r in walk(rule):
-        if isinstance(r, EveryMemberHas):
-            roles[r.among] = None
-        elif isinstance(r, EveryPair):
-            roles[r.among] = None
-            if r.hub is not None:
-                roles[r.hub] = None
-        elif isinstance(r, Coverage):
-            roles[r.among] = None
-            if r.targets is not None:
-                roles[r.targets] = None
-        elif isinstance(r, NotOverdue):
-            roles[r.obligation.role] = None
-        elif isinstance(r, CustomRule):
-            roles.update(dict.fromkeys(r.roles))
-        elif isinstance(r, ApprovedBy):
-            if r.group == "supervises":
-                supervisors = True
-            else:
-                roles[r.group] = None
-    return list(roles), supervisors
-
-
 @st.composite
 def _people(draw: st.DrawFn, rule: Rule) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    roles, need_supervisors = _roles(rule)
+    roles, need_supervisors = roles_of(rule)
     pool = [f"p{i}" for i in range(6)]
     targets = {r.targets for r in walk(rule) if isinstance(r, Coverage) and r.targets is not None}
     people: dict[str, tuple[str, ...]] = {}
@@ -394,14 +397,63 @@ def _scenarios(rule: Rule, *, passing: bool) -> st.SearchStrategy[Scenario]:
     return strategy
 
 
+def boundaries(rule: Rule, *, passing: bool | None = None) -> tuple[Scenario, ...]:
+    """The deterministic edge cases of ``rule``, worked out from the rule itself.
+
+    Exactly at each threshold and one step below; sums landing exactly on their
+    bound in fractions; zero records; a record retracted so a count drops below;
+    duplicates; outsiders; records outside a ``where=`` filter; ``among`` groups of
+    0, 1 and 2 people; combinators with each child at its edge while the others
+    pass (``all_of``) or fail (``any_of``). Each scenario's ``note`` says what it
+    probes. Use them as ``@example``\\ s, or let :func:`evidence_for` and
+    :func:`evidence_against` (which start with them) and
+    :func:`~campaignflow.testing.assert_equivalent` run them.
+
+    Args:
+        rule: any rule; a custom rule (a black box) has only the empty scenario.
+        passing: ``True`` for the cases on which ``rule`` holds, ``False`` for
+            those on which it fails, ``None`` (default) for both, holding first.
+    """
+    yes, no = split(rule)
+    if passing is None:
+        return yes + no
+    return yes if passing else no
+
+
+def _first(
+    cases: tuple[Scenario, ...], generated: st.SearchStrategy[Scenario]
+) -> st.SearchStrategy[Scenario]:
+    # The boundary cases are the first branch: hypothesis tries its simplest choice
+    # first, draws this branch about half the time, and shrinks a failure toward it.
+    return st.one_of(st.sampled_from(cases), generated) if cases else generated
+
+
 def evidence_for(rule: Rule) -> st.SearchStrategy[Scenario]:
-    """Scenarios on which ``rule`` holds, at and above its thresholds."""
-    return _scenarios(rule, passing=True)
+    """Scenarios on which ``rule`` holds: its boundary cases first, then at and above its thresholds."""
+    return st.deferred(lambda: _first(boundaries(rule, passing=True), _scenarios(rule, passing=True)))
 
 
 def evidence_against(rule: Rule) -> st.SearchStrategy[Scenario]:
-    """Scenarios on which ``rule`` fails, just below its thresholds and far below."""
-    return _scenarios(rule, passing=False)
+    """Scenarios on which ``rule`` fails: its boundary cases first, then just below and far below."""
+    return st.deferred(lambda: _first(boundaries(rule, passing=False), _scenarios(rule, passing=False)))
+
+
+def _custom_scenarios(rule: Rule, *, records: int) -> st.SearchStrategy[Scenario]:
+    """Scenarios for a custom rule: its declared types, in lists of sizes up to and past ``records``."""
+    sizes = sorted({0, 1, 2, 3, records - 1, records, records + 1, 2 * records} - {-1})
+
+    def build(chosen: tuple[dict[str, tuple[str, ...]], tuple[str, ...]]) -> st.SearchStrategy[Scenario]:
+        people, sups = chosen
+        if not rule.reads:
+            return st.just(Scenario(people=people, supervisors=sups))
+        persons = tuple(sorted({p for ps in people.values() for p in ps}))
+        one = st.sampled_from(rule.reads).flatmap(lambda tp: values_of(tp, people=persons))
+        lists = st.sampled_from(sizes).flatmap(lambda n: st.lists(one, min_size=n, max_size=n))
+        return lists.map(
+            lambda vs: Scenario(people=people, supervisors=sups, evidence=tuple((v, CLERK) for v in vs))
+        )
+
+    return _people(rule).flatmap(build)
 
 
 def event_sequences(

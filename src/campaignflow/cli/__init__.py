@@ -1,0 +1,22 @@
+"""The ``campaignflow`` command line: the only package that prints.
+
+``main`` (the console script's entry point) is the click group of ``_app``;
+each module below registers its commands on it:
+
+- ``_demo``: ``demo``;
+- ``_read``: ``verify``, ``report``, ``obligations``, ``explain``;
+- ``_log``: ``history``, ``export``;
+- ``_define``: ``check``, ``diagram``.
+
+Every command exits 0 (ok), 1 (a negative answer), 2 (usage error) or 3 (an
+input that cannot be read or written), as listed in each ``--help``.
+"""
+
+from __future__ import annotations
+
+from campaignflow.cli import _define, _demo, _log, _read
+from campaignflow.cli._app import main
+
+__all__ = ["main"]
+
+del _define, _demo, _log, _read  # registered on main; not part of the interface
