@@ -333,8 +333,13 @@ class Campaign:
         return check_campaign(self, budget=budget)
 
     def diagram(self) -> str:
-        """The stage machine as mermaid text (drawn by ``transitions``), gates as conditions."""
-        from campaignflow._engine import mermaid  # noqa: PLC0415 - drawing needs the engine module
+        """The campaign as mermaid ``stateDiagram-v2`` text.
+
+        Compound stages are compound states with their labels; transitions are
+        edges labelled with their label, event, ordering and gate labels;
+        reworks are ``返工`` edges back. Paste it into any mermaid renderer.
+        """
+        from campaignflow._diagram import mermaid  # noqa: PLC0415 - drawing only when asked
 
         return mermaid(self.build())
 
