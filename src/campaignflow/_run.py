@@ -22,7 +22,7 @@ from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
-from campaignflow._refresh import load_row, recount
+from campaignflow._refresh import catch_up, load_row, read_escalations, recount
 from campaignflow._refusals import append_kept
 from campaignflow._results import BatchResult, UnitState
 from campaignflow._validate import check_evidence
@@ -121,8 +121,21 @@ class Run:
         self._ordering = {id(t): o for t in definition.transitions if (o := ordering_rules(t))}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
-        self.escalations: list[Escalation] = []
+        self._escalations: list[Escalation] = []
+        self._unread: list[str] = []  # opened units past a rework limit, escalations not read yet
         self.counters = Counters(org, definition)
+
+    @property
+    def escalations(self) -> list[Escalation]:
+        """Every send-back past its rework's limit, as :class:`Escalation` records.
+
+        A run opened from a store reads those of its units past a limit from
+        their histories on first use, not when it is opened.
+        """
+        if self._unread:
+            units, self._unread = self._unread, []
+            self._escalations[:0] = [e for u in units for e in read_escalations(self, u)]
+        return self._escalations
 
     @classmethod
     def over(
@@ -765,6 +778,14 @@ class Run:
         if row is not None and row.version != rec.version:
             load_row(self, unit, rec, row)
         return self.state(unit)
+
+    def catch_up(self, since: int = 0) -> int:
+        """Reload every unit written after log position ``since``; the last position seen.
+
+        A long-lived run (one per worker) calls it with the number it returned
+        last time, and reads only the units written meanwhile.
+        """
+        return catch_up(self, since)
 
     # ------------------------------------------------------------ roll-up
 
