@@ -124,7 +124,7 @@ class Results:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
-        self.status: dict[str, Counter[int]] = defaultdict(Counter)
+        self.status: dict[str, Counter[str]] = defaultdict(Counter)  # "409 InvalidTransition"
         self.acked: list[tuple[int, str, str]] = []  # (seq, unit, step kind) the clients were told of
         self.notes = 0  # acknowledged writes (each wrote a note)
         self.unknown = 0  # responses that leave the outcome unknown (5xx, transport errors)
@@ -133,7 +133,8 @@ class Results:
         """Count one response; remember what it acknowledged."""
         with self.lock:
             self.latency[kind].append(seconds)
-            self.status[kind][status] += 1
+            error = body.get("kind") if status >= 400 else None
+            self.status[kind][f"{status} {error}" if error else str(status)] += 1
             unit = path.split("/")[2] if path.startswith("/units/") else ""
             if status == 201:
                 self.acked.append((int(body["seq"]), unit, WRITES[kind]))
@@ -219,7 +220,11 @@ def audit(app: ModuleType, url: str, units: list[str], results: Results) -> dict
 def pg_script(action: str, data: Path) -> subprocess.CompletedProcess[str]:
     """Run ``scripts/pg.sh action data`` (a throwaway PostgreSQL server)."""
     command = ["/bin/bash", str(ROOT / "scripts" / "pg.sh"), action, str(data)]
-    return subprocess.run(command, capture_output=True, text=True, check=action == "start")  # noqa: S603 - ours
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - ours
+    if action == "start" and done.returncode != 0:
+        msg = f"PostgreSQL did not start: {done.stderr.strip()[-500:]}"
+        raise SystemExit(msg)
+    return done
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -263,8 +268,8 @@ def main() -> None:
     elif args.url:
         url = args.url
     else:
-        pg_data = workdir / "pg"
-        pg_data.mkdir()
+        # Its own directory under /tmp: the server's user must reach it (scripts/pg.sh chowns it).
+        pg_data = Path(tempfile.mkdtemp(prefix="cf-webload-pg-", dir="/tmp"))
         url = pg_script("start", pg_data).stdout.strip().splitlines()[-1]
     try:
         reset(url)

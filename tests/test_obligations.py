@@ -57,7 +57,38 @@ cases = st.tuples(
 )
 
 
+def oracle_since(ob: cf.Obligation, times: list[datetime], now: datetime) -> tuple[datetime | None, int]:
+    """Overdue since the first deadline of the periods with nothing since their start, and how many."""
+    seen = [t for t in times if t <= now]
+    count = ob.periods() or 10_000
+    passed = [k for k in range(count) if ob.deadline(k) <= now]
+    empty = [k for k in passed if not any(ob.period_start(k) <= t for t in seen)]
+    return (ob.deadline(empty[0]), len(empty)) if empty else (None, 0)
+
+
 class TestJudge:
+    @given(cases)
+    def test_overdue_since_the_first_missed_deadline(
+        self, case: tuple[timedelta, timedelta, int | None, list[datetime], datetime]
+    ) -> None:
+        """An overdue duty is overdue since the first deadline with nothing since, counting the periods."""
+        every, grace, n, times, now = case
+        ob = obligation(every, grace, None if n is None else START + n * every)
+        got = cf.judge(ob, times, now)
+        expected = oracle_since(ob, times, now) if got.standing is cf.Standing.OVERDUE else (None, 0)
+        assert (got.overdue_since, got.overdue_periods) == expected
+
+    def test_two_weeks_without_a_visit_reads_overdue_since_the_first_week(self) -> None:
+        """A township never visited for two weeks is overdue since the first week's deadline, 2 periods."""
+        ob = obligation(timedelta(weeks=1), timedelta(0))
+        got = cf.judge(ob, [], START + timedelta(weeks=2, days=1))
+        assert (got.standing, got.overdue_since, got.overdue_periods) == (
+            cf.Standing.OVERDUE,
+            START + timedelta(weeks=1),
+            2,
+        )
+        assert got.deadline == START + timedelta(weeks=2)  # the latest deadline passed, as before
+
     @given(cases)
     def test_overdue_exactly_when_a_deadline_passed_with_nothing_since_its_period_began(
         self, case: tuple[timedelta, timedelta, int | None, list[datetime], datetime]
@@ -180,6 +211,19 @@ class TestRun:
         assert not run.check("t1", "hold").passed
         assert run.check("v1", "hold").passed  # nobody at the village owes a visit
 
+    def test_weeks_overdue_read_from_the_first_missed_deadline(self) -> None:
+        """Three weeks on, the gate's reason, the report and its data say since 03-12, 2 periods missed."""
+        c, _ = campaign()
+        run = c.start(org(), clock=cf.FixedClock(START + timedelta(days=17)))
+        reason = run.check("county", "hold").failures[0].reason
+        assert "overdue since 2014-03-12 00:00 (2 periods missed, never fulfilled)" in reason
+        (late, *_) = run.obligations(only=["visits"]).to_dict()["duties"]
+        assert (late["overdue_since"], late["overdue_periods"], late["deadline"]) == (
+            "2014-03-12T00:00:00+00:00",
+            2,
+            "2014-03-19T00:00:00+00:00",
+        )
+
     def test_report_counts_per_obligation_and_subtree(self) -> None:
         c, _ = campaign()
         clock = cf.FixedClock(START + timedelta(days=10))
@@ -193,6 +237,7 @@ class TestRun:
         assert [d.standing for d in report.duties][:2] == [cf.Standing.OVERDUE] * 2  # overdue first
         text = report.explain()
         assert "每周深入联系点: 1 done, 0 due, 2 overdue" in text
+        assert "overdue since 2014-03-12 00:00 (1 period missed, never fulfilled)" in text
         assert "李县长 → 韩寺镇" in text
         assert report.to_dict()["counts"]["overdue"] == 2
         before = run.obligations(now=START - timedelta(days=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -81,3 +82,57 @@ class TestEvidenceFromJson:
         step = run.record("s2", run.evidence_from("Briefing", {"attendees": 4}), by=SEC)
         assert step.evidence is not None
         assert step.evidence.value == safety.Briefing(attendees=4)
+
+
+class CountingStore:
+    """A store that counts per-unit history reads."""
+
+    def __init__(self, inner: cf.MemoryStore) -> None:
+        self.inner = inner
+        self.histories = 0
+
+    def history(self, unit: str) -> tuple[cf.Step, ...]:
+        self.histories += 1
+        return self.inner.history(unit)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+class TestCheapOpens:
+    def test_opening_reads_no_history_and_escalations_come_on_first_use(self) -> None:
+        """A unit sent back past its limit costs nothing at open; its escalation reads back equal."""
+        c = cf.Campaign("rw")
+        c.stages("a", "b")
+        c.transition("go", "a", "b")
+        c.rework("a", limit=1)
+        store = cf.MemoryStore()
+        live = c.start(["u", "v"], store=store)
+        for _ in range(3):
+            live.fire("u", "go", by=SEC)
+            live.send_back("u", "a", reason="返工", by=SEC)
+        counting = CountingStore(store)
+        opened = c.open(["u", "v"], counting)
+        assert counting.histories == 0
+        assert [e.count for e in live.escalations] == [2]
+        assert opened.escalations == live.escalations
+        assert counting.histories == 1
+        opened.fire("u", "go", by=SEC)
+        opened.send_back("u", "a", reason="again", by=SEC)
+        assert opened.escalations == live.escalations  # no second escalation past the limit
+
+    @pytest.mark.parametrize("kind", ["memory", "sqlite"])
+    def test_catch_up_reads_what_others_wrote_since(self, kind: str, tmp_path: Path) -> None:
+        """A long-lived run catches up with another writer's units from the seq it last saw."""
+        target: object = cf.MemoryStore() if kind == "memory" else f"sqlite:///{tmp_path / 'c.db'}"
+        c = safety.campaign()
+        mine = c.start(["s1", "s2", "s3"], store=target)
+        seen = mine.catch_up()
+        other = c.open(["s1", "s2", "s3"], target)
+        other.record("s2", safety.Briefing(attendees=3), by=SEC)
+        step = other.fire("s2", "start", by=SEC)
+        assert mine.stage_of("s2") == "mobilise"
+        assert mine.catch_up(seen) == step.seq
+        assert mine.state("s2") == other.state("s2")
+        assert mine.progress().counts() == other.progress().counts() == mine.recount().counts()
+        assert mine.catch_up(step.seq) == step.seq

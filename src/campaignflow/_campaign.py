@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from campaignflow.definition.builder import CampaignBuilder
+from campaignflow.definition.diagram import mermaid
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
-from campaignflow.run.engine import mermaid
 from campaignflow.run.replay import VerifyReport, open_run, verify
 from campaignflow.run.run import Run
 from campaignflow.store import Store
@@ -76,7 +76,12 @@ class Campaign(CampaignBuilder):
         return check_campaign(self, budget=budget)
 
     def diagram(self) -> str:
-        """The stage machine as mermaid text (drawn by ``transitions``), gates as conditions."""
+        """The campaign as mermaid ``stateDiagram-v2`` text.
+
+        Compound stages are compound states with their labels; transitions are
+        edges labelled with their label, event, ordering and gate labels;
+        reworks are ``返工`` edges back. Paste it into any mermaid renderer.
+        """
         return mermaid(self.build())
 
     def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:

@@ -222,6 +222,11 @@ class Judgement:
         last: the latest fulfilment at or before now.
         missed: periods whose deadline passed with no fulfilment inside the period
             or its grace.
+        overdue_since: for ``overdue``, the first deadline of the periods left
+            unfulfilled since the latest fulfilment (the deadline of the first
+            period with nothing since its start); ``None`` otherwise.
+        overdue_periods: for ``overdue``, how many periods' deadlines have passed
+            since then with nothing fulfilling them; 0 otherwise.
     """
 
     standing: Standing
@@ -229,6 +234,8 @@ class Judgement:
     deadline: datetime | None
     last: datetime | None
     missed: int
+    overdue_since: datetime | None = None
+    overdue_periods: int = 0
 
 
 def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement:
@@ -272,8 +279,16 @@ def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement
     if since(ob.period_start(current)):
         return Judgement(standing=Standing.DONE, period=current, deadline=None, last=last, missed=missed)
     if passed >= 0 and not since(ob.period_start(passed)):
+        # The first period with nothing since its start: the one after the latest fulfilment's.
+        first = 0 if last is None or last < ob.starts else (last - ob.starts) // ob.every + 1
         return Judgement(
-            standing=Standing.OVERDUE, period=current, deadline=ob.deadline(passed), last=last, missed=missed
+            standing=Standing.OVERDUE,
+            period=current,
+            deadline=ob.deadline(passed),
+            last=last,
+            missed=missed,
+            overdue_since=ob.deadline(first),
+            overdue_periods=passed - first + 1,
         )
     pending = next(k for k in range(passed + 1, current + 1) if not since(ob.period_start(k)))
     return Judgement(
@@ -298,6 +313,8 @@ class Duty:
         last: the latest fulfilment, if any.
         missed: periods missed so far.
         evidence: ids of the fulfilling evidence (oldest first).
+        overdue_since: for ``overdue``, the first missed deadline (see :class:`Judgement`).
+        overdue_periods: for ``overdue``, the periods missed since then.
     """
 
     obligation: str
@@ -311,13 +328,18 @@ class Duty:
     last: datetime | None
     missed: int
     evidence: tuple[str, ...] = ()
+    overdue_since: datetime | None = None
+    overdue_periods: int = 0
 
     def describe(self) -> str:
         """One line a clerk can act on."""
         who = f"{self.person_name} → {self.target_name}"
         last = f"last {self.last:%Y-%m-%d}" if self.last else "never fulfilled"
-        if self.standing is Standing.OVERDUE and self.deadline is not None:
-            return f"{who}: {self.label} overdue since {self.deadline:%Y-%m-%d %H:%M} ({last})"
+        if self.standing is Standing.OVERDUE and self.overdue_since is not None:
+            n = self.overdue_periods
+            periods = f"{n} period{'s' if n != 1 else ''} missed"
+            since = f"{self.overdue_since:%Y-%m-%d %H:%M}"
+            return f"{who}: {self.label} overdue since {since} ({periods}, {last})"
         if self.standing is Standing.DUE and self.deadline is not None:
             return f"{who}: {self.label} due by {self.deadline:%Y-%m-%d %H:%M} ({last})"
         return f"{who}: {self.label} {self.standing.value} ({last})"
@@ -335,6 +357,8 @@ class Duty:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "last": self.last.isoformat() if self.last else None,
             "missed": self.missed,
+            "overdue_since": self.overdue_since.isoformat() if self.overdue_since else None,
+            "overdue_periods": self.overdue_periods,
             "evidence": list(self.evidence),
         }
 
@@ -372,6 +396,8 @@ def duty(ob: Obligation, run: RunView, person: str, target: str, now: datetime) 
         last=j.last,
         missed=j.missed,
         evidence=tuple(i for t, i in found if t <= now),
+        overdue_since=j.overdue_since,
+        overdue_periods=j.overdue_periods,
     )
 
 

@@ -114,28 +114,106 @@ _ROLE_SETS: dict[frozenset[str], frozenset[str]] = {}
 _ROLE_SETS_KEPT = 4_096  # distinct role sets shared; past that (hostile input), each is its own
 
 
-def _levels(levels: object) -> tuple[str, ...] | None:
-    """Declared levels, checked: a list of distinct, non-empty names from the top."""
+Levels = Sequence[str] | Mapping[str, Sequence[str]]
+"""What ``levels=`` takes: names from the top, or ``{level: (allowed parent levels, ...)}``."""
+
+
+def _levels(levels: object) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]] | None] | None:
+    """Declared levels, checked, and the parent levels each allows when given as a mapping.
+
+    A sequence names the levels from the top (a unit's level must come after its
+    parent's). A mapping names, for each level, the levels its units' parents may
+    have (``()`` for a root level); its keys, in order, are the levels from the top,
+    and a level's parents must come before it.
+    """
     if levels is None:
         return None
+    if isinstance(levels, Mapping):
+        return _level_map(levels)
     if isinstance(levels, str) or not isinstance(levels, Iterable):
         msg = f"levels must be a list of level names from the top, got {levels!r}"
         raise OrgError(msg)
     names = tuple(levels)
+    _check_names(names)
+    return names, None
+
+
+def _check_names(names: tuple[object, ...]) -> None:
     if not names or any(not isinstance(n, str) or not n.strip() for n in names):
         msg = f"levels must be non-empty strings, got {list(names)!r}"
         raise OrgError(msg)
     if len(set(names)) != len(names):
         msg = f"levels name a level twice: {list(names)!r}"
         raise OrgError(msg)
-    return names
+
+
+def _level_map(levels: Mapping[object, object]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    names = tuple(levels)
+    _check_names(names)
+    allowed: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        assert isinstance(name, str)  # noqa: S101 - _check_names refused anything else
+        raw = levels[name]
+        if raw is None:
+            raw = ()
+        if isinstance(raw, str):
+            raw = (raw,)
+        if not isinstance(raw, Iterable):
+            msg = f"levels[{name!r}] must list the allowed parent levels, got {raw!r}"
+            raise OrgError(msg)
+        parents = tuple(raw)
+        earlier = names[: names.index(name)]
+        wrong = [p for p in parents if p not in earlier]
+        if wrong:
+            msg = (
+                f"levels[{name!r}] allows parents {wrong!r}, which are not levels declared above "
+                f"{name!r} ({list(earlier)}): list each level after the levels its parents have"
+            )
+            raise OrgError(msg)
+        allowed[name] = tuple(str(p) for p in parents)
+    if not any(not parents for parents in allowed.values()):
+        msg = f"levels {list(names)} give every level a parent: give the top level () for no parent"
+        raise OrgError(msg)
+    return tuple(allowed), allowed
+
+
+def level_spec(levels: object) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]] | None]:
+    """Levels as names from the top, and the allowed parent levels when given as a mapping."""
+    if isinstance(levels, Mapping):
+        return _level_map(levels)
+    if isinstance(levels, str) or not isinstance(levels, Iterable):
+        msg = f"levels must be a list of level names from the top, got {levels!r}"
+        raise OrgError(msg)
+    return tuple(levels), None
+
+
+def parent_refused(
+    unit: str, level: str, parent: str | None, parent_level: str | None, allowed: tuple[str, ...]
+) -> str | None:
+    """Why a unit of ``level`` may not sit under a unit of ``parent_level``, or ``None``."""
+    if parent_level is None:
+        if allowed:
+            return (
+                f"orphan: unit {unit!r} (level {level!r}) has no parent; {level!r} units sit "
+                f"under {' or '.join(repr(a) for a in allowed)} units: give it a parent"
+            )
+        return None
+    if parent_level in allowed:
+        return None
+    where = " or ".join(repr(a) for a in allowed) if allowed else "no parent (a root level)"
+    return (
+        f"unit {unit!r} (level {level!r}) is under {parent!r} (level {parent_level!r}), but "
+        f"levels allow {level!r} units only under {where}: fix the parent or the levels"
+    )
 
 
 class Builder:
     """Collects rows, then validates them into a graph."""
 
-    def __init__(self, levels: Sequence[str] | None) -> None:
-        self.declared = _levels(levels)
+    def __init__(self, levels: Levels | None) -> None:
+        found = _levels(levels)
+        self.declared = None if found is None else found[0]
+        self.allowed = None if found is None else found[1]
         self.units: dict[str, UnitRow] = {}
         self.people: list[PersonRow] = []
         self.edges: list[EdgeRow] = []
@@ -195,12 +273,19 @@ class Builder:
         """Unknown parents, orphans, level order and cycles."""
         index = {lv: i for i, lv in enumerate(levels)}
         top = levels[0] if levels else None
+        allowed = self.allowed
         for row in self.units.values():
             if row.level not in index:
                 raise row.where.error(
                     f"unit {row.id!r} has level {row.level!r}, not among the declared levels "
                     f"{list(levels)}: add it to levels=..."
                 )
+            if allowed is not None:
+                parent_level = None if row.parent is None else self.units[row.parent].level
+                refused = parent_refused(row.id, row.level, row.parent, parent_level, allowed[row.level])
+                if refused is not None:
+                    raise row.where.error(refused)
+                continue
             if row.parent is None:
                 if row.level != top and len(levels) > 1:
                     raise row.where.error(
@@ -234,6 +319,10 @@ class Builder:
                 )
             for n in path:
                 state[n] = 2
+
+    def org_levels(self, found: tuple[str, ...]) -> Levels:
+        """What to hand :class:`~campaignflow.Org`: the declared mapping, else ``found``."""
+        return found if self.allowed is None else self.allowed
 
     def graph(self) -> tuple[nx.MultiDiGraph, tuple[str, ...]]:
         """Validate everything and return the graph and its levels."""

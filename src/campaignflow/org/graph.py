@@ -26,7 +26,10 @@ from campaignflow.org.build import (
     MEMBER,
     SUPERVISES,
     Builder,
+    Levels,
     from_mappings,
+    level_spec,
+    parent_refused,
 )
 from campaignflow.org.io import read_csv, read_json, write_csv
 
@@ -53,16 +56,18 @@ class Org:
 
     Args:
         graph: the typed graph (see the module docstring).
-        levels: level names from the top (``("county", "township", "village")``).
+        levels: level names from the top (``("county", "township", "village")``), or a
+            mapping from each level to the levels its units' parents may have
+            (``{"county": (), "township": ("county",), "village": ("township",)}``).
         name: the org's name, used in messages.
 
     Raises:
         OrgError: the graph is not a valid org.
     """
 
-    def __init__(self, graph: nx.MultiDiGraph, *, levels: Sequence[str], name: str = "org") -> None:
+    def __init__(self, graph: nx.MultiDiGraph, *, levels: Levels, name: str = "org") -> None:
         self._graph = graph
-        self._levels = tuple(levels)
+        self._levels, self._allowed = level_spec(levels)
         self._name = name
         self._level_index = {lv: i for i, lv in enumerate(self._levels)}
         self._parent: dict[str, str | None] = {}
@@ -94,9 +99,22 @@ class Org:
             parent[b] = a
             children.setdefault(a, []).append(b)
         self._children = {k: tuple(v) for k, v in children.items()}
+        if self._allowed is not None:
+            self._check_parents()
         if len(self.units_ordered()) != len(parent):
             msg = "the administrative edges contain a cycle: every unit must lead up to a root"
             raise OrgError(msg)
+
+    def _check_parents(self) -> None:
+        allowed = self._allowed
+        assert allowed is not None  # noqa: S101 - called only when levels are a mapping
+        nodes = self._graph.nodes
+        for unit, parent in self._parent.items():
+            level = nodes[unit]["level"]
+            parent_level = None if parent is None else nodes[parent]["level"]
+            refused = parent_refused(unit, level, parent, parent_level, allowed[level])
+            if refused is not None:
+                raise OrgError(refused)
 
     # ------------------------------------------------------------ loaders
 
@@ -115,7 +133,7 @@ class Org:
         people: Iterable[Mapping[str, object]] = (),
         groups: Iterable[Mapping[str, object]] = (),
         contacts: Iterable[Mapping[str, object]] = (),
-        levels: Sequence[str] | None = None,
+        levels: Levels | None = None,
         name: str = "org",
     ) -> Org:
         """Build from plain dicts.
@@ -127,7 +145,8 @@ class Org:
             groups: supervision groups ``{"id", "name", "supervises": [unit ids]}``;
                 their members are people rows whose ``unit`` is the group id.
             contacts: ``{"person", "unit"}``: a person's contact points (联系点).
-            levels: level names from the top; inferred from the tree when omitted.
+            levels: level names from the top, or ``{level: (allowed parent levels, ...)}``
+                (``()`` for the top level); inferred from the tree when omitted.
             name: the org's name.
 
         Raises:
@@ -136,7 +155,7 @@ class Org:
         builder = Builder(levels)
         from_mappings(builder, units, people, groups, contacts)
         graph, found = builder.graph()
-        return cls(graph, levels=found, name=name)
+        return cls(graph, levels=builder.org_levels(found), name=name)
 
     @classmethod
     def from_csv(
@@ -145,7 +164,7 @@ class Org:
         *,
         people: str | PathLike[str] | None = None,
         edges: str | PathLike[str] | None = None,
-        levels: Sequence[str] | None = None,
+        levels: Levels | None = None,
         name: str | None = None,
     ) -> Org:
         """Load from CSV files (UTF-8, with or without BOM).
@@ -156,7 +175,8 @@ class Org:
             edges: ``source,target,type[,name]`` with type ``supervises`` (source: a
                 group id, created on first use, named by ``name``) or ``contacts``
                 (source: a person id).
-            levels: level names from the top; inferred when omitted.
+            levels: level names from the top, or ``{level: (allowed parent levels, ...)}``;
+                inferred when omitted.
             name: the org's name (default: the units file's stem).
 
         Raises:
@@ -165,7 +185,7 @@ class Org:
         builder = Builder(levels)
         read_csv(builder, units, people, edges)
         graph, found = builder.graph()
-        return cls(graph, levels=found, name=name or Path(units).stem)
+        return cls(graph, levels=builder.org_levels(found), name=name or Path(units).stem)
 
     @classmethod
     def from_json(cls, source: str | PathLike[str] | Mapping[str, Any]) -> Org:
@@ -185,10 +205,10 @@ class Org:
             path=path,
         )
         graph, found = builder.graph()
-        return cls(graph, levels=found, name=str(data.get("name") or "org"))
+        return cls(graph, levels=builder.org_levels(found), name=str(data.get("name") or "org"))
 
     @classmethod
-    def from_graph(cls, graph: nx.Graph, *, levels: Sequence[str] | None = None, name: str = "org") -> Org:
+    def from_graph(cls, graph: nx.Graph, *, levels: Levels | None = None, name: str = "org") -> Org:
         """Adopt a networkx graph.
 
         A ``MultiDiGraph`` typed as described in the module docstring is used as
@@ -244,7 +264,8 @@ class Org:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data that :meth:`from_dict` / :meth:`from_json` read back."""
-        return _graph_to_dict(self._graph, self._levels, self._name, order=self.units_ordered())
+        levels = self._levels if self._allowed is None else self._allowed
+        return _graph_to_dict(self._graph, levels, self._name, order=self.units_ordered())
 
     def to_json(self) -> str:
         """:meth:`to_dict` as a JSON string (UTF-8 text, Chinese kept as is)."""
@@ -293,6 +314,11 @@ class Org:
     def levels(self) -> tuple[str, ...]:
         """Level names from the top."""
         return self._levels
+
+    @property
+    def level_parents(self) -> Mapping[str, tuple[str, ...]] | None:
+        """The parent levels each level allows, when levels were declared as a mapping."""
+        return None if self._allowed is None else dict(self._allowed)
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -497,7 +523,7 @@ class Org:
 
 def _graph_to_dict(
     g: nx.MultiDiGraph,
-    levels: Sequence[str] | None,
+    levels: Levels | None,
     name: str,
     *,
     order: Sequence[str] | None = None,
@@ -537,9 +563,17 @@ def _graph_to_dict(
     contacts = [{"person": a, "unit": b} for a, b, k in g.edges(keys=True) if k == CONTACTS]
     return {
         "name": name,
-        "levels": list(levels) if levels is not None else None,
+        "levels": _levels_data(levels),
         "units": units,
         "groups": groups,
         "people": people,
         "contacts": contacts,
     }
+
+
+def _levels_data(levels: Levels | None) -> list[str] | dict[str, list[str]] | None:
+    if levels is None:
+        return None
+    if isinstance(levels, Mapping):
+        return {lv: list(parents) for lv, parents in levels.items()}
+    return list(levels)

@@ -33,6 +33,14 @@ TOWNSHIPS = (
     "姚家镇",
     "广惠街街道",
 )
+LEVELS = {
+    "county": (),
+    "department": ("county",),  # 县直及驻县单位: under the county
+    "township": ("county",),  # 乡(镇、街道)
+    "village": ("township",),  # 村(社区): under their township
+}
+"""Zhongmou's levels, each with the levels its units' parents may have."""
+
 PILOTS = {"官渡镇": "官渡桥村", "姚家镇": "老八庄村", "广惠街街道": "刘申庄村"}
 DEPARTMENTS = (
     "县委办公室", "县政府办公室", "县人大常委会办公室", "县政协办公室", "县纪委", "县委组织部",
@@ -141,7 +149,7 @@ def zhongmou_org(seed: int = 0) -> Org:
         people=people.rows,
         groups=groups,
         contacts=contacts,
-        levels=("county", "department", "township", "village"),
+        levels=LEVELS,
         name="zhongmou",
     )
 

@@ -23,7 +23,8 @@ class ObligationReport:
     Attributes:
         node: the subtree's root unit.
         now: the moment judged.
-        duties: one row per (obligation, person, unit), overdue first.
+        duties: one row per (obligation, person, unit), overdue first (the longest
+            overdue at the top).
     """
 
     node: str
@@ -96,5 +97,6 @@ def obligation_report(
     """Judge every duty owed toward ``units`` (the subtree of ``node``)."""
     targets = tuple(units)
     duties = [d for ob in obligations for d in duties_toward(ob, run, targets, now)]
-    duties.sort(key=lambda d: _ORDER[d.standing])
+    # Overdue first, the longest overdue (the earliest first missed deadline) at the top.
+    duties.sort(key=lambda d: (_ORDER[d.standing], d.overdue_since or now))
     return ObligationReport(node=node, now=now, duties=tuple(duties))

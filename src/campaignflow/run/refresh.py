@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from campaignflow.definition.model import Escalation
 from campaignflow.run.rollup import Blocked, Progress
 from campaignflow.store import UnitRow
+from campaignflow.values.records import Kind
 
 if TYPE_CHECKING:
     from campaignflow.run.run import Run, _Unit
@@ -51,6 +53,49 @@ def load_row(run: Run, unit: str, rec: _Unit, row: UnitRow) -> None:
     after_reworks = sum((rec.reworks or {}).values())
     if after_reworks != before_reworks:
         counters.reworked(unit, after_reworks - before_reworks, first=not before_reworks)
+
+
+def catch_up(run: Run, since: int) -> int:
+    """Load the rows of the units written after seq ``since`` into ``run``; the last seq seen.
+
+    Stores without ``units_since`` are read whole (every stored row).
+    """
+    store = run.store
+    recent = getattr(store, "units_since", None)
+    if recent is None:
+        rows = {row.unit: row for row in store.rows()}
+        last = since
+    else:
+        units, last = recent(since)
+        many = getattr(store, "rows_many", None)
+        rows = many(units) if many is not None else {u: r for u in units if (r := store.row(u)) is not None}
+    held = run._units  # noqa: SLF001 - the run's own records, brought up to date
+    for unit, row in rows.items():
+        rec = held.get(unit)
+        if rec is not None and row.version != rec.version:
+            load_row(run, unit, rec, row)
+    return last
+
+
+def read_escalations(run: Run, unit: str) -> list[Escalation]:
+    """The escalations in ``unit``'s history: each send-back that took a count past its limit."""
+    reworks = run.definition.reworks
+    found = []
+    for step in run.store.history(unit):
+        rework = reworks.get(step.target) if step.kind is Kind.SEND_BACK else None
+        if rework is not None and step.count == rework.limit + 1:
+            found.append(
+                Escalation(
+                    unit=unit,
+                    stage=step.target,
+                    count=step.count,
+                    limit=rework.limit,
+                    reason=step.reason,
+                    actor=step.actor,
+                    at=step.at,
+                )
+            )
+    return found
 
 
 def recount(run: Run, node: str | None, when: datetime) -> Progress:

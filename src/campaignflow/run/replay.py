@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from campaignflow.definition.model import Definition, Escalation
+from campaignflow.definition.model import Definition
 from campaignflow.exceptions import StoreError
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
@@ -52,6 +52,7 @@ def open_run(
     leaves = set(definition.leaves)
     bits = {e: 1 << i for i, e in enumerate(definition.events)}
     counters = run.counters
+    limits = {stage: rework.limit for stage, rework in definition.reworks.items()}
     for unit in run.org:
         rec = _Unit(definition.initial)
         row = rows.pop(unit, None)
@@ -73,33 +74,13 @@ def open_run(
         counters.add(unit, rec.state)
         if rec.reworks:
             counters.reworked(unit, sum(rec.reworks.values()))
-            _escalations(run, unit, rec.reworks)
+            if any(count > limits.get(stage, count) for stage, count in rec.reworks.items()):
+                run._unread.append(unit)  # noqa: SLF001 - its escalations are read on first use
     if rows:
         extra = ", ".join(sorted(rows)[:5])
         msg = f"the store holds {len(rows)} units not in org {run.org.name!r}: {extra}"
         raise StoreError(msg)
     return run
-
-
-def _escalations(run: Run, unit: str, reworks: Mapping[str, int]) -> None:
-    """Rebuild the escalations of a unit past a rework limit from its history."""
-    for stage, count in reworks.items():
-        rework = run.definition.reworks.get(stage)
-        if rework is None or count <= rework.limit:
-            continue
-        for step in run.store.history(unit):
-            if step.kind is Kind.SEND_BACK and step.target == stage and step.count == rework.limit + 1:
-                run.escalations.append(
-                    Escalation(
-                        unit=unit,
-                        stage=stage,
-                        count=step.count,
-                        limit=rework.limit,
-                        reason=step.reason,
-                        actor=step.actor,
-                        at=step.at,
-                    )
-                )
 
 
 @attrs.frozen(kw_only=True)

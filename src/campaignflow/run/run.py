@@ -28,7 +28,7 @@ from campaignflow.run.fresh import freshen, ordering_rules, units_read
 from campaignflow.run.from_json import evidence_from_json
 from campaignflow.run.gc import paused
 from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
-from campaignflow.run.refresh import load_row, recount
+from campaignflow.run.refresh import catch_up, load_row, read_escalations, recount
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult, UnitState
 from campaignflow.run.rollup import Blocked, Counters, Progress
@@ -118,8 +118,21 @@ class Run:
         self._ordering = {id(t): o for t in definition.transitions if (o := ordering_rules(t))}
         self._units: dict[str, _Unit] = {}
         self._blocked: dict[str, Blocked] = {}
-        self.escalations: list[Escalation] = []
+        self._escalations: list[Escalation] = []
+        self._unread: list[str] = []  # opened units past a rework limit, escalations not read yet
         self.counters = Counters(org, definition)
+
+    @property
+    def escalations(self) -> list[Escalation]:
+        """Every send-back past its rework's limit, as :class:`Escalation` records.
+
+        A run opened from a store reads those of its units past a limit from
+        their histories on first use, not when it is opened.
+        """
+        if self._unread:
+            units, self._unread = self._unread, []
+            self._escalations[:0] = [e for u in units for e in read_escalations(self, u)]
+        return self._escalations
 
     @classmethod
     def over(
@@ -762,6 +775,14 @@ class Run:
         if row is not None and row.version != rec.version:
             load_row(self, unit, rec, row)
         return self.state(unit)
+
+    def catch_up(self, since: int = 0) -> int:
+        """Reload every unit written after log position ``since``; the last position seen.
+
+        A long-lived run (one per worker) calls it with the number it returned
+        last time, and reads only the units written meanwhile.
+        """
+        return catch_up(self, since)
 
     # ------------------------------------------------------------ roll-up
 

@@ -157,6 +157,11 @@ class MemoryStore:
         row = self._rows.get(unit)
         return None if row is None else self._headed(row)
 
+    def units_since(self, seq: int) -> tuple[list[str], int]:
+        """The units with steps after ``seq``, and the last seq."""
+        later = self._log[max(seq, 0) :]
+        return list(dict.fromkeys(s.unit for s in later)), len(self._log) if later else seq
+
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
         """The stored rows of ``units`` that have one, by unit."""
         return {u: self._headed(r) for u in units if (r := self._rows.get(u)) is not None}

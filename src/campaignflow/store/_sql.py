@@ -543,6 +543,14 @@ class SQLStore:
                 )
             after = (found[-1].last_seq, found[-1].id)
 
+    def units_since(self, seq: int) -> tuple[list[str], int]:
+        """The units with steps after ``seq``, and the last seq (an index range on the log)."""
+        c = steps_t.c
+        query = sa.select(c.unit, sa.func.max(c.seq)).where(c.seq > seq).group_by(c.unit)
+        with self._read() as conn:
+            found = conn.execute(query).all()
+        return [unit for unit, _ in found], max((int(top) for _, top in found), default=seq)
+
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
         """The stored rows of ``units`` that have one, by unit (one read per 2,000)."""
         found: dict[str, UnitRow] = {}
