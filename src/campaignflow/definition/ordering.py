@@ -14,7 +14,9 @@ from typing import Any
 
 import attrs
 
+from campaignflow.definition.combinators import walk
 from campaignflow.definition.context import Context
+from campaignflow.definition.model import Transition
 from campaignflow.definition.rules import Rule
 from campaignflow.exceptions import DefinitionError
 from campaignflow.values.findings import Finding, Status
@@ -190,3 +192,11 @@ def _index(stage: str, leaves: Sequence[str]) -> int:
         if leaf == stage or leaf.startswith(stage + "."):
             return i
     return len(leaves)
+
+
+def ordering_rules(t: Transition) -> tuple[OrderingRule, ...]:
+    """The ordering rules of ``t``: its ``order=`` and any inside its gate."""
+    found = [r for o in t.order for r in walk(o) if isinstance(r, OrderingRule)]
+    if t.gate is not None:
+        found.extend(r for r in walk(t.gate) if isinstance(r, OrderingRule))
+    return tuple(found)

@@ -25,24 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from campaignflow.definition.combinators import walk
-from campaignflow.definition.model import Transition
 from campaignflow.definition.ordering import ChildrenDone, OrderingRule, ParentFirst, PilotsFirst
 from campaignflow.run.refresh import load_row
 
 if TYPE_CHECKING:
-    from campaignflow.run.run import Run
+    from campaignflow.run.state import RunState
 
 
-def ordering_rules(t: Transition) -> tuple[OrderingRule, ...]:
-    """The ordering rules of ``t``: its ``order=`` and any inside its gate."""
-    found = [r for o in t.order for r in walk(o) if isinstance(r, OrderingRule)]
-    if t.gate is not None:
-        found.extend(r for r in walk(t.gate) if isinstance(r, OrderingRule))
-    return tuple(found)
-
-
-def units_read(run: Run, unit: str, rules: Sequence[OrderingRule]) -> list[str]:
+def units_read(run: RunState, unit: str, rules: Sequence[OrderingRule]) -> list[str]:
     """The other units whose state ``rules`` read when judging ``unit``."""
     org = run.org
     out: list[str] = []
@@ -58,7 +48,7 @@ def units_read(run: Run, unit: str, rules: Sequence[OrderingRule]) -> list[str]:
     return [u for u in dict.fromkeys(out) if u != unit]
 
 
-def freshen(run: Run, units: Iterable[str]) -> dict[str, int]:
+def freshen(run: RunState, units: Iterable[str]) -> dict[str, int]:
     """Reload ``units`` from the store; their versions, for the write's optimistic check."""
     wanted = list(units)
     if not wanted:

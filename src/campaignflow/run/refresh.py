@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from campaignflow.definition.model import Escalation
 from campaignflow.run.rollup import Blocked, Progress
 from campaignflow.store import UnitRow
-from campaignflow.values.records import Kind
 
 if TYPE_CHECKING:
-    from campaignflow.run.run import Run, _Unit
+    from campaignflow.run.state import RunState, _Unit
 
 
 def blocked_of(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
@@ -33,7 +31,7 @@ def blocked_of(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
     )
 
 
-def load_row(run: Run, unit: str, rec: _Unit, row: UnitRow) -> None:
+def load_row(run: RunState, unit: str, rec: _Unit, row: UnitRow) -> None:
     """Take ``unit``'s stored ``row`` into ``run`` (``rec`` is its in-memory record)."""
     counters, held = run.counters, run._blocked  # noqa: SLF001 - the run's own state, kept in step
     before_stage = rec.state
@@ -55,7 +53,7 @@ def load_row(run: Run, unit: str, rec: _Unit, row: UnitRow) -> None:
         counters.reworked(unit, after_reworks - before_reworks, first=not before_reworks)
 
 
-def catch_up(run: Run, since: int) -> int:
+def catch_up(run: RunState, since: int) -> int:
     """Load the rows of the units written after seq ``since`` into ``run``; the last seq seen.
 
     Stores without ``units_since`` are read whole (every stored row).
@@ -77,28 +75,7 @@ def catch_up(run: Run, since: int) -> int:
     return last
 
 
-def read_escalations(run: Run, unit: str) -> list[Escalation]:
-    """The escalations in ``unit``'s history: each send-back that took a count past its limit."""
-    reworks = run.definition.reworks
-    found = []
-    for step in run.store.history(unit):
-        rework = reworks.get(step.target) if step.kind is Kind.SEND_BACK else None
-        if rework is not None and step.count == rework.limit + 1:
-            found.append(
-                Escalation(
-                    unit=unit,
-                    stage=step.target,
-                    count=step.count,
-                    limit=rework.limit,
-                    reason=step.reason,
-                    actor=step.actor,
-                    at=step.at,
-                )
-            )
-    return found
-
-
-def recount(run: Run, node: str | None, when: datetime) -> Progress:
+def recount(run: RunState, node: str | None, when: datetime) -> Progress:
     """The figures of ``run.progress(node)``, by scanning the subtree (for checking)."""
     units, held = run._units, run._blocked  # noqa: SLF001 - read only
     stages = run.definition.leaves

@@ -13,7 +13,8 @@ from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
 from campaignflow.run.rollup import Blocked
-from campaignflow.run.run import Run, _Unit, unit_row
+from campaignflow.run.run import Run
+from campaignflow.run.state import _Unit, unit_row
 from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict

@@ -1,0 +1,166 @@
+"""Recording and retracting evidence: the verbs of a run that write what a unit did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.context import evidence_name
+from campaignflow.exceptions import (
+    EvidenceError,
+)
+from campaignflow.run import audit as _audit
+from campaignflow.run.authz import require_actor
+from campaignflow.run.from_json import evidence_from_json
+from campaignflow.run.gc import paused
+from campaignflow.run.state import RunState, _Unit
+from campaignflow.store.validate import check_evidence
+from campaignflow.values.records import Kind, Recorded, Step
+
+
+class EvidenceVerbs(RunState):
+    """Record and retract evidence (``Run.record``, ``record_many``, ``retract``, ``evidence_from``)."""
+
+    def record(self, unit: str, evidence: object, *, by: Actor) -> Step:
+        """Record a piece of evidence at ``unit``.
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            EvidenceError: the evidence is undeclared or unsafe to store.
+            PermissionDenied: no actor, or the unit is outside its scope.
+        """
+        rec = self._unit(unit)
+        kind = self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
+        actor = self._authorise(unit, by, "record", None)
+        step = self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=self._now())
+        stored = self._append_one(unit, rec, step)
+        _audit.emit(
+            "evidence_recorded",
+            campaign=self.definition.id,
+            unit=unit,
+            kind=step.evidence.kind if step.evidence else "",
+            evidence=step.evidence.id if step.evidence else "",
+            actor=actor.id,
+            seq=stored.seq,
+        )
+        return stored
+
+    def record_many(self, items: Iterable[tuple[str, object]], *, by: Actor) -> list[Step]:
+        """Record many pieces of evidence, ``(unit, evidence)`` pairs, in one transaction.
+
+        Every item is validated (unit, evidence type, actor's scope) before anything
+        is written; a bad item writes nothing.
+        """
+        actor = require_actor(by, unit="*", action="record")
+        items = list(items)
+        with paused(len(items)):
+            return self._record_many(items, actor)
+
+    def _record_many(self, items: list[tuple[str, object]], actor: Actor) -> list[Step]:
+        now = self._now()
+        steps: list[Step] = []
+        expected: dict[str, int] = {}
+        touched: dict[str, _Unit] = {}
+        for unit, evidence in items:
+            rec = self._unit(unit)
+            kind = self._evidence_kind(unit, evidence)
+            if unit not in touched:
+                self._authorise(unit, actor, "record", None)
+                expected[unit] = rec.version
+                touched[unit] = rec
+            steps.append(self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=now))
+        if not steps:
+            return []
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.unit] = counts.get(step.unit, 0) + 1
+        for unit, rec in touched.items():
+            rec.version += counts[unit]
+        try:
+            stored = self.store.append(steps, [self._row(u, r) for u, r in touched.items()], expected)
+        except BaseException:
+            for unit, rec in touched.items():
+                rec.version -= counts[unit]
+            raise
+        _audit.emit(
+            "evidence_recorded_many",
+            campaign=self.definition.id,
+            count=len(stored),
+            units=len(touched),
+            actor=actor.id,
+            first_seq=stored[0].seq,
+        )
+        return stored
+
+    def evidence_from(self, kind: str, data: object, *, unit: str = "") -> Any:
+        """Evidence of type name ``kind`` from JSON ``data``, checked as :meth:`record` checks it.
+
+        Raises:
+            EvidenceError: undeclared type, unknown or missing fields, a refused value.
+        """
+        value = evidence_from_json(self.definition, kind, data)
+        check_evidence(unit, value, self.clock())
+        return value
+
+    def _evidence_kind(self, unit: str, evidence: object) -> str:
+        """The evidence's type name, after checking it is declared and safe to store."""
+        check_evidence(unit, evidence, self.clock())
+        kind = evidence_name(type(evidence))
+        declared = self.definition.evidence_types.get(kind)
+        if declared is not type(evidence):
+            known = ", ".join(sorted(self.definition.evidence_types)) or "(none)"
+            msg = (
+                f"unit {unit!r}: evidence type {kind!r} is not declared by campaign "
+                f"{self.definition.id!r} (declared: {known}); add it with campaign.evidence({kind})"
+            )
+            raise EvidenceError(msg, unit=unit)
+        return kind
+
+    def retract(self, unit: str, evidence_id: str, *, reason: str, by: Actor) -> Step:
+        """Withdraw a piece of evidence (it stays in the log, but no rule reads it)."""
+        rec = self._unit(unit)
+        actor = self._authorise(unit, by, "retract", None)
+        live = [r for kind in self.definition.evidence_types for r in self.store.records(unit, kind)]
+        if not any(r.id == evidence_id for r in live):
+            msg = f"unit {unit!r} has no live evidence {evidence_id!r} to retract"
+            raise EvidenceError(msg, unit=unit)
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.RETRACT,
+            actor=actor.id,
+            at=self._now(),
+            source=rec.state,
+            dest=rec.state,
+            reason=reason,
+            target=evidence_id,
+        )
+        stored = self._append_one(unit, rec, step)
+        _audit.emit(
+            "evidence_retracted",
+            campaign=self.definition.id,
+            unit=unit,
+            evidence=evidence_id,
+            actor=actor.id,
+            seq=stored.seq,
+        )
+        return stored
+
+    def _record_step(
+        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str
+    ) -> Step:
+        """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
+        recorded = Recorded(
+            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+        )
+        return Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.RECORD,
+            actor=actor.id,
+            at=now,
+            source=rec.state,
+            dest=rec.state,
+            evidence=recorded,
+        )

@@ -1,0 +1,185 @@
+"""Firing events: one unit or a batch, the gate judged, the move written in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.model import Transition
+from campaignflow.exceptions import (
+    GateClosed,
+)
+from campaignflow.run import audit as _audit
+from campaignflow.run.authz import require_actor
+from campaignflow.run.fresh import freshen, units_read
+from campaignflow.run.gc import paused
+from campaignflow.run.refusals import append_kept
+from campaignflow.run.results import BatchResult
+from campaignflow.run.rollup import Blocked
+from campaignflow.run.state import RunState, _Unit
+from campaignflow.store import UnitRow
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Step
+
+
+class FiringVerbs(RunState):
+    """Fire events (``Run.fire``, ``fire_many``): judge, move, write, count."""
+
+    def fire(self, unit: str, event: str, *, by: Actor) -> Step:
+        """Fire ``event`` for ``unit`` if its ordering and gate hold.
+
+        Order of checks: unknown event/unit, actor and scope, role, the event
+        leaving the unit's stage, ordering constraints and gate, then the move
+        and the write (one transaction).
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            UnknownEvent: the campaign declares no such event.
+            PermissionDenied: no actor, out of scope, or without an allowed role.
+            InvalidTransition: the event does not leave the unit's stage.
+            GateClosed: ordering or gate failed (carries the verdict; the refusal is logged).
+            ConcurrentUpdate: another writer changed the unit; nothing was written.
+        """
+        self._event(event)
+        rec = self._unit(unit)
+        t = self._transition(unit, rec, event)
+        actor = self._authorise(unit, by, event, t.allowed)
+        rules = self._ordering.get(id(t))
+        others = freshen(self, units_read(self, unit, rules)) if rules else None
+        now = self.clock()
+        at = now.isoformat()  # the check and the write share one moment
+        verdict = self._verdict(unit, rec, t, actor, now, at)
+        refused = not verdict.passed
+        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
+        if refused:
+            raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
+        return step
+
+    def _commit(
+        self,
+        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        actor: Actor,
+        now: str,
+        *,
+        refusal: bool = False,
+        others: Mapping[str, int] | None = None,
+    ) -> tuple[list[Step], bool]:
+        """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
+
+        In-memory state changes only after the store accepted the write; a failed
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
+        ``refusal`` is kept apart from the caller's transaction where the store
+        can; the flag returned says whether it was. ``others``: versions of the
+        units the ordering rules read, checked with the written units' (``_fresh``).
+        """
+        steps: list[Step] = []
+        rows: list[UnitRow] = []
+        expected: dict[str, int] = {}
+        undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
+        try:
+            for unit, rec, t, verdict in checked:
+                before = rec.state
+                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit)))
+                expected[unit] = rec.version
+                rec.version += 1
+                if verdict.passed:
+                    self.engine.apply(rec, t.event)
+                    rec.fired |= self._bits[t.event]
+                    self._blocked.pop(unit, None)
+                    kind, reason = Kind.FIRE, ""
+                else:
+                    self._blocked[unit] = Blocked.from_verdict(verdict)
+                    kind, reason = Kind.DENY, "gate closed"
+                rows.append(self._row(unit, rec))
+                steps.append(
+                    Step(
+                        seq=0,
+                        unit=unit,
+                        kind=kind,
+                        actor=actor.id,
+                        at=now,
+                        event=t.event,
+                        source=before,
+                        dest=rec.state,
+                        verdict=verdict,
+                        reason=reason,
+                    )
+                )
+            for other, version in (others or {}).items():
+                expected.setdefault(other, version)  # read, not written: still checked
+            if refusal:
+                stored, kept = append_kept(self.store, steps, rows, expected)
+            else:
+                stored, kept = self.store.append(steps, rows, expected), False
+        except BaseException:
+            for unit, rec, state, version, fired, blocked in reversed(undo):
+                rec.state, rec.version, rec.fired = state, version, fired
+                if blocked is None:
+                    self._blocked.pop(unit, None)
+                else:
+                    self._blocked[unit] = blocked
+            raise
+        for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
+            self._counted(step, was_blocked=was_blocked is not None, actor=actor)
+        return stored, kept
+
+    def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
+        """Roll a written fire or refusal into the counters and the audit log."""
+        unit = step.unit
+        now_blocked = unit in self._blocked
+        if now_blocked != was_blocked:
+            self.counters.blocked(unit, +1 if now_blocked else -1)
+        self.counters.move(unit, step.source, step.dest)
+        if not _audit.listening():
+            return
+        verdict = step.verdict.to_dict() if step.verdict else None
+        name = "unit_fired" if step.kind is Kind.FIRE else "unit_denied"
+        _audit.emit(
+            name,
+            campaign=self.definition.id,
+            unit=unit,
+            trigger=step.event,
+            actor=actor.id,
+            source=step.source,
+            dest=step.dest,
+            seq=step.seq,
+            reason=step.reason,
+            verdict=verdict,
+        )
+
+    def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
+        """Fire ``event`` for many units in one transaction.
+
+        Units whose ordering and gate hold move; refusals are logged in the same
+        transaction and returned, not raised. Unknown units, permission and
+        transition errors are raised before anything is written.
+        """
+        self._event(event)
+        actor = require_actor(by, unit="*", action=event)
+        wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
+        with paused(len(wanted)):
+            checked: list[tuple[str, _Unit, Transition]] = []
+            cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
+            for unit in wanted:
+                rec = self._unit(unit)
+                t = self._transition(unit, rec, event)
+                if id(t) not in cleared:
+                    self._authorise(unit, actor, event, t.allowed)
+                    if actor.scope is None:  # then neither check depends on the unit
+                        cleared.add(id(t))
+                checked.append((unit, rec, t))
+            # One moment for the whole batch, as for its one transaction.
+            now = self.clock()
+            at = now.isoformat()
+            kinds = sorted({k for _, _, t in checked for k in self._reads.get(id(t), ())})
+            # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
+            many = getattr(self.store, "records_many", None)  # optional for stores written before it
+            read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
+            others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
+            judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
+            steps = self._commit(judged, actor, at, others=others)[0] if judged else []
+        return BatchResult(
+            fired=tuple(s for s in steps if s.kind is Kind.FIRE),
+            refused=tuple(v for _, _, _, v in judged if not v.passed),
+        )

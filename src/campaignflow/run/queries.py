@@ -1,0 +1,91 @@
+"""What a run answers without writing: progress, duties, recounts, and catching up with the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from campaignflow.exceptions import (
+    DefinitionError,
+)
+from campaignflow.run.duties import ObligationReport, obligation_report
+from campaignflow.run.refresh import catch_up, load_row, recount
+from campaignflow.run.results import UnitState
+from campaignflow.run.rollup import Progress
+from campaignflow.run.state import RunState
+
+
+class Queries(RunState):
+    """Read the roll-up and catch up with the store (``Run.progress``, ``obligations``, ``refresh``)."""
+
+    def refresh(self, unit: str) -> UnitState:
+        """Reload ``unit`` from the store, where another process may have moved it.
+
+        Call it after a :class:`~campaignflow.ConcurrentUpdate` (``retry`` does),
+        then redo the operation against the fresh state.
+        """
+        rec = self._unit(unit)
+        row = self.store.row(unit)
+        if row is not None and row.version != rec.version:
+            load_row(self, unit, rec, row)
+        return self.state(unit)
+
+    def catch_up(self, since: int = 0) -> int:
+        """Reload every unit written after log position ``since``; the last position seen.
+
+        A long-lived run (one per worker) calls it with the number it returned
+        last time, and reads only the units written meanwhile.
+        """
+        return catch_up(self, since)
+
+    def progress(self, node: str | None = None, *, limit: int = 100, now: datetime | None = None) -> Progress:
+        """Roll-up of the subtree under ``node`` (the whole org by default).
+
+        Counts come from counters kept on every change (O(depth) each), so this
+        costs the same for a village and for the national root.
+        """
+        if node is not None:
+            self._unit(node)
+        return self.counters.progress(
+            node,
+            stage_of=self.stage_of,
+            blocked=self._blocked,
+            reworks_of=lambda u: sum((self._units[u].reworks or {}).values()),
+            now=now or self.clock(),
+            limit=limit,
+        )
+
+    def obligations(
+        self, node: str | None = None, *, now: datetime | None = None, only: Iterable[str] = ()
+    ) -> ObligationReport:
+        """What is done, due and overdue, for every duty owed toward ``node``'s subtree.
+
+        Args:
+            node: the subtree's root (the whole org by default).
+            now: the moment judged (the run clock by default).
+            only: obligation ids to include (all declared ones by default).
+
+        Raises:
+            UnknownUnit: ``node`` is not in the org.
+            DefinitionError: ``only`` names an obligation the campaign does not declare.
+        """
+        declared = self.definition.obligations
+        wanted = tuple(only)
+        unknown = [o for o in wanted if o not in declared]
+        if unknown:
+            msg = (
+                f"unknown obligation(s) {unknown!r}; "
+                f"campaign {self.definition.id!r} declares {list(declared)}"
+            )
+            raise DefinitionError(msg)
+        if node is not None:
+            self._unit(node)
+        units = self.org if node is None else self.org.subtree(node)
+        chosen = [declared[o] for o in wanted] if wanted else list(declared.values())
+        return obligation_report(self, chosen, node or "*", units, now or self.clock())
+
+    def recount(self, node: str | None = None, *, now: datetime | None = None) -> Progress:
+        """The same figures as :meth:`progress`, by scanning the subtree (for checking)."""
+        if node is not None:
+            self._unit(node)
+        return recount(self, node, now or self.clock())

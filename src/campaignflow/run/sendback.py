@@ -1,0 +1,106 @@
+"""Sending a unit back to redo a stage (返工): counted, escalated past the limit."""
+
+from __future__ import annotations
+
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.model import Escalation
+from campaignflow.exceptions import (
+    EvidenceError,
+    InvalidTransition,
+    UnknownStage,
+)
+from campaignflow.run import audit as _audit
+from campaignflow.run.authz import require_above, require_actor
+from campaignflow.run.engine import EngineRefused, send_back_event
+from campaignflow.run.state import RunState
+from campaignflow.values.records import Kind, Step
+
+
+class SendBackVerbs(RunState):
+    """Send units back (``Run.send_back``)."""
+
+    def send_back(self, unit: str, stage: str, *, reason: str, by: Actor) -> Step:
+        """Send ``unit`` back to ``stage`` to redo it (返工), counting it.
+
+        The send-back that takes the unit's count for ``stage`` past the rework
+        limit calls the rework's ``escalate`` callback, once.
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            UnknownStage: no rework is declared to that stage.
+            PermissionDenied: the actor is not above the unit or lacks the rework's roles.
+            InvalidTransition: the unit is not past that stage.
+        """
+        rec = self._unit(unit)
+        rework = self.definition.reworks.get(stage)
+        if rework is None:
+            raise UnknownStage(stage, campaign=self.definition.id, known=tuple(self.definition.reworks))
+        if not isinstance(reason, str) or not reason.strip():
+            msg = f"send_back({unit!r}, {stage!r}) needs a reason a clerk can act on"
+            raise EvidenceError(msg, unit=unit)
+        actor = require_actor(by, unit=unit, action="send_back")
+        try:
+            require_above(self.org, actor, unit=unit, action="send_back", allowed=rework.allowed)
+        except Exception as exc:
+            self._deny(unit, actor, "send_back", exc)
+            raise
+        event = send_back_event(stage)
+        if self.engine.dest(event, rec.state) is None:
+            raise InvalidTransition(unit, "send_back", rec.state, sources=self.engine.sources(event))
+        before, version = rec.state, rec.version
+        count = (rec.reworks or {}).get(stage, 0) + 1
+        now = self._now()
+        try:
+            self.engine.apply(rec, event)
+        except EngineRefused as exc:  # pragma: no cover - dest() was checked above
+            raise InvalidTransition(unit, "send_back", before, sources=()) from exc
+        old_reworks = rec.reworks
+        rec.version += 1
+        rec.reworks = {**(old_reworks or {}), stage: count}
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.SEND_BACK,
+            actor=actor.id,
+            at=now,
+            event="send_back",
+            source=before,
+            dest=rec.state,
+            reason=reason,
+            target=stage,
+            count=count,
+        )
+        try:
+            (stored,) = self.store.append([step], [self._row(unit, rec, moved=True)], {unit: version})
+        except BaseException:
+            rec.state, rec.version, rec.reworks = before, version, old_reworks
+            raise
+        self.counters.move(unit, before, rec.state)
+        self.counters.sent_back(unit, first=not old_reworks)
+        if self._blocked.pop(unit, None) is not None:
+            self.counters.blocked(unit, -1)
+        _audit.emit(
+            "unit_sent_back",
+            campaign=self.definition.id,
+            unit=unit,
+            stage=stage,
+            count=count,
+            actor=actor.id,
+            reason=reason,
+            seq=stored.seq,
+        )
+        if count == rework.limit + 1:
+            esc = Escalation(
+                unit=unit,
+                stage=stage,
+                count=count,
+                limit=rework.limit,
+                reason=reason,
+                actor=actor.id,
+                at=now,
+            )
+            self.escalations.append(esc)
+            _audit.emit("unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count)
+            if rework.escalate is not None:
+                rework.escalate(esc)
+        return stored

@@ -1,0 +1,349 @@
+"""A run's state and its shared steps: the units' records, reading them, judging, authorising.
+
+:class:`RunState` holds what every verb of a :class:`~campaignflow.Run` works on: the
+units' slotted records, the refusals in force, the counters, the compiled engine.
+The verbs live beside it, one module per kind: ``evidence`` (record, retract),
+``firing`` (fire, fire_many), ``sendback`` (send_back), ``queries`` (refresh,
+progress, obligations); ``run`` puts them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from campaignflow.definition.actors import Actor
+from campaignflow.definition.context import evidence_name
+from campaignflow.definition.model import Definition, Escalation, Transition
+from campaignflow.definition.ordering import ordering_rules
+from campaignflow.exceptions import (
+    InvalidTransition,
+    PermissionDenied,
+    UnknownEvent,
+)
+from campaignflow.org.graph import Org
+from campaignflow.run import audit as _audit
+from campaignflow.run.authz import require_actor, require_role, require_scope
+from campaignflow.run.clock import Clock, IdSource
+from campaignflow.run.engine import Engine
+from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
+from campaignflow.run.refusals import append_kept
+from campaignflow.run.results import UnitState
+from campaignflow.run.rollup import Blocked, Counters
+from campaignflow.store import Store, UnitRow
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Recorded, Step
+
+
+def fired_names(bits: Mapping[str, int], mask: int) -> tuple[str, ...]:
+    """The events set in ``mask``, sorted."""
+    return tuple(sorted(e for e, bit in bits.items() if mask & bit))
+
+
+def unit_row(
+    unit: str,
+    rec: _Unit,
+    bits: Mapping[str, int],
+    blocked: Blocked | None,
+    head: str = "",
+    *,
+    names: dict[int, tuple[str, ...]] | None = None,
+) -> UnitRow:
+    """The projection row of a unit's in-memory record (``names``: a memo of fired masks)."""
+    if names is None:
+        fired = fired_names(bits, rec.fired)
+    else:
+        fired = names.get(rec.fired) or names.setdefault(rec.fired, fired_names(bits, rec.fired))
+    return UnitRow(
+        unit=unit,
+        stage=rec.state,
+        version=rec.version,
+        reworks=dict(rec.reworks) if rec.reworks else {},
+        fired=fired,
+        blocked=None if blocked is None else blocked.to_dict(),
+        head=head,
+    )
+
+
+class _Unit:
+    """Per-unit state: the engine's model. Slotted: 640k of them must stay small."""
+
+    __slots__ = ("fired", "reworks", "state", "version")
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.version = 0
+        self.fired = 0  # bitmask over the campaign's events
+        self.reworks: dict[str, int] | None = None
+
+
+def read_escalations(definition: Definition, store: Store, unit: str) -> list[Escalation]:
+    """The escalations in ``unit``'s history: each send-back that took a count past its limit."""
+    reworks = definition.reworks
+    found = []
+    for step in store.history(unit):
+        rework = reworks.get(step.target) if step.kind is Kind.SEND_BACK else None
+        if rework is not None and step.count == rework.limit + 1:
+            found.append(
+                Escalation(
+                    unit=unit,
+                    stage=step.target,
+                    count=step.count,
+                    limit=rework.limit,
+                    reason=step.reason,
+                    actor=step.actor,
+                    at=step.at,
+                )
+            )
+    return found
+
+
+class RunState:
+    """The state every verb of a run works on (see :class:`~campaignflow.Run`)."""
+
+    def __init__(
+        self,
+        definition: Definition,
+        org: Org,
+        store: Store,
+        *,
+        clock: Clock,
+        ids: IdSource,
+    ) -> None:
+        self.definition = definition
+        self.org = org
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+        self.engine = Engine(definition)
+        self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
+        self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
+        self._transitions: dict[tuple[str, str], Transition] = {}
+        for t in definition.transitions:
+            for leaf in definition.leaves:
+                if self.engine.dest(t.event, leaf) is not None and any(
+                    definition.covers(s, leaf) for s in t.sources
+                ):
+                    self._transitions[(t.event, leaf)] = t
+        # Gates a quick check can pass without building findings, and the kinds they read.
+        self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
+        self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
+        self._reads = {id(t): read_kinds(t) for t in definition.transitions}
+        # Transitions whose ordering reads other units: those are reloaded before judging.
+        self._ordering = {id(t): o for t in definition.transitions if (o := ordering_rules(t))}
+        self._units: dict[str, _Unit] = {}
+        self._blocked: dict[str, Blocked] = {}
+        self._escalations: list[Escalation] = []
+        self._unread: list[str] = []  # opened units past a rework limit, escalations not read yet
+        self.counters = Counters(org, definition)
+
+    @property
+    def escalations(self) -> list[Escalation]:
+        """Every send-back past its rework's limit, as :class:`Escalation` records.
+
+        A run opened from a store reads those of its units past a limit from
+        their histories on first use, not when it is opened.
+        """
+        if self._unread:
+            units, self._unread = self._unread, []
+            self._escalations[:0] = [
+                e for u in units for e in read_escalations(self.definition, self.store, u)
+            ]
+        return self._escalations
+
+    def _unit(self, unit: str) -> _Unit:
+        rec = self._units.get(unit)
+        if rec is None:
+            self.org.require(unit)  # raises UnknownUnit with suggestions
+            raise AssertionError(unit)  # pragma: no cover - require() raised
+        return rec
+
+    def stage_of(self, unit: str) -> str:
+        """The unit's current leaf stage."""
+        return self._unit(unit).state
+
+    def has_fired(self, unit: str, event: str) -> bool:
+        """True when the unit has fired ``event`` at least once."""
+        return bool(self._unit(unit).fired & self._bits.get(event, 0))
+
+    def reached(self, unit: str, stage: str) -> bool:
+        """True when the unit is in ``stage`` or a later one (declaration order)."""
+        index = self.counters.stage_index
+        here = index[self._unit(unit).state]
+        return here >= index[self.definition.first_leaf(stage)]
+
+    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type name ``kind``."""
+        return self.store.records(unit, kind)
+
+    def people_records(
+        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
+    ) -> Sequence[Recorded[Any]]:
+        """The unit's records of ``kind`` plus those shared from above for ``field`` (学习上延一级).
+
+        ``own``: the unit's own records, when the caller has read them already.
+        """
+        if own is None:
+            own = self.store.records(unit, kind)
+        sharing = self.definition.counts_below.get(kind)
+        if sharing is None or sharing.people != field:
+            return own
+        return [*own, *sharing.shared(self, unit)]
+
+    def history(self, unit: str) -> tuple[Step, ...]:
+        """The unit's steps, oldest first."""
+        self._unit(unit)
+        return self.store.history(unit)
+
+    def evidence(self, unit: str, tp: type[Any]) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type ``tp``."""
+        self._unit(unit)
+        return self.store.records(unit, evidence_name(tp))
+
+    def state(self, unit: str) -> UnitState:
+        """The unit's current state."""
+        rec = self._unit(unit)
+        return UnitState(
+            unit=unit,
+            stage=rec.state,
+            label=self.definition.label_of(rec.state),
+            version=rec.version,
+            reworks=dict(rec.reworks or {}),
+            fired=tuple(e for e, bit in self._bits.items() if rec.fired & bit),
+            blocked=self._blocked.get(unit),
+        )
+
+    def blocked_on(self, unit: str, when: datetime | str) -> Blocked | None:
+        """Why ``unit`` was blocked at ``when``, answered from its log alone.
+
+        Returns the refusal in force then (the last fire attempt refused by its gate,
+        with no move since), or ``None`` if the unit was not blocked.
+        """
+        moment = when if isinstance(when, str) else when.isoformat()
+        blocked: Blocked | None = None
+        for step in self.history(unit):
+            if step.at > moment:
+                break
+            if step.kind in (Kind.FIRE, Kind.SEND_BACK):
+                blocked = None
+            elif step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
+                blocked = Blocked.from_verdict(step.verdict)
+        return blocked
+
+    def units(self) -> Iterable[str]:
+        """Every unit id, parents before children."""
+        return iter(self.org)
+
+    def _event(self, event: str) -> None:
+        if not self.engine.has_event(event) or event.startswith("send_back:"):
+            raise UnknownEvent(event, campaign=self.definition.id, known=self.definition.events)
+
+    def _transition(self, unit: str, rec: _Unit, event: str) -> Transition:
+        found = self._transitions.get((event, rec.state))
+        if found is None:
+            raise InvalidTransition(unit, event, rec.state, sources=self.engine.sources(event))
+        return found
+
+    def _verdict(  # noqa: PLR0917 - private, called from three places
+        self,
+        unit: str,
+        rec: _Unit,
+        t: Transition,
+        actor: Actor | None,
+        now: datetime | None = None,
+        at: str | None = None,
+        read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+    ) -> Verdict:
+        key = id(t)
+        return judge(
+            self,
+            unit=unit,
+            stage=rec.state,
+            t=t,
+            actor=actor,
+            now=now or self.clock(),
+            at=at,
+            kinds=self._kinds.get(key),
+            open_root=self._open.get(key),
+            read=read,
+            reads=self._reads.get(key, ()),
+        )
+
+    def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
+        """Evaluate ``event``'s ordering and gate for ``unit`` without firing.
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            UnknownEvent: the campaign declares no such event.
+            InvalidTransition: the event does not leave the unit's stage.
+        """
+        self._event(event)
+        rec = self._unit(unit)
+        t = self._transition(unit, rec, event)
+        return self._verdict(unit, rec, t, by)
+
+    def _now(self) -> str:
+        return self.clock().isoformat()
+
+    def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
+        return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
+
+    def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:
+        """Log a refused authorisation (kept apart from the caller's transaction when possible)."""
+        reason = str(error)
+        rec = self._unit(unit)
+        stage = rec.state
+        step = Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.DENY,
+            actor=actor.id,
+            at=self._now(),
+            event=action,
+            source=stage,
+            dest=stage,
+            reason=reason,
+        )
+        expected = {unit: rec.version}
+        rec.version += 1
+        try:
+            (stored,), kept = append_kept(self.store, [step], [self._row(unit, rec)], expected)
+        except BaseException:
+            rec.version -= 1
+            raise
+        if isinstance(error, PermissionDenied):
+            error.seq, error.at, error.kept = stored.seq, stored.at, kept
+        _audit.emit(
+            "unit_denied",
+            campaign=self.definition.id,
+            unit=unit,
+            trigger=action,
+            actor=actor.id,
+            reason=reason,
+            verdict=None,
+            seq=stored.seq,
+        )
+
+    def _append_one(self, unit: str, rec: _Unit, step: Step) -> Step:
+        """Write one step for one unit; every step bumps the unit's version."""
+        expected = {unit: rec.version}
+        rec.version += 1
+        try:
+            (stored,) = self.store.append([step], [self._row(unit, rec)], expected)
+        except BaseException:
+            rec.version -= 1
+            raise
+        return stored
+
+    def _authorise(self, unit: str, by: object, action: str, allowed: object) -> Actor:
+        actor = require_actor(by, unit=unit, action=action)
+        if actor.scope is None and allowed is None:
+            return actor  # nothing to refuse: no scope limit, no role required
+        for check in (require_scope, require_role):
+            try:
+                check(self.org, actor, unit=unit, action=action, allowed=allowed)
+            except Exception as exc:
+                self._deny(unit, actor, action, exc)
+                raise
+        return actor
