@@ -10,6 +10,9 @@ each module below registers its commands on it:
 
 Every command exits 0 (ok), 1 (a negative answer), 2 (usage error) or 3 (an
 input that cannot be read or written), as listed in each ``--help``.
+
+May import: anything (it is the top of the house), with ``_demo``, ``_targets``
+and ``_files`` beside it at the package's top level, which only it uses.
 """
 
 from __future__ import annotations
