@@ -133,13 +133,13 @@ class Backend:
 
     def __init__(self, url: str, units: list[str]) -> None:
         self.engine = make_engine(url)
-        self.units = units
+        self.org = cf.Org.from_units(units)  # built once per process, not per request
         self.campaign = safety.campaign()
         self.types = self.campaign.build().evidence_types
 
     def run_on(self, conn: sa.Connection) -> cf.Run:
         """The run, opened on the request's connection (reads the projection only)."""
-        return self.campaign.open(self.units, SQLStore(conn, evidence_types=self.types))
+        return self.campaign.open(self.org, SQLStore(conn, evidence_types=self.types))
 
     def write(self, unit: str, note: str, work: Callable[[cf.Run], cf.Step]) -> cf.Step:
         """One request's write: the step (retried on a lost race) and the note, one transaction."""
