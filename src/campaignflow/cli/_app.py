@@ -98,7 +98,7 @@ def command(**kwargs: Any) -> Callable[[F], F]:
 
 
 def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
-    """(campaign, org, store) of a database written by campaignflow."""
+    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign."""
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
     from campaignflow._org import Org  # noqa: PLC0415
     from campaignflow.store import SQLStore  # noqa: PLC0415
@@ -117,6 +117,8 @@ def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[A
             msg = f"{db} does not record its org: pass --org FILE"
             raise _targets.TargetError(msg)
         org = Org.from_json(recorded)
+    definition = campaign.build()  # bound now: reading the log decodes its evidence
+    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     return campaign, org, store
 
 
