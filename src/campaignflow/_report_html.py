@@ -40,7 +40,7 @@ def chart(timeline: Timeline) -> dict[str, Any]:
             "stage": stage,
             "label": label,
             "colour": COLOURS[k % len(COLOURS)],
-            "values": ",".join(map(str, counts)),
+            "counts": ",".join(map(str, counts)),
             "points": " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(counts)),
         }
         for k, (stage, label, counts) in enumerate(
