@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from campaignflow._definition import (
     Stage,
     Transition,
 )
+from campaignflow._describe import describe, origin, reference
 from campaignflow._gates import Ref, RuleLike, _as_rule, rule
 from campaignflow._obligations import Obligation, make_obligation
 from campaignflow._ordering import ChildrenDone, OrderingRule, deadlocks
@@ -65,6 +67,8 @@ class Campaign:
         self._obligations: dict[str, Obligation] = {}
         self._counts_below: dict[str, CountsBelow] = {}
         self._built: Definition | None = None
+        # Where the campaign was built, so start() can record an importable MODULE:ATTR.
+        self._origin = origin(sys._getframe(1))  # noqa: SLF001 - the caller's frame, once per campaign
 
     # ------------------------------------------------------------ declaring
 
@@ -304,10 +308,17 @@ class Campaign:
                 (``"sqlite:///campaign.db"``), engine or connection; default in memory.
             clock: "now" for every step (default: the UTC wall clock).
             ids: the evidence id source (default: random UUIDs).
+
+        A store with metadata (SQLite, PostgreSQL) records the org, the
+        campaign's structure and, when the campaign was built in an importable
+        module, its ``MODULE:ATTR``: the command line then needs neither
+        ``--campaign`` nor ``--org`` (see ``campaignflow._describe``).
         """
         from campaignflow._run import Run  # noqa: PLC0415 - the run layer sits above definitions
 
-        return Run.start(self.build(), org, store=store, clock=clock, ids=ids)
+        run = Run.start(self.build(), org, store=store, clock=clock, ids=ids)
+        describe(run.store, run.definition, run.org, reference(self, self._origin))
+        return run
 
     def open(
         self,

@@ -30,13 +30,23 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
     """Replay DB's log: check every unit's hash chain and compare with the projection.
 
     Exits 0 when the log and the projection agree, 1 naming the first bad step or
-    unit otherwise. DB is a SQLite file or an SQLAlchemy URL.
+    unit otherwise (or a campaign whose structure differs from the one recorded
+    at start). DB is a SQLite file or an SQLAlchemy URL; the campaign and the org
+    are those recorded in DB unless --campaign / --org are given.
 
     Example: campaignflow verify zhongmou-demo.db
     """
 
     def check() -> tuple[bool, str]:
+        from campaignflow._describe import STRUCTURE, structure_json  # noqa: PLC0415 - keep --help fast
+
         campaign, org, store = open_db(db, campaign_ref, org_path)
+        recorded = store.meta(STRUCTURE)
+        if recorded is not None and recorded != structure_json(campaign.build()):
+            return False, (
+                f"MISMATCH in the metadata: the campaign loaded ({campaign.id!r}) differs from the "
+                "structure recorded at start (stages, transitions, gates, reworks or obligations)"
+            )
         report = campaign.verify(org, store)
         if report.ok:
             return True, f"ok: {report.steps} steps of {report.units} units replay to the stored projection"
