@@ -203,3 +203,75 @@ class TestExport:
         rows = list(csv.DictReader(io.StringIO(result.output)))
         assert rows[1]["reason"] == '\'=HYPERLINK("http://x")'
         assert json.loads(rows[0]["evidence"])["location"] == 'east, "gate" 2'
+
+
+class TestReportAt:
+    def test_three_dates_give_the_log_s_figures(self, db: Path) -> None:
+        """report --at, three dates: each unit counted where its history puts it then, duties judged then."""
+        from collections import Counter  # noqa: PLC0415
+        from datetime import datetime  # noqa: PLC0415
+
+        import campaignflow as cf  # noqa: PLC0415
+        from campaignflow.presets import mass_line  # noqa: PLC0415
+        from campaignflow.store import SQLStore  # noqa: PLC0415
+
+        definition = mass_line.campaign().build()
+        store = SQLStore(f"sqlite:///{db}", evidence_types=definition.evidence_types)
+        histories = [store.history(u) for u in cf.Org.from_json(store.meta("org") or "{}")]
+        store.close()
+        funnels = []
+        for day in ("2014-03-05", "2014-03-27", "2014-04-16"):
+            result = _run("report", str(db), "--at", day, "--format", "json")
+            assert result.exit_code == 0, result.output
+            report = json.loads(result.output)
+            at = datetime.fromisoformat(f"{day}T00:00:00+00:00")
+            assert report["at"] == at.isoformat()
+            assert report["at_reason"] == f"--at {at.isoformat()}"
+            stages = Counter(
+                next(
+                    (
+                        s.dest
+                        for s in reversed(h)
+                        if s.kind in {"fire", "send_back"} and datetime.fromisoformat(s.at) <= at
+                    ),
+                    definition.initial,
+                )
+                for h in histories
+            )
+            leaves = definition.leaves
+            expected = [sum(stages[s] for s in leaves[i:]) for i in range(len(leaves))]
+            assert report["funnel"] == expected, day
+            judged = json.loads(_run("obligations", str(db), "--at", day, "--format", "json").output)
+            assert sum(c["overdue"] for c in report["duties"].values()) == judged["counts"]["overdue"]
+            assert report["duties_overdue"] == judged["counts"]["overdue"]
+            funnels.append((report["funnel"], report["duties_overdue"]))
+        assert len(set(map(str, funnels))) == 3, funnels
+
+    def test_without_at_a_finished_simulation_is_judged_at_its_last_step(self, db: Path) -> None:
+        """No --at on the demo's database: the last step's time, said so, and the demo's own duty figures."""
+        last = json.loads(_run("export", str(db)).output.splitlines()[-1])["at"]
+        text = _run("report", str(db)).output
+        assert (
+            text.splitlines()[0]
+            == f"as of {last[:16].replace('T', ' ')} UTC (the last step of a finished simulation)"
+        )
+        report = json.loads(_run("report", str(db), "--format", "json").output)
+        assert report["at"] == last
+        at_last = json.loads(_run("report", str(db), "--at", last, "--format", "json").output)
+        # Rebuilt from the whole log, the campaign is what the stored projection says.
+        for key in ("funnel", "rows", "blocked", "board", "duties", "late", "timeline"):
+            assert at_last[key] == report[key], key
+        judged = _run("obligations", str(db)).output
+        assert f"at {last[:16].replace('T', ' ')}" in judged.splitlines()[0]
+
+    def test_the_dashboard_at_a_date(self, db: Path, tmp_path: Path) -> None:
+        """--format html --at DATE: the page states the date and draws the timeline up to it."""
+        out = tmp_path / "d.html"
+        assert (
+            _run("report", str(db), "--at", "2014-03-27", "--format", "html", "--out", str(out)).exit_code
+            == 0
+        )
+        html = out.read_text(encoding="utf-8")
+        assert "as of 2014-03-27 00:00 UTC (--at 2014-03-27T00:00:00+00:00)" in html
+        assert 'id="timeline"' in html
+        assert 'data-ends="2014-02-24T00:00:00+00:00,' in html

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import escape
@@ -11,6 +14,8 @@ from markupsafe import escape
 import campaignflow as cf
 from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.presets.zhongmou import zhongmou_org
+from campaignflow.report.as_of import run_as_of
+from campaignflow.report.build import build_report
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +105,82 @@ class TestDuties:
         under = set(run.org.subtree(township))
         expected = [d for d in judged.duties if d.obligation == "people_diary" and d.target in under]
         assert sum(cf.build_report(run, township).duties["民情日记"].values()) == len(expected) > 0
+
+
+def _stage_at(run: cf.Run, unit: str, when: datetime) -> str:
+    """The unit's stage at ``when``, read from its own history (the reference count)."""
+    stage = run.definition.initial
+    for step in run.history(unit):
+        if datetime.fromisoformat(step.at) <= when and step.kind in {cf.Kind.FIRE, cf.Kind.SEND_BACK}:
+            stage = step.dest
+    return stage
+
+
+class TestTimeline:
+    def test_counts_equal_each_units_history(self, run: cf.Run) -> None:
+        """At each point, the units per stage equal what every unit's own history says, per week."""
+        timeline = cf.build_report(run).timeline
+        assert timeline is not None
+        assert timeline.period == "week"
+        ends = [datetime.fromisoformat(e) for e in timeline.ends]
+        assert all(b - a == timedelta(days=7) for a, b in itertools.pairwise(ends[:-1]))
+        assert ends[0] == datetime(2014, 2, 24, tzinfo=UTC)
+        for i, end in enumerate(ends):
+            # A point counts the moves before it; the last one (the report's moment) those up to it.
+            moment = end if i == len(ends) - 1 else end - timedelta(microseconds=1)
+            expected = Counter(_stage_at(run, u, moment) for u in run.org)
+            assert {s: timeline.counts[k][i] for k, s in enumerate(timeline.stages)} == {
+                s: expected.get(s, 0) for s in timeline.stages
+            }, timeline.ends[i]
+        assert dict(zip(timeline.stages, (c[-1] for c in timeline.counts), strict=True)) == dict(
+            run.progress().by_stage
+        )
+
+    def test_a_short_campaign_is_drawn_per_day(self) -> None:
+        """Under three weeks of log, the timeline counts per day, starting from the first day."""
+        c = cf.Campaign("short")
+        c.stages("a", "b")
+        c.transition("go", "a", "b")
+        clock = cf.FixedClock()  # 2014-02-24 09:00, standing still
+        run = c.start(["u1", "u2"], clock=clock)
+        run.fire("u1", "go", by=cf.Actor(id="x", roles=set()))
+        clock.advance(timedelta(days=2))
+        run.fire("u2", "go", by=cf.Actor(id="x", roles=set()))
+        timeline = cf.build_report(run).timeline
+        assert timeline is not None
+        assert timeline.period == "day"
+        # Midnight of the first day, two days after it, then the report's moment (u2 moved then).
+        assert [e[:16] for e in timeline.ends] == [
+            "2014-02-24T00:00",
+            "2014-02-25T00:00",
+            "2014-02-26T00:00",
+            "2014-02-26T09:00",
+        ]
+        assert timeline.counts == ((2, 1, 1, 0), (0, 1, 1, 2))
+
+
+class TestAsOf:
+    def test_the_campaign_as_it_stood_is_rebuilt_from_the_log(self, run: cf.Run) -> None:
+        """run_as_of(T) gives each unit the stage its history gives at T, and a report judged at T."""
+        when = datetime(2014, 3, 20, tzinfo=UTC)
+        then = run_as_of(run.definition, run.org, run.store, when)
+        assert {u: then.state(u).stage for u in run.org} == {u: _stage_at(run, u, when) for u in run.org}
+        report = build_report(then, at_reason="test")
+        assert report.at == when.isoformat()
+        assert report.funnel != cf.build_report(run).funnel
+        assert report.duties["县领导每周深入联系点"] == run.obligations(now=when).counts("contact_visits")
+
+    def test_the_labels_and_both_overdue_words_are_in_the_dashboard(self, run: cf.Run) -> None:
+        """The dashboard says 'stage overdue' and 'duties overdue' apart, and shows labels, not ids."""
+        report = cf.build_report(run)
+        html = report.to_html()
+        assert 'id="stage-overdue"' in html
+        assert 'id="duties-overdue"' in html
+        assert f'duties overdue 履职逾期<b class="bad">{report.duties_overdue}</b>' in html
+        assert report.duties_overdue == len(run.obligations().overdue)
+        blocked = html[html.index('id="blocked"') : html.index("曝光台")]
+        assert "examine.prepare" not in blocked
+        assert "hold_meeting" not in blocked
+        assert "召开专题民主生活会" in blocked
+        assert f"{len(report.board) - 10} more of {len(report.board)}" in html  # the rest folded
+        assert html.count("<details") >= 2

@@ -9,6 +9,7 @@ kit's analysis (``check``). Nothing below imports it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from campaignflow.definition.builder import CampaignBuilder
 from campaignflow.definition.diagram import mermaid
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
+from campaignflow.run.describe import describe, origin, reference
 from campaignflow.run.replay import VerifyReport, open_run, verify
 from campaignflow.run.run import Run
 from campaignflow.store import Store
@@ -37,6 +39,11 @@ class Campaign(CampaignBuilder):
         label: a human label in any language.
     """
 
+    def __init__(self, id: str, *, label: str = "") -> None:  # noqa: A002
+        super().__init__(id, label=label)
+        # Where the campaign was built, so start() can record an importable MODULE:ATTR.
+        self._origin = origin(sys._getframe(1))  # noqa: SLF001 - the caller's frame, once per campaign
+
     def start(
         self,
         org: Org | Iterable[str],
@@ -53,8 +60,15 @@ class Campaign(CampaignBuilder):
                 (``"sqlite:///campaign.db"``), engine or connection; default in memory.
             clock: "now" for every step (default: the UTC wall clock).
             ids: the evidence id source (default: random UUIDs).
+
+        A store with metadata (SQLite, PostgreSQL) records the org, the
+        campaign's structure and, when the campaign was built in an importable
+        module, its ``MODULE:ATTR``: the command line then needs neither
+        ``--campaign`` nor ``--org`` (see ``campaignflow.run.describe``).
         """
-        return Run.start(self.build(), org, store=store, clock=clock, ids=ids)
+        run = Run.start(self.build(), org, store=store, clock=clock, ids=ids)
+        describe(run.store, run.definition, run.org, reference(self, self._origin))
+        return run
 
     def open(
         self,

@@ -174,6 +174,8 @@ def _run(
         # What `campaignflow verify DB` needs to replay this store on its own.
         store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
         store.set_meta("org", org.to_json())
+        # A finished simulation: reports judge it at its last step, not at today's date.
+        store.set_meta("now", "last-step")
     run = sim.run
     seconds = time.perf_counter() - started
     on_progress("replay check: reopening the database and replaying every step", 0, 0)

@@ -98,7 +98,7 @@ def command(**kwargs: Any) -> Callable[[F], F]:
 
 
 def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
-    """(campaign, org, store) of a database written by campaignflow."""
+    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign."""
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
     from campaignflow.org.graph import Org  # noqa: PLC0415
     from campaignflow.store import SQLStore  # noqa: PLC0415
@@ -106,7 +106,14 @@ def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[A
     store = SQLStore(_targets.store_url(db))
     ref = campaign_ref or store.meta("factory")
     if ref is None:
-        msg = f"{db} does not record its campaign: pass --campaign MODULE:ATTR"
+        recorded = store.meta("campaign")  # the campaign id the store is bound to
+        why = (
+            f"records campaign {recorded!r} but no importable MODULE:ATTR "
+            "(it was built in a script run as __main__, or inside a function's body)"
+            if recorded
+            else "does not record its campaign"
+        )
+        msg = f"{db} {why}: pass --campaign MODULE:ATTR"
         raise _targets.TargetError(msg)
     campaign = _targets.load_campaign(ref)
     if org_path is not None:
@@ -114,9 +121,11 @@ def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[A
     else:
         recorded = store.meta("org")
         if recorded is None:
-            msg = f"{db} does not record its org: pass --org FILE"
+            msg = f"{db} does not record its org (orgs over 100,000 units are not recorded): pass --org FILE"
             raise _targets.TargetError(msg)
         org = Org.from_json(recorded)
+    definition = campaign.build()  # bound now: reading the log decodes its evidence
+    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     return campaign, org, store
 
 

@@ -17,9 +17,7 @@ from campaignflow.cli._app import CAMPAIGN, ORG, OUT, command, guard, open_db
 def open_log(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
     """(definition, org, store) of DB, the store bound to its campaign (no run opened)."""
     campaign, org, store = open_db(db, campaign_ref, org_path)
-    definition = campaign.build()
-    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
-    return definition, org, store
+    return campaign.build(), org, store
 
 
 @command()

@@ -16,6 +16,11 @@ from rich.table import Table
 
 from campaignflow.cli._app import CAMPAIGN, NEGATIVE, OK, ORG, OUT, command, guard, open_db
 
+AT_HELP = (
+    "Judge at this ISO date or time, UTC if naive (default: the last step of a finished "
+    "simulation, now otherwise; the output says which)."
+)
+
 
 @command()
 @click.argument("db")
@@ -25,13 +30,23 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
     """Replay DB's log: check every unit's hash chain and compare with the projection.
 
     Exits 0 when the log and the projection agree, 1 naming the first bad step or
-    unit otherwise. DB is a SQLite file or an SQLAlchemy URL.
+    unit otherwise (or a campaign whose structure differs from the one recorded
+    at start). DB is a SQLite file or an SQLAlchemy URL; the campaign and the org
+    are those recorded in DB unless --campaign / --org are given.
 
     Example: campaignflow verify zhongmou-demo.db
     """
 
     def check() -> tuple[bool, str]:
+        from campaignflow.run.describe import STRUCTURE, structure_json  # noqa: PLC0415 - keep --help fast
+
         campaign, org, store = open_db(db, campaign_ref, org_path)
+        recorded = store.meta(STRUCTURE)
+        if recorded is not None and recorded != structure_json(campaign.build()):
+            return False, (
+                f"MISMATCH in the metadata: the campaign loaded ({campaign.id!r}) differs from the "
+                "structure recorded at start (stages, transitions, gates, reworks or obligations)"
+            )
         report = campaign.verify(org, store)
         if report.ok:
             return True, f"ok: {report.steps} steps of {report.units} units replay to the stored projection"
@@ -43,15 +58,32 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
     sys.exit(OK if ok else NEGATIVE)
 
 
-def open_run(db: str, campaign_ref: str | None, org_path: Path | None) -> Any:
-    """The run stored in DB, opened behind a spinner at a terminal (piped output stays clean)."""
+def open_run_at(db: str, campaign_ref: str | None, org_path: Path | None, at: datetime | None) -> Any:
+    """(run, moment) of DB judged at ``at``, or by default at :func:`default_moment`.
+
+    With ``at`` the run is rebuilt from the log's steps up to then; without it the
+    stored projection is opened with a clock stopped at the default moment. A
+    spinner shows at a terminal (piped output stays clean).
+    """
+    from campaignflow.report.as_of import Moment, default_moment, run_as_of  # noqa: PLC0415 - keep --help fast
+    from campaignflow.run.clock import FixedClock  # noqa: PLC0415
+
     campaign, org, store = open_db(db, campaign_ref, org_path)
+
+    def opened() -> tuple[Any, Moment]:
+        if at is not None:
+            definition = campaign.build()
+            moment = Moment(at=at, reason=f"--at {at.isoformat()}")
+            return run_as_of(definition, org, store, at), moment
+        moment = default_moment(store)
+        return campaign.open(org, store, clock=FixedClock(moment.at)), moment
+
     err = Console(stderr=True)
     if not err.is_terminal:
-        return campaign.open(org, store)
+        return opened()
     with Bar(TextColumn("{task.description}"), console=err, transient=True) as bar:
-        bar.add_task("opening the run", total=None)
-        return campaign.open(org, store)
+        bar.add_task("opening the run" if at is None else "replaying the log up to --at", total=None)
+        return opened()
 
 
 def write_or_print(out: Path | None, text: str) -> None:
@@ -71,19 +103,35 @@ def write_or_print(out: Path | None, text: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True
 )
+@click.option("--at", "at", default=None, help=AT_HELP)
 @OUT
 @CAMPAIGN
 @ORG
 def report(  # noqa: PLR0917 - click passes every option positionally
-    db: str, unit: str | None, fmt: str, out: Path | None, campaign_ref: str | None, org_path: Path | None
+    db: str,
+    unit: str | None,
+    fmt: str,
+    at: str | None,
+    out: Path | None,
+    campaign_ref: str | None,
+    org_path: Path | None,
 ) -> None:
-    """Report progress, blocked units and why, the 曝光台, overdue units and the ledger.
+    """Report progress, blocked units and why, the 曝光台, overdue stages and duties, the ledger.
 
-    Example: campaignflow report zhongmou-demo.db --unit t-01 --format html --out t01.html
+    With --at DATE the campaign as it stood then, rebuilt from the log; the
+    output states the moment judged and why. --format html is the dashboard.
+
+    Example: campaignflow report zhongmou-demo.db --unit t-01 --at 2014-03-10 --format html --out t01.html
     """
     from campaignflow.report.build import build_report  # noqa: PLC0415 - keep --help fast
 
-    result = guard(lambda: build_report(open_run(db, campaign_ref, org_path), unit))
+    when = parse_at(at)
+
+    def build() -> Any:
+        run, moment = open_run_at(db, campaign_ref, org_path, when)
+        return build_report(run, unit, at_reason=moment.reason)
+
+    result = guard(build)
     if fmt == "text":
         text = report_text(result)
     else:
@@ -94,6 +142,7 @@ def report(  # noqa: PLR0917 - click passes every option positionally
 def report_text(result: Any) -> str:
     """The report as text tables, for a terminal."""
     console = Console(record=True, width=120)
+    console.print(f"as of {result.at[:16].replace('T', ' ')} UTC ({result.at_reason})", markup=False)
     table = Table(title=f"{result.campaign} — {result.node_name}: {result.total} units")
     table.add_column("unit", no_wrap=True)
     for label in result.stage_labels:
@@ -103,14 +152,22 @@ def report_text(result: Any) -> str:
     for row in result.rows:
         table.add_row(row.name, *(str(n) for n in row.by_stage), str(row.blocked), str(row.sent_back))
     console.print(table)
+    console.print(
+        f"stage overdue (units past a stage deadline): {result.overdue}   "
+        f"duties overdue: {result.duties_overdue}",
+        markup=False,
+    )
     for b in result.blocked[:20]:
-        console.print(
-            f"blocked {result.names.get(b.unit, b.unit)} ({b.event}): {'; '.join(b.reasons)}", markup=False
-        )
+        name = result.names.get(b.unit, b.unit)
+        console.print(f"blocked {name} ({result.label(b.event)}): {'; '.join(b.reasons)}", markup=False)
+    if len(result.blocked) > 20:
+        console.print(f"... and {len(result.blocked) - 20} more blocked", markup=False)
     for label, c in result.duties.items():
         console.print(f"{label}: {c['done']} done, {c['due']} due, {c['overdue']} overdue", markup=False)
     for line in result.late[:20]:
-        console.print(f"overdue {line}", markup=False)
+        console.print(f"duty overdue: {line}", markup=False)
+    if result.duties_overdue > 20:
+        console.print(f"... and {result.duties_overdue - 20} more duties overdue", markup=False)
     return console.export_text()
 
 
@@ -130,7 +187,7 @@ def parse_at(at: str | None) -> datetime | None:
 @command()
 @click.argument("db")
 @click.option("--unit", default=None, help="Only duties toward this unit's subtree (default: the whole org).")
-@click.option("--at", "at", default=None, help="Judge at this ISO date or time, UTC if naive (default: now).")
+@click.option("--at", "at", default=None, help=AT_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @CAMPAIGN
 @ORG
@@ -144,7 +201,15 @@ def obligations(  # noqa: PLR0917 - click passes every option positionally
     Example: campaignflow obligations zhongmou-demo.db --unit t-01 --at 2014-04-22
     """
     when = parse_at(at)
-    result = guard(lambda: open_db_run(db, campaign_ref, org_path).obligations(unit, now=when))
+
+    def judge() -> Any:
+        from campaignflow.report.as_of import default_moment  # noqa: PLC0415 - keep --help fast
+
+        campaign, org, store = open_db(db, campaign_ref, org_path)
+        now = when if when is not None else default_moment(store).at
+        return campaign.open(org, store).obligations(unit, now=now)
+
+    result = guard(judge)
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) if fmt == "json" else result.explain())
     sys.exit(NEGATIVE if result.overdue else OK)
 

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from campaignflow.org.io import escape_cell
+from campaignflow.report.timeline import Timeline, build_timeline
 from campaignflow.run.duties import ObligationReport
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
@@ -64,12 +65,18 @@ class Report:
         leaf_level: the level ``rows`` count.
         blocked: blocked units with their reasons.
         board: the 曝光台, most sent back first.
-        overdue: units still in a stage past its due time.
+        overdue: units still in a stage past its due time ("stage overdue").
         ledger: ledger items by owner (empty for subtrees over 5,000 units).
         names: display names of the blocked units.
         duties: per obligation label, its duties done, due, overdue and not
             started (empty for subtrees over 5,000 units).
         late: the overdue duties, one line each, at most ``limit``.
+        duties_overdue: the overdue duties ("duties overdue"), all of them.
+        at: the moment the report judges (ISO), and ``at_reason`` why then
+            (``"--at 2014-03-10"``, ``"the last step of a finished simulation"``).
+        labels: labels of the stage paths and events, for display.
+        timeline: units per stage per week (per day for short campaigns) from
+            the log (``None`` for subtrees over 5,000 units).
     """
 
     campaign: str
@@ -89,6 +96,15 @@ class Report:
     names: dict[str, str] = attrs.field(factory=dict)
     duties: dict[str, dict[str, int]] = attrs.field(factory=dict)
     late: tuple[str, ...] = ()
+    duties_overdue: int = 0
+    at: str = ""
+    at_reason: str = ""
+    labels: dict[str, str] = attrs.field(factory=dict)
+    timeline: Timeline | None = None
+
+    def label(self, key: str) -> str:
+        """The label of a stage path or an event (the key itself when it has none)."""
+        return self.labels.get(key) or key
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -115,18 +131,18 @@ class Report:
         return render(self, self.names)
 
 
-def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Report:
-    """The report of ``node``'s subtree (the whole org when ``None``): ``cf.build_report(run, "t-01")``.
-
-    Render it with ``to_json()``, ``to_csv()`` or ``to_html()`` (a self-contained
-    dashboard). The report reads the run and never writes: it lives above the run
-    layer, so the run does not build its own report.
+def build_report(
+    run: Run, node: str | None = None, *, limit: int = 200, at_reason: str = "the run's clock"
+) -> Report:
+    """The report of ``node``'s subtree (the whole org when ``None``), judged at the run's clock.
 
     Counts come from the run's incremental counters; the send-back board and the
-    ledger read the subtree's units (the ledger only up to 5,000 units).
+    ledger read the subtree's units, and the timeline its log (both only up to
+    5,000 units). ``at_reason`` says why the run's clock stands where it does.
     """
     org, d = run.org, run.definition
-    progress = run.progress(node, limit=limit)
+    now = run.clock()
+    progress = run.progress(node, limit=limit, now=now)
     stages = d.leaves
     roots = org.roots()
     top = roots[0] if node is None and len(roots) == 1 else node
@@ -136,7 +152,7 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
     # none of them below (departments) show only when no child has any.
     measured = []
     for child in children:
-        p = run.progress(child, limit=0)
+        p = run.progress(child, limit=0, now=now)
         leaves = p.by_level.get(leaf_level, {})
         measured.append((child, p, tuple(leaves.get(s, 0) for s in stages)))
     with_leaves = any(any(counts) for _, _, counts in measured)
@@ -173,7 +189,13 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
             )
     board.sort(key=lambda b: (-b.sent_back, b.unit))
     small = len(units) <= LEDGER_LIMIT
-    duties = run.obligations(node) if small and d.obligations else None
+    duties = run.obligations(node, now=now) if small and d.obligations else None
+    timeline = None
+    if small:
+        steps = run.store.steps() if node is None else (s for u in units for s in run.store.history(u))
+        timeline = build_timeline(d, units, steps, now)
+    labels = {path: d.label_of(path) for path in d.paths}
+    labels.update({t.event: t.label for t in d.transitions if t.label})
     return Report(
         campaign=d.label,
         node=progress.node,
@@ -192,6 +214,11 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
         names={b.unit: org.name_of(b.unit) for b in progress.blocked_units},
         duties={} if duties is None else _duty_counts(duties),
         late=() if duties is None else tuple(x.describe() for x in duties.overdue[:limit]),
+        duties_overdue=0 if duties is None else len(duties.overdue),
+        at=now.isoformat(),
+        at_reason=at_reason,
+        labels=labels,
+        timeline=timeline,
     )
 
 
