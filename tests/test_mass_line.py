@@ -108,7 +108,7 @@ class TestFiveNoMeetings:
             (
                 "problems",
                 "突出问题找准",
-                "✗ 找准奢靡之风问题: 0 of 1 Problem recorded (1 missing)",
+                "✗ 找准奢靡之风问题: 0 of 1 Problem where match(category=extravagance) recorded (1 missing)",
             ),
             ("talks", "谈心交心深入", "Talk missing between county-c2–county-c3"),
             (
@@ -138,7 +138,7 @@ class TestFiveNoMeetings:
         run.record("county", ml.SelfInspection(author="c1", revision=2), by=OFFICE)
         verdict = run.check("county", "hold_meeting")
         assert [f.rule for f in verdict.failures] == ["materials_approved"]
-        assert "approvals exist for revision [1], now void" in verdict.explain()
+        assert "approvals of revision 1 not counted: superseded by revision 2" in verdict.explain()
 
 
 class TestHierarchy:
@@ -148,7 +148,8 @@ class TestHierarchy:
         for unit in ("county", "town"):
             _to_prepare(run, unit)
             _satisfy(run, unit)
-        with pytest.raises(cf.GateClosed, match="中牟县 \\(county\\) has not fired 'hold_meeting'"):
+        waits = "中牟县 \\(county\\) has not fired 召开专题民主生活会 \\(hold_meeting\\)"
+        with pytest.raises(cf.GateClosed, match=waits):
             run.fire("town", "hold_meeting", by=OFFICE)
         run.fire("county", "hold_meeting", by=OFFICE)
         run.fire("town", "hold_meeting", by=OFFICE)
@@ -200,7 +201,7 @@ class TestHierarchy:
             )
         verdict = run.check("county", "conclude")
         assert not verdict.passed
-        assert "0 of 2 children reached 'close'" in verdict.explain()
+        assert "0 of 2 children reached 总结 (close)" in verdict.explain()
         run.fire("town", "conclude", by=OFFICE)
         assert "1 of 2 children" in run.check("county", "conclude").explain()
         run.fire("town2", "conclude", by=OFFICE)
@@ -285,7 +286,7 @@ class TestThreeEvaluations:
         for member in ("m1", "m2"):
             run.record_many([(member, mb.MemberEvaluation(kind=k)) for k in mb.EvaluationKind], by=OFFICE)
         verdict = run.check("m2", "evaluate")
-        assert "pilots have not fired 'evaluate' yet: 党员甲" in verdict.explain()
+        assert "pilots have not fired 三评 (evaluate) yet: 党员甲 (m1)" in verdict.explain()
         run.fire("m1", "evaluate", by=OFFICE)
         run.fire("m2", "evaluate", by=OFFICE)
         run.record_many([("m2", mb.MemberReview(level=lv)) for lv in mb.ReviewLevel], by=OFFICE)
@@ -342,7 +343,7 @@ class TestDutiesAcrossTimeAndLevels:
         fresh.record_many(items, by=OFFICE)
         attendance = _finding(fresh.check("town", "hold_meeting").root, "study_attendance")
         assert not attendance.passed
-        assert attendance.missing == ("town-t1",)
+        assert (attendance.missing, attendance.missing_labels) == (("t1",), ("town-t1",))
         # ... until the county's session invites him (and a village secretary who is no one here).
         fresh.record("county", ml.StudySession(hours=2, attendees=("c1", "c2", "c3", "t1", "u1")), by=OFFICE)
         assert _finding(fresh.check("town", "hold_meeting").root, "study_attendance").passed

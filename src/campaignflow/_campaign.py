@@ -361,6 +361,21 @@ class Campaign:
         return verify(self.build(), org, store)
 
 
+def duplicate_ids(roots: Iterable[Rule]) -> list[str]:
+    """Two different rules of one gate with one id: verdicts and ``missing`` could not tell them apart."""
+    seen: dict[str, Rule] = {}
+    problems: list[str] = []
+    for root in roots:
+        for r in walk(root):
+            first = seen.setdefault(r.id, r)
+            if first is not r and first != r:
+                problems.append(
+                    f"two rules have the id {r.id!r}: {first.label or first.id!r} ({type(first).__name__}) "
+                    f"and {r.label or r.id!r} ({type(r).__name__}); give one of them id=..."
+                )
+    return problems
+
+
 class _Builder:
     """Validation of a campaign, collecting every problem before raising."""
 
@@ -451,6 +466,7 @@ class _Builder:
             if isinstance(o, ChildrenDone) and o.stage not in known
         )
         self.problems.extend(f"{where}: {p}" for p in deadlocks(order, t.dest, leaves))
+        self.problems.extend(f"{where}: {p}" for p in duplicate_ids((*order, *([gate] if gate else []))))
         return attrs.evolve(t, gate=gate, order=order)
 
     def build(self) -> Definition:

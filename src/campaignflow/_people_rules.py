@@ -212,5 +212,6 @@ class NotOverdue(Rule):
             + "; ".join(lines[:SHOWN])
             + ("; ..." if len(lines) > SHOWN else ""),
             evidence=used,
-            missing=tuple(f"{d.person_name} → {d.target_name}" for d in late),
+            missing=tuple(f"{d.person}→{d.target}" for d in late),
+            missing_labels=tuple(f"{d.person_name} → {d.target_name}" for d in late),
         )

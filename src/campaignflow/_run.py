@@ -18,6 +18,7 @@ from campaignflow._fresh import freshen, ordering_rules, units_read
 from campaignflow._from_json import evidence_from_json
 from campaignflow._gc import paused
 from campaignflow._judging import combine, judge, quick_kinds, read_kinds
+from campaignflow._labels import Labels
 from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
@@ -104,6 +105,7 @@ class Run:
         self.clock = clock
         self.ids = ids
         self.engine = Engine(definition)
+        self.labels = Labels(definition, org)  # what verdicts and reasons name things by
         self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
         self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
         self._transitions: dict[tuple[str, str], Transition] = {}
@@ -202,6 +204,10 @@ class Run:
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type name ``kind``."""
+        return self.store.records(unit, kind)
+
+    def all_records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type name ``kind``, whatever a send-back voided."""
         return self.store.records(unit, kind)
 
     def people_records(

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from campaignflow._approval import ApprovedBy
 from campaignflow._ordering import OrderingRule
 from campaignflow._people_rules import Coverage, NotOverdue
 from campaignflow._rules import (
     AllOf,
     AnyOf,
-    ApprovedBy,
     CountAtLeast,
     CustomRule,
     EveryMemberHas,

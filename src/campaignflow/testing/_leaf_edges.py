@@ -12,8 +12,9 @@ from typing import Any
 
 import attrs
 
+from campaignflow._approval import ApprovedBy
 from campaignflow._people_rules import ALL, Coverage
-from campaignflow._rules import AllOf, ApprovedBy, CountAtLeast, EveryMemberHas, EveryPair, Rule, SumAtLeast
+from campaignflow._rules import AllOf, CountAtLeast, EveryMemberHas, EveryPair, Rule, SumAtLeast
 from campaignflow.testing._scenario import CLERK
 from campaignflow.testing._values import holds_many, one_or_many, plain, samples
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from campaignflow._approval import ApprovedBy
 from campaignflow._campaign import Campaign
 from campaignflow._ordering import OrderingRule
 from campaignflow._org import Org
@@ -35,7 +36,6 @@ from campaignflow._people_rules import ALL, Coverage, NotOverdue
 from campaignflow._rules import (
     AllOf,
     AnyOf,
-    ApprovedBy,
     CountAtLeast,
     EveryMemberHas,
     EveryPair,
