@@ -225,6 +225,30 @@ class TestCriticismAndLedger:
         assert len(verdict.failures[0].missing) == 6
         assert "county-c1→county-c2 (1 of 2)" in verdict.explain()
 
+    def test_a_meeting_sent_back_is_held_again_with_new_talks_material_and_criticisms(self) -> None:
+        """返工: after a send-back to 查摆问题 the old talks, material and approval do not count."""
+        run = _start()
+        _to_prepare(run, "county")
+        _satisfy(run, "county")
+        run.fire("county", "hold_meeting", by=OFFICE)
+        run.send_back(
+            "county", "examine", reason="批评不深入, 返工重开", by=cf.Actor(id="sup", roles={"supervisor"})
+        )
+        verdict = run.check("county", "hold_meeting")
+        assert {f.rule for f in verdict.failures} >= {"talks_in_depth", "materials_approved"}
+        assert "recorded before the send-back to 查摆问题、开展批评 (examine)" in verdict.explain()
+        leaders = LEADERS["county"]
+        run.record_many(
+            [
+                *(("county", ml.Talk(a=a, b=b)) for a, b in combinations(leaders, 2)),
+                ("county", ml.SelfInspection(author=leaders[0], revision=2)),
+            ],
+            by=OFFICE,
+        )
+        run.record("county", ml.SupervisionApproval(revision=2), by=SUP)
+        assert run.check("county", "hold_meeting").passed
+        assert len(run.evidence("county", ml.Talk)) == 2 * len(list(combinations(leaders, 2)))
+
     def test_ledger_items_open_at_any_stage_and_block_the_close(self) -> None:
         """边学边改: an item opened during study must be closed, with acceptance, before the close."""
         run = _start()

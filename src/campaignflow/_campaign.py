@@ -149,12 +149,29 @@ class Campaign:
         limit: int = 3,
         escalate: EscalateFn | None = None,
         allowed: Allowed | Iterable[str] | None = None,
+        redo: Iterable[type[Any]] = (),
     ) -> Campaign:
-        """Allow sending units back to ``stage`` (返工), counted, escalating past ``limit``."""
+        """Allow sending units back to ``stage`` (返工), counted, escalating past ``limit``.
+
+        ``redo``: the evidence types a send-back voids (补课: redo the work). After a
+        send-back to ``stage`` every gate, declared or custom, counts only the
+        records of those types made since the unit's latest send-back there; the
+        older ones stay in the log and in ``run.evidence()``.
+
+        Raises:
+            DefinitionError: ``redo`` holds something that is not a class.
+        """
         self._mutable()
         if allowed is not None and not isinstance(allowed, Allowed):
             allowed = Allowed(frozenset(allowed))
-        self._reworks.append(Rework(stage=stage, limit=limit, escalate=escalate, allowed=allowed))
+        redone = tuple(redo)
+        wrong = [r for r in redone if not isinstance(r, type)]
+        if wrong:
+            msg = f"rework({stage!r}, redo=...): pass evidence classes, got {wrong!r}"
+            raise DefinitionError(msg)
+        self._reworks.append(
+            Rework(stage=stage, limit=limit, escalate=escalate, allowed=allowed, redo=redone)
+        )
         return self
 
     def rule(
@@ -559,6 +576,7 @@ class _Builder:
     ) -> dict[str, type[Any]]:
         types: list[type[Any]] = list(self.c._evidence)  # noqa: SLF001
         types.extend(ob.evidence for ob in obligations.values())
+        types.extend(tp for rw in self.c._reworks for tp in rw.redo)  # noqa: SLF001
         roots: list[Rule] = [g for t in transitions for g in (t.gate, *t.order) if g is not None]
         roots.extend(self.c._rules.values())  # noqa: SLF001
         for root in roots:

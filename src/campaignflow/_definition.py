@@ -94,12 +94,15 @@ class Rework:
         escalate: called with an :class:`Escalation`; ``None`` only records it.
         allowed: roles that may send back (``None``: any actor whose scope holds the
             unit's parent, i.e. someone above the unit).
+        redo: the evidence types a send-back voids: after it, every gate counts
+            only those recorded since the unit's latest send-back to ``stage``.
     """
 
     stage: str
     limit: int = 3
     escalate: EscalateFn | None = None
     allowed: Allowed | None = None
+    redo: tuple[type[Any], ...] = ()
 
 
 @attrs.frozen(kw_only=True)

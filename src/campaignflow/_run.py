@@ -23,6 +23,7 @@ from campaignflow._obligation_report import ObligationReport, obligation_report
 from campaignflow._org import Org
 from campaignflow._progress import Blocked, Counters, Progress
 from campaignflow._records import Kind, Recorded, Step
+from campaignflow._redo import Voids
 from campaignflow._refresh import catch_up, load_row, read_escalations, recount
 from campaignflow._refusals import append_kept
 from campaignflow._results import BatchResult, UnitState
@@ -106,6 +107,7 @@ class Run:
         self.ids = ids
         self.engine = Engine(definition)
         self.labels = Labels(definition, org)  # what verdicts and reasons name things by
+        self._voids = Voids.of(definition)  # what send-backs void (None: no rework redoes anything)
         self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
         self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
         self._transitions: dict[tuple[str, str], Transition] = {}
@@ -203,8 +205,14 @@ class Run:
         return here >= index[self.definition.first_leaf(stage)]
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
-        """The unit's live evidence of type name ``kind``."""
-        return self.store.records(unit, kind)
+        """The unit's live evidence of type name ``kind`` that counts (see ``rework(redo=)``)."""
+        found = self.store.records(unit, kind)
+        voids = self._voids
+        rec = None if voids is None else self._units.get(unit)
+        if rec is None or not rec.reworks:
+            return found
+        assert voids is not None  # noqa: S101 - rec is only read when there are voids
+        return voids.live(self, unit, rec.reworks, kind, found)
 
     def all_records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type name ``kind``, whatever a send-back voided."""
@@ -218,7 +226,7 @@ class Run:
         ``own``: the unit's own records, when the caller has read them already.
         """
         if own is None:
-            own = self.store.records(unit, kind)
+            own = self.records_of(unit, kind)
         sharing = self.definition.counts_below.get(kind)
         if sharing is None or sharing.people != field:
             return own
@@ -291,7 +299,7 @@ class Run:
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
     ) -> Verdict:
         key = id(t)
-        return judge(
+        verdict = judge(
             self,
             unit=unit,
             stage=rec.state,
@@ -304,6 +312,9 @@ class Run:
             read=read,
             reads=self._reads.get(key, ()),
         )
+        if self._voids is None or verdict.passed or not rec.reworks:
+            return verdict
+        return self._voids.annotate(self, unit, rec.reworks, t, verdict)
 
     def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
         """Evaluate ``event``'s ordering and gate for ``unit`` without firing.
@@ -678,6 +689,8 @@ class Run:
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            if read is not None and self._voids is not None:
+                read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]

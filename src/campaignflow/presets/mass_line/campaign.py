@@ -9,9 +9,14 @@ from campaignflow._definition import EscalateFn
 from campaignflow.presets.mass_line import rules
 from campaignflow.presets.mass_line.evidence import (
     EVIDENCE,
+    Criticism,
     DiaryEntry,
+    MemberNotes,
     MobilisationMeeting,
+    SelfInspection,
     StudySession,
+    SupervisionApproval,
+    Talk,
     Visit,
 )
 from campaignflow.presets.mass_line.lookback import LookBack
@@ -20,6 +25,11 @@ from campaignflow.presets.mass_line.rules import Thresholds
 LEADS = cf.role("principal", "office")  # the unit's principal leader, or the campaign office
 SUPERVISES = cf.role("supervisor", "office")  # who may send a unit back (返工、补课)
 
+
+STUDY_REDO = (StudySession, MemberNotes)
+"""What a send-back to 学习教育、听取意见 voids (补课: make up the lessons)."""
+EXAMINE_REDO = (Talk, SelfInspection, SupervisionApproval, Criticism)
+"""What a send-back to 查摆问题、开展批评 voids (返工: hold the meeting again, with new criticisms)."""
 
 STARTS = datetime(2014, 2, 24, tzinfo=UTC)
 """A Monday: the second batch's start in the demo; weekly duties count from here."""
@@ -136,7 +146,9 @@ def campaign(
         allowed=LEADS,
         label="总结",
     )
-    # 回头看 reopens stage 1 (补课); a failed meeting is redone (返工).
-    c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
-    c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
+    # 回头看 reopens stage 1 (补课): the lessons and notes are made up again, the
+    # opinions already heard still count. A meeting sent back (返工) is held again:
+    # new talks, a new draft approved again, new criticisms.
+    c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=STUDY_REDO)
+    c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=EXAMINE_REDO)
     return c

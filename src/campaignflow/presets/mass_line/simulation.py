@@ -395,6 +395,7 @@ class _Sim:
             for u in refused:
                 # 返工: the meeting was not critical enough; it is held again.
                 self.send_back(u, "examine", reason="专题民主生活会批评不深入, 返工重开")
+                self.prepare_again(u)
                 self.fire_all([u], "hold_meeting")
                 if u in self.stubborn and self.run.state(u).reworks.get("examine", 0) < 4:  # noqa: PLR2004
                     continue  # the stubborn redo too little, and are sent back again
@@ -402,6 +403,18 @@ class _Sim:
             pending = refused
             if not pending:
                 return
+
+    def prepare_again(self, unit: str) -> None:
+        """返工: the send-back voided the talks, the material and its approval; redo them."""
+        leaders = self.leaders(unit)
+        revision = max((d.value.revision for d in self.run.evidence(unit, ev.SelfInspection)), default=0) + 1
+        self.record(
+            [
+                *((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2)),
+                (unit, ev.SelfInspection(author=self.principal(unit), revision=revision)),
+            ]
+        )
+        self.approve([unit], stale=False)
 
     def criticise_fully(self, unit: str) -> None:
         self.record(
