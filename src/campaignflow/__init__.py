@@ -66,6 +66,9 @@ from campaignflow._report import Report as Report
 from campaignflow._results import BatchResult as BatchResult
 from campaignflow._results import UnitState as UnitState
 from campaignflow._retry import retry as retry
+from campaignflow._review import Review as Review
+from campaignflow._review import ReviewRecord as ReviewRecord
+from campaignflow._reviewing import ReviewResult as ReviewResult
 from campaignflow._rules import Rule as Rule
 from campaignflow._run import Run as Run
 from campaignflow._sharing import CountsBelow as CountsBelow
@@ -124,6 +127,9 @@ __all__ = [
     "Progress",
     "Recorded",
     "Report",
+    "Review",
+    "ReviewRecord",
+    "ReviewResult",
     "Rework",
     "Rule",
     "Run",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +19,13 @@ from campaignflow._definition import (
     Stage,
     Transition,
 )
+from campaignflow._definition_checks import duplicate_ids, unreachable
 from campaignflow._describe import describe, origin, reference
 from campaignflow._gates import Ref, RuleLike, _as_rule, rule
 from campaignflow._obligations import Obligation, make_obligation
 from campaignflow._ordering import ChildrenDone, OrderingRule, deadlocks
 from campaignflow._people_rules import NotOverdue
+from campaignflow._review import Review, ReviewRecord, attach, build_reviews, make_review
 from campaignflow._rules import AllOf, AnyOf, CustomRule, Not, Rule, RuleFn, walk
 from campaignflow._sharing import CountsBelow, make_counts_below
 from campaignflow.exceptions import DefinitionError
@@ -66,6 +68,7 @@ class Campaign:
         self._evidence: list[type[Any]] = []
         self._obligations: dict[str, Obligation] = {}
         self._counts_below: dict[str, CountsBelow] = {}
+        self._reviews: dict[str, Review] = {}
         self._built: Definition | None = None
         # Where the campaign was built, so start() can record an importable MODULE:ATTR.
         self._origin = origin(sys._getframe(1))  # noqa: SLF001 - the caller's frame, once per campaign
@@ -172,6 +175,41 @@ class Campaign:
         self._reworks.append(
             Rework(stage=stage, limit=limit, escalate=escalate, allowed=allowed, redo=redone)
         )
+        return self
+
+    def review(
+        self,
+        name: str,
+        *,
+        reopens: str,
+        checks: Mapping[str, RuleLike],
+        label: str = "",
+        allowed: Allowed | Iterable[str] | None = None,
+    ) -> Campaign:
+        """Declare a look-back review (回头看) with named checks.
+
+        ``run.review(unit, name, by=actor)`` judges every check; when any fails it
+        sends the unit back to ``reopens`` (a rework to that stage must be declared),
+        and the unit cannot leave that stage again until every failed check passes.
+
+        Example::
+
+            campaign.review("look_back", reopens="study", label="回头看",
+                            checks={"学习教育是否扎实": study_ok, "听取意见是否广泛": heard})
+
+        Raises:
+            DefinitionError: the name is not an identifier, a check is not a rule, or
+                the review is declared twice.
+        """
+        self._mutable()
+        if allowed is not None and not isinstance(allowed, Allowed):
+            allowed = Allowed(frozenset(allowed))
+        if name in self._reviews:
+            msg = f"review {name!r} declared twice: give the second another name"
+            raise DefinitionError(msg)
+        given = checks if isinstance(checks, Mapping) else {}
+        made = {lb: Ref(id=r) if isinstance(r, str) else r for lb, r in given.items()}
+        self._reviews[name] = make_review(name, reopens=reopens, checks=made, label=label, allowed=allowed)
         return self
 
     def rule(
@@ -378,21 +416,6 @@ class Campaign:
         return verify(self.build(), org, store)
 
 
-def duplicate_ids(roots: Iterable[Rule]) -> list[str]:
-    """Two different rules of one gate with one id: verdicts and ``missing`` could not tell them apart."""
-    seen: dict[str, Rule] = {}
-    problems: list[str] = []
-    for root in roots:
-        for r in walk(root):
-            first = seen.setdefault(r.id, r)
-            if first is not r and first != r:
-                problems.append(
-                    f"two rules have the id {r.id!r}: {first.label or first.id!r} ({type(first).__name__}) "
-                    f"and {r.label or r.id!r} ({type(r).__name__}); give one of them id=..."
-                )
-    return problems
-
-
 class _Builder:
     """Validation of a campaign, collecting every problem before raising."""
 
@@ -504,7 +527,11 @@ class _Builder:
                 self.problems.append(f"rework to {rw.stage!r}: limit must be an int ≥ 0")
             reworks[rw.stage] = rw
         initial = leaves[0] if leaves else ""
-        self.check_reachable(leaves, initial, transitions)
+        reviews = build_reviews(c._reviews, known, reworks, self.resolve, self.problems)  # noqa: SLF001
+        transitions = attach(
+            transitions, reviews, lambda stage, leaf: leaf == stage or leaf.startswith(stage + SEPARATOR)
+        )
+        self.problems.extend(unreachable(leaves, initial, transitions))
         obligations = self.collect_obligations(transitions)
         evidence = self.collect_evidence(transitions, obligations)
         if self.problems:
@@ -526,34 +553,8 @@ class _Builder:
             dues=self.dues,
             obligations=obligations,
             counts_below=dict(c._counts_below),  # noqa: SLF001
+            reviews=reviews,
         )
-
-    def check_reachable(self, leaves: list[str], initial: str, transitions: list[Transition]) -> None:
-        if not initial:
-            return
-
-        def enter(stage: str) -> str:
-            return next(
-                (leaf for leaf in leaves if leaf == stage or leaf.startswith(stage + SEPARATOR)),
-                stage,
-            )
-
-        reached = {initial}
-        frontier = [initial]
-        while frontier:
-            leaf = frontier.pop()
-            for t in transitions:
-                if any(leaf == s or leaf.startswith(s + SEPARATOR) for s in t.sources):
-                    nxt = enter(t.dest)
-                    if nxt not in reached:
-                        reached.add(nxt)
-                        frontier.append(nxt)
-        unreachable = [leaf for leaf in leaves if leaf not in reached]
-        if unreachable:
-            self.problems.append(
-                f"unreachable stages from {initial!r}: {', '.join(unreachable)} "
-                "(add a transition into them or remove them)"
-            )
 
     def collect_obligations(self, transitions: list[Transition]) -> dict[str, Obligation]:
         """Declared obligations, plus those a ``not_overdue`` gate names."""
@@ -577,8 +578,11 @@ class _Builder:
         types: list[type[Any]] = list(self.c._evidence)  # noqa: SLF001
         types.extend(ob.evidence for ob in obligations.values())
         types.extend(tp for rw in self.c._reworks for tp in rw.redo)  # noqa: SLF001
+        if self.c._reviews:  # noqa: SLF001
+            types.append(ReviewRecord)
         roots: list[Rule] = [g for t in transitions for g in (t.gate, *t.order) if g is not None]
         roots.extend(self.c._rules.values())  # noqa: SLF001
+        roots.extend(r for review in self.c._reviews.values() for _, r in review.checks)  # noqa: SLF001
         for root in roots:
             for r in walk(root):
                 types.extend(r.reads)

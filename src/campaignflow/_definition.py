@@ -10,6 +10,7 @@ import attrs
 
 from campaignflow._actors import Allowed
 from campaignflow._obligations import Obligation
+from campaignflow._review import Review
 from campaignflow._rules import Rule
 from campaignflow._sharing import CountsBelow
 
@@ -124,6 +125,7 @@ class Definition:
         dues: due times by stage path, for stages that have one.
         obligations: recurring obligations by id.
         counts_below: cross-level evidence declarations by evidence type name.
+        reviews: look-back reviews by name.
     """
 
     id: str
@@ -140,6 +142,7 @@ class Definition:
     dues: Mapping[str, datetime] = attrs.field(factory=dict)
     obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
     counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
+    reviews: Mapping[str, Review] = attrs.field(factory=dict)
 
     @property
     def events(self) -> tuple[str, ...]:
