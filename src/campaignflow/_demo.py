@@ -9,6 +9,7 @@ from pathlib import Path
 
 import attrs
 
+from campaignflow._as_of import NOW, last_step_time
 from campaignflow._definition import Escalation
 from campaignflow._files import write_text_atomically
 from campaignflow._obligation_report import ObligationReport
@@ -174,7 +175,9 @@ def _run(
         store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
         store.set_meta("org", org.to_json())
         # A finished simulation: reports judge it at its last step, not at today's date.
-        store.set_meta("now", "last-step")
+        last = last_step_time(store)
+        if last is not None:
+            store.set_meta(NOW, last.isoformat())
     run = sim.run
     seconds = time.perf_counter() - started
     on_progress("replay check: reopening the database and replaying every step", 0, 0)
