@@ -178,7 +178,7 @@ def attach(transitions: list[Transition], reviews: Mapping[str, Review], covers:
                 stage=stage,
                 reviews=tuple(found),
                 id=f"reviews_passed:{stage}",
-                label="回头看整改到位 (failed review checks pass again)",
+                label=f"{'、'.join(r.label for r in found)}: failed checks pass again",
             )
             for stage, found in by_stage.items()
             if any(covers(stage, s) or covers(s, stage) for s in t.sources) and not covers(stage, t.dest)

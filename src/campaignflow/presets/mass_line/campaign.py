@@ -19,7 +19,7 @@ from campaignflow.presets.mass_line.evidence import (
     Talk,
     Visit,
 )
-from campaignflow.presets.mass_line.lookback import LookBack
+from campaignflow.presets.mass_line.lookback import REVIEW, LookBack, look_back_checks
 from campaignflow.presets.mass_line.rules import Thresholds
 
 LEADS = cf.role("principal", "office")  # the unit's principal leader, or the campaign office
@@ -111,7 +111,16 @@ def campaign(
         allowed=LEADS,
         label="动员部署",
     )
-    c.transition("finish_study", "study", "examine", allowed=LEADS, label="转入查摆问题、开展批评环节")
+    # 学习教育、听取意见 is left only up to standard (篇目、时间、形式, "不合格的打回返工"):
+    # the same requirements as 五个不开会 clause 1.
+    c.transition(
+        "finish_study",
+        "study",
+        "examine",
+        gate=rules.stage1_up_to_standard(t),
+        allowed=LEADS,
+        label="转入查摆问题、开展批评环节",
+    )
     c.transition(
         "hold_meeting",
         "examine.prepare",
@@ -151,4 +160,5 @@ def campaign(
     # new talks, a new draft approved again, new criticisms.
     c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=STUDY_REDO)
     c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=EXAMINE_REDO)
+    c.review(REVIEW, reopens="study", checks=look_back_checks(t), label="回头看", allowed=SUPERVISES)
     return c
