@@ -56,6 +56,7 @@ from campaignflow._ordering import pilots_first as pilots_first
 from campaignflow._ordering import supervised_by_approval as supervised_by_approval
 from campaignflow._org import Org as Org
 from campaignflow._org import Person as Person
+from campaignflow._org_data import WorkingGroup as WorkingGroup
 from campaignflow._progress import Blocked as Blocked
 from campaignflow._progress import Progress as Progress
 from campaignflow._records import Kind as Kind
@@ -73,6 +74,8 @@ from campaignflow._rules import Rule as Rule
 from campaignflow._run import Run as Run
 from campaignflow._sharing import CountsBelow as CountsBelow
 from campaignflow._version import __version__ as __version__
+from campaignflow._working_groups import WorkingGroupProgress as WorkingGroupProgress
+from campaignflow._working_groups import working_group_coverage as working_group_coverage
 from campaignflow.exceptions import ActorError as ActorError
 from campaignflow.exceptions import CampaignflowError as CampaignflowError
 from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
@@ -147,6 +150,8 @@ __all__ = [
     "Verdict",
     "VerifyError",
     "VerifyReport",
+    "WorkingGroup",
+    "WorkingGroupProgress",
     "__version__",
     "all_of",
     "any_of",
@@ -169,4 +174,5 @@ __all__ = [
     "rule",
     "sum_at_least",
     "supervised_by_approval",
+    "working_group_coverage",
 ]

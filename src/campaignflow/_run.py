@@ -29,6 +29,7 @@ from campaignflow._refusals import append_kept
 from campaignflow._results import BatchResult, UnitState
 from campaignflow._reviewing import ReviewResult, review_unit
 from campaignflow._validate import check_evidence
+from campaignflow._working_groups import WorkingGroupProgress, working_group_progress
 from campaignflow.exceptions import (
     DefinitionError,
     EvidenceError,
@@ -810,6 +811,10 @@ class Run:
             if rework.escalate is not None:
                 rework.escalate(esc)
         return stored
+
+    def working_groups(self) -> tuple[WorkingGroupProgress, ...]:
+        """Progress per working group of people (住村联户工作组): its units per stage."""
+        return working_group_progress(self)
 
     def review(self, unit: str, name: str, *, by: Actor) -> ReviewResult:
         """Judge look-back review ``name`` for ``unit`` (回头看); a failed one reopens its stage.
