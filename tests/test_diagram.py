@@ -67,7 +67,9 @@ class TestDiagram:
         """Each transition is an edge with its label, event and gate labels; into a compound ends at it."""
         _, _, edges = _structure(mass_line.campaign().diagram())
         by_pair = {(s, d): label for s, d, label in edges}
-        assert by_pair["study", "examine"] == "转入查摆问题、开展批评环节 (finish_study)"
+        finish = "转入查摆问题、开展批评环节 (finish_study)"
+        gates = "回头看: failed checks pass again & 学习教育和听取意见环节各项工作达标"
+        assert by_pair["study", "examine"] == f"{finish} [{gates}]"
         meeting = by_pair["examine__prepare", "examine__meeting"]
         assert meeting.startswith("召开专题民主生活会 (hold_meeting) [")
         assert "五个不开会" in meeting

@@ -130,12 +130,12 @@ class TestSumAtLeast:
 
 class TestEveryMemberHas:
     def test_names_the_people_missing(self) -> None:
-        """The reason names each member without notes, by name."""
+        """The reason names each member without notes, by name; missing holds their ids."""
         rule = cf.every_member_has(Notes, among="members", by="member")
         run = _run(rule)
         run.record("u1", Notes("p1"), by=ADMIN)
         found = evaluate(rule, _ctx(run))
-        assert found.missing == ("李四", "王五")
+        assert (found.missing, found.missing_labels) == (("p2", "p3"), ("李四", "王五"))
         assert "李四、王五 (2 of 3)" in found.reason
 
 
@@ -146,7 +146,8 @@ class TestEveryPair:
         run = _run(rule)
         run.record("u1", Talk("p2", "p1"), by=ADMIN)
         found = evaluate(rule, _ctx(run))
-        assert found.missing == ("张三–王五", "李四–王五")
+        assert found.missing == ("p1–p3", "p2–p3")
+        assert found.missing_labels == ("张三–王五", "李四–王五")
         assert "(2 of 3 pairs missing)" in found.reason
 
     def test_directed_with_minimum(self) -> None:
@@ -162,7 +163,8 @@ class TestEveryPair:
         run2 = _run(rule)
         run2.record("u1", Talk("p1", "p2"), by=ADMIN)
         found = evaluate(rule, _ctx(run2))
-        assert "张三→李四 (1 of 2)" in found.missing
+        assert "张三→李四 (1 of 2)" in found.missing_labels
+        assert found.missing[found.missing_labels.index("张三→李四 (1 of 2)")] == "p1→p2"
 
     def test_hub_pairs_only(self) -> None:
         """With a hub, only the principal's pairs are required."""
@@ -186,7 +188,7 @@ class TestApprovedBy:
         found = evaluate(rule, _ctx(run))
         assert not found.passed
         assert "revision 2 not approved" in found.reason
-        assert "now void" in found.reason
+        assert "approvals of revision 1 not counted: superseded by revision 2" in found.reason
 
     def test_approval_by_outsider_does_not_count(self) -> None:
         """An approval recorded by someone outside the supervision group is ignored."""

@@ -202,7 +202,8 @@ class TestRun:
         run = c.start(org(), clock=clock)
         verdict = run.check("county", "hold")
         assert not verdict.passed
-        assert set(verdict.failures[0].missing) == {"李县长 → 韩寺镇", "王副县长 → 西庄村"}
+        assert set(verdict.failures[0].missing) == {"L1→t1", "L2→v2"}
+        assert set(verdict.failures[0].missing_labels) == {"李县长 → 韩寺镇", "王副县长 → 西庄村"}
         assert "overdue since 2014-03-12" in verdict.failures[0].reason
         run.record("t1", Visit(leader="L1"), by=CLERK)
         run.record("v2", Visit(leader="L2"), by=CLERK)

@@ -14,7 +14,7 @@ from markupsafe import escape
 import campaignflow as cf
 from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.presets.zhongmou import zhongmou_org
-from campaignflow.report.as_of import run_as_of
+from campaignflow.report.as_of import Moment, default_moment, last_step_time, run_as_of
 from campaignflow.report.build import build_report
 
 
@@ -169,6 +169,30 @@ class TestAsOf:
         assert report.at == when.isoformat()
         assert report.funnel != cf.build_report(run).funnel
         assert report.duties["县领导每周深入联系点"] == run.obligations(now=when).counts("contact_visits")
+
+    def test_the_last_steps_time_is_read_from_the_last_batch(self, run: cf.Run) -> None:
+        """last_step_time reads one unit's history of the last batch and finds the log's last time."""
+        assert last_step_time(run.store) == max(datetime.fromisoformat(s.at) for s in run.store.steps())
+        assert last_step_time(cf.MemoryStore()) is None
+
+    def test_the_default_moment_is_recorded_or_now(self) -> None:
+        """A store recording a finished simulation's time is judged then; anything else now, said so."""
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+
+        class Meta:
+            def __init__(self, value: str | None) -> None:
+                self.value = value
+
+            def meta(self, key: str) -> str | None:
+                return self.value if key == "now" else None
+
+        done = default_moment(Meta("2014-04-21T21:43:06+00:00"), now=now)
+        assert (done.at, done.reason) == (
+            datetime(2014, 4, 21, 21, 43, 6, tzinfo=UTC),
+            "the last step of a finished simulation",
+        )
+        for store in (Meta(None), Meta("soon"), cf.MemoryStore()):
+            assert default_moment(store, now=now) == Moment(at=now, reason="now")
 
     def test_the_labels_and_both_overdue_words_are_in_the_dashboard(self, run: cf.Run) -> None:
         """The dashboard says 'stage overdue' and 'duties overdue' apart, and shows labels, not ids."""

@@ -117,7 +117,7 @@ class TestEvidenceStrategies:
                 for v, _ in s.evidence
             ),
         )
-        assert "now void" in stale.finding(rule).reason
+        assert "not counted: superseded by revision" in stale.finding(rule).reason
 
 
 class TestFindsABug:

@@ -43,6 +43,8 @@ from campaignflow.definition.ordering import children_done as children_done
 from campaignflow.definition.ordering import parent_first as parent_first
 from campaignflow.definition.ordering import pilots_first as pilots_first
 from campaignflow.definition.ordering import supervised_by_approval as supervised_by_approval
+from campaignflow.definition.review import Review as Review
+from campaignflow.definition.review import ReviewRecord as ReviewRecord
 from campaignflow.definition.rules import Rule as Rule
 from campaignflow.definition.sharing import CountsBelow as CountsBelow
 from campaignflow.exceptions import ActorError as ActorError
@@ -59,6 +61,7 @@ from campaignflow.exceptions import UnknownEvent as UnknownEvent
 from campaignflow.exceptions import UnknownStage as UnknownStage
 from campaignflow.exceptions import UnknownUnit as UnknownUnit
 from campaignflow.exceptions import VerifyError as VerifyError
+from campaignflow.org.data import WorkingGroup as WorkingGroup
 from campaignflow.org.graph import Org as Org
 from campaignflow.org.graph import Person as Person
 from campaignflow.report.build import Report as Report
@@ -72,9 +75,12 @@ from campaignflow.run.replay import VerifyReport as VerifyReport
 from campaignflow.run.results import BatchResult as BatchResult
 from campaignflow.run.results import UnitState as UnitState
 from campaignflow.run.retry import retry as retry
+from campaignflow.run.reviewing import ReviewResult as ReviewResult
 from campaignflow.run.rollup import Blocked as Blocked
 from campaignflow.run.rollup import Progress as Progress
 from campaignflow.run.run import Run as Run
+from campaignflow.run.working_groups import WorkingGroupProgress as WorkingGroupProgress
+from campaignflow.run.working_groups import working_group_coverage as working_group_coverage
 from campaignflow.store import MemoryStore as MemoryStore
 from campaignflow.store import Store as Store
 from campaignflow.testing.analysis import CheckReport as CheckReport
@@ -125,6 +131,9 @@ __all__ = [
     "Progress",
     "Recorded",
     "Report",
+    "Review",
+    "ReviewRecord",
+    "ReviewResult",
     "Rework",
     "Rule",
     "Run",
@@ -142,6 +151,8 @@ __all__ = [
     "Verdict",
     "VerifyError",
     "VerifyReport",
+    "WorkingGroup",
+    "WorkingGroupProgress",
     "__version__",
     "all_of",
     "any_of",
@@ -165,4 +176,5 @@ __all__ = [
     "rule",
     "sum_at_least",
     "supervised_by_approval",
+    "working_group_coverage",
 ]

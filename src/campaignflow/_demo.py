@@ -15,6 +15,7 @@ from campaignflow.definition.model import Escalation
 from campaignflow.exceptions import CampaignflowError
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line.simulation import simulate
+from campaignflow.report.as_of import NOW, last_step_time
 from campaignflow.report.build import build_report
 from campaignflow.run.duties import ObligationReport
 from campaignflow.run.rollup import Blocked
@@ -175,7 +176,9 @@ def _run(
         store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
         store.set_meta("org", org.to_json())
         # A finished simulation: reports judge it at its last step, not at today's date.
-        store.set_meta("now", "last-step")
+        last = last_step_time(store)
+        if last is not None:
+            store.set_meta(NOW, last.isoformat())
     run = sim.run
     seconds = time.perf_counter() - started
     on_progress("replay check: reopening the database and replaying every step", 0, 0)

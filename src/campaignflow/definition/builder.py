@@ -8,13 +8,14 @@ verbs on top of this builder, so this module imports none of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Self
 
 import attrs
 
 from campaignflow.definition.actors import Allowed
+from campaignflow.definition.checks import duplicate_ids, unreachable
 from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.context import evidence_name
 from campaignflow.definition.gates import Ref, RuleLike, _as_rule, rule
@@ -29,6 +30,7 @@ from campaignflow.definition.model import (
 from campaignflow.definition.obligations import Obligation, make_obligation
 from campaignflow.definition.ordering import ChildrenDone, OrderingRule, deadlocks
 from campaignflow.definition.people_rules import NotOverdue
+from campaignflow.definition.review import Review, ReviewRecord, ReviewsPassed, build_reviews, make_review
 from campaignflow.definition.rules import CustomRule, Rule, RuleFn
 from campaignflow.definition.sharing import CountsBelow, make_counts_below
 from campaignflow.exceptions import DefinitionError
@@ -63,6 +65,7 @@ class CampaignBuilder:
         self._evidence: list[type[Any]] = []
         self._obligations: dict[str, Obligation] = {}
         self._counts_below: dict[str, CountsBelow] = {}
+        self._reviews: dict[str, Review] = {}
         self._built: Definition | None = None
 
     # ------------------------------------------------------------ declaring
@@ -144,12 +147,64 @@ class CampaignBuilder:
         limit: int = 3,
         escalate: EscalateFn | None = None,
         allowed: Allowed | Iterable[str] | None = None,
+        redo: Iterable[type[Any]] = (),
     ) -> Self:
-        """Allow sending units back to ``stage`` (返工), counted, escalating past ``limit``."""
+        """Allow sending units back to ``stage`` (返工), counted, escalating past ``limit``.
+
+        ``redo``: the evidence types a send-back voids (补课: redo the work). After a
+        send-back to ``stage`` every gate, declared or custom, counts only the
+        records of those types made since the unit's latest send-back there; the
+        older ones stay in the log and in ``run.evidence()``.
+
+        Raises:
+            DefinitionError: ``redo`` holds something that is not a class.
+        """
         self._mutable()
         if allowed is not None and not isinstance(allowed, Allowed):
             allowed = Allowed(frozenset(allowed))
-        self._reworks.append(Rework(stage=stage, limit=limit, escalate=escalate, allowed=allowed))
+        redone = tuple(redo)
+        wrong = [r for r in redone if not isinstance(r, type)]
+        if wrong:
+            msg = f"rework({stage!r}, redo=...): pass evidence classes, got {wrong!r}"
+            raise DefinitionError(msg)
+        self._reworks.append(
+            Rework(stage=stage, limit=limit, escalate=escalate, allowed=allowed, redo=redone)
+        )
+        return self
+
+    def review(
+        self,
+        name: str,
+        *,
+        reopens: str,
+        checks: Mapping[str, RuleLike],
+        label: str = "",
+        allowed: Allowed | Iterable[str] | None = None,
+    ) -> Self:
+        """Declare a look-back review (回头看) with named checks.
+
+        ``run.review(unit, name, by=actor)`` judges every check; when any fails it
+        sends the unit back to ``reopens`` (a rework to that stage must be declared),
+        and the unit cannot leave that stage again until every failed check passes.
+
+        Example::
+
+            campaign.review("look_back", reopens="study", label="回头看",
+                            checks={"学习教育是否扎实": study_ok, "听取意见是否广泛": heard})
+
+        Raises:
+            DefinitionError: the name is not an identifier, a check is not a rule, or
+                the review is declared twice.
+        """
+        self._mutable()
+        if allowed is not None and not isinstance(allowed, Allowed):
+            allowed = Allowed(frozenset(allowed))
+        if name in self._reviews:
+            msg = f"review {name!r} declared twice: give the second another name"
+            raise DefinitionError(msg)
+        given = checks if isinstance(checks, Mapping) else {}
+        made = {lb: Ref(id=r) if isinstance(r, str) else r for lb, r in given.items()}
+        self._reviews[name] = make_review(name, reopens=reopens, checks=made, label=label, allowed=allowed)
         return self
 
     def rule(
@@ -288,6 +343,30 @@ class CampaignBuilder:
         return self.build()
 
 
+def attach(transitions: list[Transition], reviews: Mapping[str, Review], covers: Any) -> list[Transition]:
+    """Each transition leaving a reviewed stage, with a :class:`ReviewsPassed` rule in its ordering.
+
+    ``covers(stage, leaf)`` says whether ``leaf`` is ``stage`` or inside it.
+    """
+    by_stage: dict[str, list[Review]] = {}
+    for review in reviews.values():
+        by_stage.setdefault(review.reopens, []).append(review)
+    out = []
+    for t in transitions:
+        extra = tuple(
+            ReviewsPassed(
+                stage=stage,
+                reviews=tuple(found),
+                id=f"reviews_passed:{stage}",
+                label=f"{'、'.join(r.label for r in found)}: failed checks pass again",
+            )
+            for stage, found in by_stage.items()
+            if any(covers(stage, s) or covers(s, stage) for s in t.sources) and not covers(stage, t.dest)
+        )
+        out.append(attrs.evolve(t, order=(*t.order, *extra)) if extra else t)
+    return out
+
+
 class _Builder:
     """Validation of a campaign, collecting every problem before raising."""
 
@@ -378,6 +457,7 @@ class _Builder:
             if isinstance(o, ChildrenDone) and o.stage not in known
         )
         self.problems.extend(f"{where}: {p}" for p in deadlocks(order, t.dest, leaves))
+        self.problems.extend(f"{where}: {p}" for p in duplicate_ids((*order, *([gate] if gate else []))))
         return attrs.evolve(t, gate=gate, order=order)
 
     def build(self) -> Definition:
@@ -398,7 +478,11 @@ class _Builder:
                 self.problems.append(f"rework to {rw.stage!r}: limit must be an int ≥ 0")
             reworks[rw.stage] = rw
         initial = leaves[0] if leaves else ""
-        self.check_reachable(leaves, initial, transitions)
+        reviews = build_reviews(c._reviews, known, reworks, self.resolve, self.problems)  # noqa: SLF001
+        transitions = attach(
+            transitions, reviews, lambda stage, leaf: leaf == stage or leaf.startswith(stage + SEPARATOR)
+        )
+        self.problems.extend(unreachable(leaves, initial, transitions))
         obligations = self.collect_obligations(transitions)
         evidence = self.collect_evidence(transitions, obligations)
         if self.problems:
@@ -420,34 +504,8 @@ class _Builder:
             dues=self.dues,
             obligations=obligations,
             counts_below=dict(c._counts_below),  # noqa: SLF001
+            reviews=reviews,
         )
-
-    def check_reachable(self, leaves: list[str], initial: str, transitions: list[Transition]) -> None:
-        if not initial:
-            return
-
-        def enter(stage: str) -> str:
-            return next(
-                (leaf for leaf in leaves if leaf == stage or leaf.startswith(stage + SEPARATOR)),
-                stage,
-            )
-
-        reached = {initial}
-        frontier = [initial]
-        while frontier:
-            leaf = frontier.pop()
-            for t in transitions:
-                if any(leaf == s or leaf.startswith(s + SEPARATOR) for s in t.sources):
-                    nxt = enter(t.dest)
-                    if nxt not in reached:
-                        reached.add(nxt)
-                        frontier.append(nxt)
-        unreachable = [leaf for leaf in leaves if leaf not in reached]
-        if unreachable:
-            self.problems.append(
-                f"unreachable stages from {initial!r}: {', '.join(unreachable)} "
-                "(add a transition into them or remove them)"
-            )
 
     def collect_obligations(self, transitions: list[Transition]) -> dict[str, Obligation]:
         """Declared obligations, plus those a ``not_overdue`` gate names."""
@@ -470,8 +528,12 @@ class _Builder:
     ) -> dict[str, type[Any]]:
         types: list[type[Any]] = list(self.c._evidence)  # noqa: SLF001
         types.extend(ob.evidence for ob in obligations.values())
+        types.extend(tp for rw in self.c._reworks for tp in rw.redo)  # noqa: SLF001
+        if self.c._reviews:  # noqa: SLF001
+            types.append(ReviewRecord)
         roots: list[Rule] = [g for t in transitions for g in (t.gate, *t.order) if g is not None]
         roots.extend(self.c._rules.values())  # noqa: SLF001
+        roots.extend(r for review in self.c._reviews.values() for _, r in review.checks)  # noqa: SLF001
         for root in roots:
             for r in walk(root):
                 types.extend(r.reads)

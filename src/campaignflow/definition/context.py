@@ -11,6 +11,7 @@ from campaignflow.values.records import Recorded, Step
 if TYPE_CHECKING:
     from campaignflow.definition.actors import Actor
     from campaignflow.org.graph import Org
+    from campaignflow.values.findings import Names
 
 T = TypeVar("T")
 
@@ -48,6 +49,11 @@ class RunView(Protocol):
     def reached(self, unit: str, stage: str) -> bool: ...
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]: ...
+
+    def all_records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]: ...
+
+    @property
+    def labels(self) -> Names: ...
 
     def history(self, unit: str) -> tuple[Step, ...]: ...
 
@@ -93,8 +99,17 @@ class Context:
         return self.run.org
 
     def records(self, tp: type[T]) -> Sequence[Recorded[T]]:
-        """The unit's live (not retracted) evidence of type ``tp``, oldest first."""
+        """The unit's live (not retracted) evidence of type ``tp`` that counts, oldest first.
+
+        After a send-back whose rework redoes ``tp`` (``campaign.rework(stage,
+        redo=(tp,))``), only the records since the unit's latest send-back to that
+        stage count; :meth:`all_records` reads the whole history.
+        """
         return self.run.records_of(self.unit, evidence_name(tp))
+
+    def all_records(self, tp: type[T]) -> Sequence[Recorded[T]]:
+        """Every live record of type ``tp`` at the unit, those a send-back voided too."""
+        return self.run.all_records_of(self.unit, evidence_name(tp))
 
     def records_for_people(self, tp: type[T], field: str) -> Sequence[Recorded[T]]:
         """Evidence of type ``tp`` that counts for the unit's people, read by ``field``.
@@ -120,3 +135,15 @@ class Context:
     def name(self, node: str) -> str:
         """Display name of a person, unit or group (the id when it has none)."""
         return self.run.org.name_of(node)
+
+    def event_label(self, event: str) -> str:
+        """An event as a clerk reads it: its transition's label, the id beside it."""
+        return self.run.labels.event(event)
+
+    def stage_label(self, stage: str) -> str:
+        """A stage as a clerk reads it: its label, the path beside it."""
+        return self.run.labels.stage(stage)
+
+    def unit_label(self, unit: str) -> str:
+        """A unit as a clerk reads it: its name, the id beside it."""
+        return self.run.labels.unit(unit)

@@ -8,12 +8,13 @@ from typing import Any
 
 import attrs
 
+from campaignflow.definition.approval import ApprovedBy
 from campaignflow.definition.combinators import AllOf, AnyOf, Not
 from campaignflow.definition.context import Context, evidence_name
+from campaignflow.definition.labels import describe_where
 from campaignflow.definition.obligations import Obligation
 from campaignflow.definition.people_rules import ALL, Coverage, NotOverdue
 from campaignflow.definition.rules import (
-    ApprovedBy,
     CountAtLeast,
     CustomRule,
     EveryMemberHas,
@@ -85,16 +86,22 @@ def count_at_least(
 ) -> CountAtLeast:
     """At least ``count`` pieces of evidence of type ``of`` (matching ``where``, if given).
 
-    Example: ``cf.count_at_least(StudySession, 15, label="集中学习不少于15次")``.
+    Example: ``cf.count_at_least(StudySession, 15, label="集中学习不少于15次")``. A
+    ``where=`` filter is part of the default id and label and of the reason
+    (``count_at_least:Forum[where kind_is(kind=座谈会)]>=1``): a filter with a
+    ``label`` attribute gives it, a function its name and the values it closes over.
     """
     of = _check_type(of, "count_at_least")
-    rid = id or f"count_at_least:{evidence_name(of)}>={count}"
+    shown = describe_where(where)
+    filtered = f"[where {shown}]" if shown else ""
+    rid = id or f"count_at_least:{evidence_name(of)}{filtered}>={count}"
     return CountAtLeast(
         of=of,
         count=_check_count(count, "count"),
         where=where,
         id=rid,
         label=label if label is not None else rid,
+        where_label=shown,
     )
 
 
@@ -107,7 +114,8 @@ def exists(
 ) -> CountAtLeast:
     """At least one piece of evidence of type ``of`` (``count_at_least(of, 1)``)."""
     of = _check_type(of, "exists")
-    rid = id or f"exists:{evidence_name(of)}"
+    shown = describe_where(where)
+    rid = id or f"exists:{evidence_name(of)}" + (f"[where {shown}]" if shown else "")
     return count_at_least(of, 1, where=where, id=rid, label=label)
 
 

@@ -10,6 +10,7 @@ import attrs
 
 from campaignflow.definition.actors import Allowed
 from campaignflow.definition.obligations import Obligation
+from campaignflow.definition.review import Review
 from campaignflow.definition.rules import Rule
 from campaignflow.definition.sharing import CountsBelow
 
@@ -94,12 +95,15 @@ class Rework:
         escalate: called with an :class:`Escalation`; ``None`` only records it.
         allowed: roles that may send back (``None``: any actor whose scope holds the
             unit's parent, i.e. someone above the unit).
+        redo: the evidence types a send-back voids: after it, every gate counts
+            only those recorded since the unit's latest send-back to ``stage``.
     """
 
     stage: str
     limit: int = 3
     escalate: EscalateFn | None = None
     allowed: Allowed | None = None
+    redo: tuple[type[Any], ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -121,6 +125,7 @@ class Definition:
         dues: due times by stage path, for stages that have one.
         obligations: recurring obligations by id.
         counts_below: cross-level evidence declarations by evidence type name.
+        reviews: look-back reviews by name.
     """
 
     id: str
@@ -137,6 +142,7 @@ class Definition:
     dues: Mapping[str, datetime] = attrs.field(factory=dict)
     obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
     counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
+    reviews: Mapping[str, Review] = attrs.field(factory=dict)
 
     @property
     def events(self) -> tuple[str, ...]:

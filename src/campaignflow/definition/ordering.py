@@ -23,8 +23,12 @@ from campaignflow.values.findings import Finding, Status
 
 
 def _names(ctx: Context, units: Sequence[str], limit: int = 5) -> str:
-    shown = "、".join(ctx.name(u) for u in units[:limit])
+    shown = "、".join(ctx.unit_label(u) for u in units[:limit])
     return shown + (f" and {len(units) - limit} more" if len(units) > limit else "")
+
+
+def _labels(ctx: Context, units: Sequence[str]) -> tuple[str, ...]:
+    return tuple(ctx.name(u) for u in units)
 
 
 class OrderingRule(Rule):
@@ -48,15 +52,15 @@ class ParentFirst(OrderingRule):
         parent = ctx.org.parent(ctx.unit)
         if parent is None:
             return self.stamp(Finding(reason="no parent: this unit leads"))
+        shown = ctx.event_label(event)
         if ctx.run.has_fired(parent, event):
-            return self.stamp(Finding(reason=f"{ctx.name(parent)} fired {event!r} first"))
+            return self.stamp(Finding(reason=f"{ctx.unit_label(parent)} fired {shown} first"))
         return self.stamp(
             Finding(
                 status=Status.FAILED,
-                reason=(
-                    f"{ctx.name(parent)} ({parent}) has not fired {event!r} yet: the level above goes first"
-                ),
+                reason=f"{ctx.unit_label(parent)} has not fired {shown} yet: the level above goes first",
                 missing=(parent,),
+                missing_labels=_labels(ctx, (parent,)),
             )
         )
 
@@ -77,16 +81,18 @@ class ChildrenDone(OrderingRule):
         lagging = [c for c in children if not ctx.run.reached(c, self.stage)]
         need = math.ceil(self.quorum * len(children) - 1e-9)
         done = len(children) - len(lagging)
+        stage = ctx.stage_label(self.stage)
         if done >= need:
-            return self.stamp(Finding(reason=f"{done} of {len(children)} children reached {self.stage!r}"))
+            return self.stamp(Finding(reason=f"{done} of {len(children)} children reached {stage}"))
         return self.stamp(
             Finding(
                 status=Status.FAILED,
                 reason=(
-                    f"{done} of {len(children)} children reached {self.stage!r}, {need} needed; "
+                    f"{done} of {len(children)} children reached {stage}, {need} needed; "
                     f"lagging: {_names(ctx, lagging)}"
                 ),
                 missing=tuple(lagging),
+                missing_labels=_labels(ctx, lagging),
             )
         )
 
@@ -104,13 +110,15 @@ class PilotsFirst(OrderingRule):
         if ctx.org.is_pilot(ctx.unit):
             return self.stamp(Finding(reason="this unit is a pilot"))
         waiting = sorted(p for p in ctx.org.pilots() if not ctx.run.has_fired(p, event))
+        shown = ctx.event_label(event)
         if not waiting:
-            return self.stamp(Finding(reason=f"every pilot fired {event!r}"))
+            return self.stamp(Finding(reason=f"every pilot fired {shown}"))
         return self.stamp(
             Finding(
                 status=Status.FAILED,
-                reason=f"pilots have not fired {event!r} yet: {_names(ctx, waiting)}",
+                reason=f"pilots have not fired {shown} yet: {_names(ctx, waiting)}",
                 missing=tuple(waiting),
+                missing_labels=_labels(ctx, waiting),
             )
         )
 
@@ -132,8 +140,11 @@ class SupervisedByApproval(OrderingRule):
         return self.stamp(
             Finding(
                 status=Status.FAILED,
-                reason=f"{ctx.actor.id} is not a member of the unit's supervision group: {names}",
+                reason=(
+                    f"{ctx.unit_label(ctx.actor.id)} is not a member of the unit's supervision group: {names}"
+                ),
                 missing=tuple(groups),
+                missing_labels=_labels(ctx, groups),
             )
         )
 

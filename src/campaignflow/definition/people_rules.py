@@ -43,6 +43,7 @@ class Coverage(Rule):
     where: Callable[[Any], bool] | None
     id: str
     label: str
+    members: tuple[str, ...] | None = None  # judge only these people (one working group's)
 
     @property
     def reads(self) -> tuple[type[Any], ...]:
@@ -66,6 +67,8 @@ class Coverage(Rule):
 
     def evaluate(self, ctx: Context) -> Finding:
         people = ctx.people(self.among)
+        if self.members is not None:
+            people = tuple(p for p in self.members if p in people) or self.members
         if not people:
             return Finding(
                 rule=self.id,
@@ -128,16 +131,19 @@ class Coverage(Rule):
         """Lines naming each person below the minimum (for the reason, and for ``missing``)."""
         shown: list[str] = []
         missing: list[str] = []
+        org = ctx.org
         for person in people:
             have = covered[person]
             name = ctx.name(person)
+            groups = org.working_groups_of(person)
+            who = f"{name} ({'、'.join(g.name for g in groups)})" if groups else name
             if self.required:
                 lacking = [item for item in self.required if item not in have]
                 if lacking:
-                    shown.append(f"{name} lacks {'/'.join(lacking)}")
+                    shown.append(f"{who} lacks {'/'.join(lacking)}")
                     missing.append(name)
             elif len(have) < self.at_least:
-                shown.append(f"{name} {len(have)} of {self.at_least}")
+                shown.append(f"{who} {len(have)} of {self.at_least}")
                 missing.append(name)
         return shown, missing
 
@@ -212,5 +218,6 @@ class NotOverdue(Rule):
             + "; ".join(lines[:SHOWN])
             + ("; ..." if len(lines) > SHOWN else ""),
             evidence=used,
-            missing=tuple(f"{d.person_name} → {d.target_name}" for d in late),
+            missing=tuple(f"{d.person}→{d.target}" for d in late),
+            missing_labels=tuple(f"{d.person_name} → {d.target_name}" for d in late),
         )

@@ -76,6 +76,7 @@ class Rule(abc.ABC):
             evidence=finding.evidence,
             missing=finding.missing,
             children=finding.children,
+            missing_labels=finding.missing_labels,
         )
 
 
@@ -120,6 +121,7 @@ class CountAtLeast(Rule):
     where: Callable[[Any], bool] | None = None
     id: str
     label: str
+    where_label: str = ""
 
     @property
     def reads(self) -> tuple[type[Any], ...]:
@@ -147,6 +149,8 @@ class CountAtLeast(Rule):
         have = len(records)
         ids = tuple(r.id for r in records)
         name = evidence_name(self.of)
+        if self.where_label:
+            name = f"{name} where {self.where_label}"
         if have >= self.count:
             return Finding(
                 rule=self.id,
@@ -276,7 +280,8 @@ class EveryMemberHas(Rule):
                 f"({len(short)} of {len(people)})"
             ),
             evidence=tuple(ids),
-            missing=tuple(shown),
+            missing=tuple(short),
+            missing_labels=tuple(shown),
         )
 
 
@@ -331,6 +336,7 @@ class EveryPair(Rule):
             ids.setdefault(key, []).append(r.id)
         required = self.pairs(ctx)
         missing: list[str] = []
+        missing_ids: list[str] = []
         used: list[str] = []
         arrow = "→" if self.directed else "–"
         for a, b in required:
@@ -342,6 +348,7 @@ class EveryPair(Rule):
                 if self.at_least > 1:
                     text += f" ({have} of {self.at_least})"
                 missing.append(text)
+                missing_ids.append(f"{a}{arrow}{b}")
         name = evidence_name(self.of)
         if not required:
             return Finding(
@@ -366,87 +373,8 @@ class EveryPair(Rule):
             status=FAILED,
             reason=(f"{name} missing between {shown} ({len(missing)} of {len(required)} pairs missing)"),
             evidence=tuple(used),
-            missing=tuple(missing),
-        )
-
-
-@attrs.frozen(kw_only=True)
-class ApprovedBy(Rule):
-    """An approval of type ``of`` recorded by a member of ``group``.
-
-    ``group="supervises"`` means a member of a supervision group with a
-    ``supervises`` edge to the unit; any other value is a people role at the unit.
-    With ``latest_of``, the approval must name (field ``revision``) the latest
-    revision of that evidence type: a new revision voids older approvals.
-    """
-
-    of: type[Any]
-    group: str
-    latest_of: type[Any] | None
-    revision: str
-    id: str
-    label: str
-
-    @property
-    def reads(self) -> tuple[type[Any], ...]:
-        return (self.of,) if self.latest_of is None else (self.of, self.latest_of)
-
-    def _approvers(self, ctx: Context) -> frozenset[str]:
-        if self.group == "supervises":
-            return ctx.org.supervisors(ctx.unit)
-        return frozenset(ctx.people(self.group))
-
-    def evaluate(self, ctx: Context) -> Finding:
-        approvers = self._approvers(ctx)
-        approvals = [r for r in ctx.records(self.of) if r.actor in approvers]
-        name = evidence_name(self.of)
-        who = "its supervision group" if self.group == "supervises" else f"a {self.group}"
-        if self.latest_of is not None:
-            drafts = ctx.records(self.latest_of)
-            draft_name = evidence_name(self.latest_of)
-            if not drafts:
-                return Finding(
-                    rule=self.id,
-                    label=self.label,
-                    status=FAILED,
-                    reason=f"no {draft_name} recorded yet, so nothing to approve",
-                    missing=(draft_name,),
-                )
-
-            latest = max(getattr(d.value, self.revision) for d in drafts)
-            matching = [a for a in approvals if getattr(a.value, self.revision) == latest]
-            if matching:
-                return Finding(
-                    rule=self.id,
-                    label=self.label,
-                    reason=(f"{draft_name} revision {latest} approved by {ctx.name(matching[-1].actor)}"),
-                    evidence=tuple(a.id for a in matching),
-                )
-
-            older = sorted({getattr(a.value, self.revision) for a in approvals})
-            tail = f" (approvals exist for revision {older}, now void)" if older else ""
-            return Finding(
-                rule=self.id,
-                label=self.label,
-                status=FAILED,
-                reason=f"{draft_name} revision {latest} not approved by {who}{tail}",
-                missing=(f"{name} of revision {latest}",),
-            )
-
-        if approvals:
-            return Finding(
-                rule=self.id,
-                label=self.label,
-                reason=f"approved by {ctx.name(approvals[-1].actor)}",
-                evidence=tuple(a.id for a in approvals),
-            )
-
-        return Finding(
-            rule=self.id,
-            label=self.label,
-            status=FAILED,
-            reason=f"no {name} by {who}",
-            missing=(name,),
+            missing=tuple(missing_ids),
+            missing_labels=tuple(missing),
         )
 
 

@@ -58,6 +58,18 @@ class PersonRow:
 
 
 @attrs.frozen(kw_only=True)
+class WorkingGroupRow:
+    """A working group of people (住村联户工作组): a leader, members, the units they are stationed in."""
+
+    id: str
+    name: str
+    leader: str
+    members: tuple[str, ...]
+    units: tuple[str, ...]
+    where: Where
+
+
+@attrs.frozen(kw_only=True)
 class EdgeRow:
     """A ``supervises`` (group → unit) or ``contacts`` (person → unit) edge."""
 
@@ -218,6 +230,7 @@ class Builder:
         self.people: list[PersonRow] = []
         self.edges: list[EdgeRow] = []
         self.groups: dict[str, str] = {}
+        self.working: list[WorkingGroupRow] = []
 
     def unit(self, row: UnitRow) -> None:
         """Add a unit, refusing duplicates."""
@@ -347,7 +360,26 @@ class Builder:
             self._edge(g, e)
         for p in self.people:
             self._person(g, p)
+        for w in self.working:
+            self._working(g, w)
         return g, levels
+
+    def _working(self, g: nx.MultiDiGraph, w: WorkingGroupRow) -> None:
+        if w.id in g:
+            raise w.where.error(f"working group id {w.id!r} is already a unit, group or person id: rename it")
+        members = tuple(dict.fromkeys((w.leader, *w.members)))
+        unknown = [p for p in members if g.nodes.get(p, {}).get("kind") != "person"]
+        if unknown:
+            raise w.where.error(
+                f"working group {w.id!r} names {unknown!r}, who are not people of the org: "
+                "add them to the people rows first"
+            )
+        stray = [u for u in w.units if u not in self.units]
+        if stray:
+            raise w.where.error(
+                f"working group {w.id!r} is stationed in unknown units {stray!r}: fix the unit ids"
+            )
+        g.add_node(w.id, kind="working_group", name=w.name, leader=w.leader, members=members, units=w.units)
 
     def _edge(self, g: nx.MultiDiGraph, e: EdgeRow) -> None:
         if e.target not in self.units:
@@ -380,6 +412,32 @@ class Builder:
             g.add_edge(p.id, p.unit, key=MEMBER, roles=p.roles)
 
 
+def id_list(value: object, what: str, where: Where) -> tuple[str, ...]:
+    """Ids as a list, or a string separated by ``;`` (CSV cells)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts: list[object] = [v for v in value.split(";") if v.strip()]
+    elif isinstance(value, Iterable):
+        parts = list(value)
+    else:
+        raise where.error(f"{what} must be a list of ids or a ';'-separated string, got {value!r}")
+    return tuple(clean_id(v, what, where) for v in parts)
+
+
+def working_group_row(w: Mapping[str, object], where: Where) -> WorkingGroupRow:
+    """A working group row from a dict ``{"id", "name", "leader", "members", "units"}``."""
+    wid = clean_id(w.get("id"), "working group id", where)
+    return WorkingGroupRow(
+        id=wid,
+        name=str(w.get("name") or wid),
+        leader=clean_id(w.get("leader"), f"working group {wid!r} leader", where),
+        members=id_list(w.get("members"), "member id", where),
+        units=id_list(w.get("units"), "unit id", where),
+        where=where,
+    )
+
+
 def from_mappings(
     builder: Builder,
     units: Iterable[Mapping[str, object]],
@@ -387,9 +445,12 @@ def from_mappings(
     groups: Iterable[Mapping[str, object]],
     contacts: Iterable[Mapping[str, object]],
     *,
+    working_groups: Iterable[Mapping[str, object]] = (),
     path: str | None = None,
 ) -> None:
     """Fill ``builder`` from plain dicts (the shape of ``Org.to_dict``)."""
+    for n, w in enumerate(working_groups, start=1):
+        builder.working.append(working_group_row(w, Where(path=path, line=n if path is None else None)))
     for n, u in enumerate(units, start=1):
         where = Where(path=path, line=n if path is None else None)
         uid = clean_id(u.get("id"), "unit id", where)

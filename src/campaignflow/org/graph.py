@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from campaignflow.org.build import (
     level_spec,
     parent_refused,
 )
-from campaignflow.org.io import read_csv, read_json, write_csv
+from campaignflow.org.data import WorkingGroup, graph_to_dict, working_group_of
+from campaignflow.org.io import read_csv, read_json, read_working_groups, write_csv
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +75,8 @@ class Org:
         self._children: dict[str, tuple[str, ...]] = {}
         self._order: tuple[str, ...] | None = None
         self._pilots: frozenset[str] | None = None
+        self._working: tuple[WorkingGroup, ...] | None = None
+        self._working_of: dict[str, tuple[WorkingGroup, ...]] | None = None
         self._index()
 
     def _index(self) -> None:
@@ -135,6 +138,7 @@ class Org:
         contacts: Iterable[Mapping[str, object]] = (),
         levels: Levels | None = None,
         name: str = "org",
+        working_groups: Iterable[Mapping[str, object]] = (),
     ) -> Org:
         """Build from plain dicts.
 
@@ -148,12 +152,14 @@ class Org:
             levels: level names from the top, or ``{level: (allowed parent levels, ...)}``
                 (``()`` for the top level); inferred from the tree when omitted.
             name: the org's name.
+            working_groups: working groups of people ``{"id", "name", "leader",
+                "members": [person ids], "units": [unit ids]}`` (住村联户工作组).
 
         Raises:
             OrgError: naming the row (1-based) and the fix.
         """
         builder = Builder(levels)
-        from_mappings(builder, units, people, groups, contacts)
+        from_mappings(builder, units, people, groups, contacts, working_groups=working_groups)
         graph, found = builder.graph()
         return cls(graph, levels=builder.org_levels(found), name=name)
 
@@ -166,6 +172,7 @@ class Org:
         edges: str | PathLike[str] | None = None,
         levels: Levels | None = None,
         name: str | None = None,
+        working_groups: str | PathLike[str] | None = None,
     ) -> Org:
         """Load from CSV files (UTF-8, with or without BOM).
 
@@ -178,12 +185,16 @@ class Org:
             levels: level names from the top, or ``{level: (allowed parent levels, ...)}``;
                 inferred when omitted.
             name: the org's name (default: the units file's stem).
+            working_groups: ``id,name,leader,members,units`` (members and units
+                separated by ``;``).
 
         Raises:
             OrgError: naming the file, the line and the fix.
         """
         builder = Builder(levels)
         read_csv(builder, units, people, edges)
+        if working_groups is not None:
+            read_working_groups(builder, working_groups)
         graph, found = builder.graph()
         return cls(graph, levels=builder.org_levels(found), name=name or Path(units).stem)
 
@@ -202,6 +213,7 @@ class Org:
             data.get("people") or (),
             data.get("groups") or (),
             data.get("contacts") or (),
+            working_groups=data.get("working_groups") or (),
             path=path,
         )
         graph, found = builder.graph()
@@ -219,7 +231,7 @@ class Org:
             d.get("kind") == "unit" for _, d in graph.nodes(data=True)
         )
         if typed:
-            return cls.from_dict(_graph_to_dict(graph, levels, name))
+            return cls.from_dict(graph_to_dict(graph, levels, name))
         if not graph.is_directed():
             msg = "from_graph needs a directed graph (parent → child edges)"
             raise OrgError(msg)
@@ -246,6 +258,7 @@ class Org:
             contacts=data.get("contacts", ()),
             levels=data.get("levels"),
             name=str(data.get("name") or "org"),
+            working_groups=data.get("working_groups", ()),
         )
 
     @classmethod
@@ -265,7 +278,7 @@ class Org:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data that :meth:`from_dict` / :meth:`from_json` read back."""
         levels = self._levels if self._allowed is None else self._allowed
-        return _graph_to_dict(self._graph, levels, self._name, order=self.units_ordered())
+        return graph_to_dict(self._graph, levels, self._name, order=self.units_ordered())
 
     def to_json(self) -> str:
         """:meth:`to_dict` as a JSON string (UTF-8 text, Chinese kept as is)."""
@@ -515,65 +528,42 @@ class Org:
         succ = self._graph.succ.get(person, {})
         return tuple(u for u, edges in succ.items() if CONTACTS in edges)
 
+    def working_groups(self) -> tuple[WorkingGroup, ...]:
+        """Every working group of people (住村联户工作组), in the order loaded."""
+        if self._working is None:
+            nodes = self._graph.nodes(data=True)
+            found = (working_group_of(n, d) for n, d in nodes if d.get("kind") == "working_group")
+            self._working = tuple(found)
+        return self._working
+
+    def working_group(self, group: str) -> WorkingGroup:
+        """The working group with this id.
+
+        Raises:
+            OrgError: no such working group.
+        """
+        data = self._graph.nodes.get(group)
+        if data is None or data.get("kind") != "working_group":
+            known = ", ".join(w.id for w in self.working_groups()) or "(none)"
+            msg = f"unknown working group {group!r} in org {self._name!r}; known: {known}"
+            raise OrgError(msg)
+        return working_group_of(group, data)
+
+    def working_groups_of(self, person: str) -> tuple[WorkingGroup, ...]:
+        """The working groups ``person`` leads or belongs to."""
+        if self._working_of is None:
+            index: dict[str, list[WorkingGroup]] = {}
+            for w in self.working_groups():
+                for member in w.members:
+                    index.setdefault(member, []).append(w)
+            self._working_of = {p: tuple(ws) for p, ws in index.items()}
+        return self._working_of.get(person, ())
+
+    def working_groups_at(self, unit: str) -> tuple[WorkingGroup, ...]:
+        """The working groups stationed in ``unit``."""
+        return tuple(w for w in self.working_groups() if unit in w.units)
+
     def contacted_by(self, unit: str) -> tuple[str, ...]:
         """People who have ``unit`` as a contact point."""
         pred = self._graph.pred.get(unit, {})
         return tuple(p for p, edges in pred.items() if CONTACTS in edges)
-
-
-def _graph_to_dict(
-    g: nx.MultiDiGraph,
-    levels: Levels | None,
-    name: str,
-    *,
-    order: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    nodes = g.nodes
-    unit_ids = order if order is not None else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
-    parent: dict[str, str] = {b: a for a, b, k in g.edges(keys=True) if k == ADMINISTERS}
-    units = [
-        {
-            "id": u,
-            "parent": parent.get(u),
-            "level": nodes[u].get("level"),
-            "name": nodes[u].get("name") or u,
-            "pilot": bool(nodes[u].get("pilot", False)),
-        }
-        for u in unit_ids
-    ]
-    groups = [
-        {
-            "id": gid,
-            "name": d.get("name") or gid,
-            "supervises": [t for t, edges in g.succ[gid].items() if SUPERVISES in edges],
-        }
-        for gid, d in g.nodes(data=True)
-        if d.get("kind") == "group"
-    ]
-    people = [
-        {
-            "id": a,
-            "name": nodes[a].get("name") or a,
-            "unit": b,
-            "roles": sorted(data.get("roles", ())),
-        }
-        for a, b, k, data in g.edges(keys=True, data=True)
-        if k == MEMBER
-    ]
-    contacts = [{"person": a, "unit": b} for a, b, k in g.edges(keys=True) if k == CONTACTS]
-    return {
-        "name": name,
-        "levels": _levels_data(levels),
-        "units": units,
-        "groups": groups,
-        "people": people,
-        "contacts": contacts,
-    }
-
-
-def _levels_data(levels: Levels | None) -> list[str] | dict[str, list[str]] | None:
-    if levels is None:
-        return None
-    if isinstance(levels, Mapping):
-        return {lv: list(parents) for lv, parents in levels.items()}
-    return list(levels)

@@ -21,6 +21,7 @@ from campaignflow.org.build import (
     clean_id,
     parse_bool,
     parse_roles,
+    working_group_row,
 )
 
 MAX_JSON_BYTES = 50 * 1024 * 1024
@@ -228,3 +229,11 @@ def write_csv(data: Mapping[str, Any], directory: Path) -> tuple[Path, Path, Pat
                 ]
             )
     return units_path, people_path, edges_path
+
+
+def read_working_groups(builder: Builder, path: str | PathLike[str]) -> None:
+    """Fill ``builder``'s working groups from ``id,name,leader,members,units`` (lists separated by ``;``)."""
+    for line, row in _rows(path, ("id", "leader", "members", "units")):
+        where = Where(path=str(path), line=line)
+        data = {k: _cell(row, k) for k in ("id", "name", "leader", "members", "units")}
+        builder.working.append(working_group_row(data, where))

@@ -23,8 +23,8 @@ from campaignflow.run.replay import _Replayer, open_run
 from campaignflow.run.run import Run
 from campaignflow.store import MemoryStore, Store
 
-LAST_STEP = "last-step"
-"""The value of the store's ``now`` metadata that a finished simulation records."""
+NOW = "now"
+"""The store metadata key where a finished simulation records the time of its last step (ISO)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -42,24 +42,37 @@ class Moment:
 
 
 def last_step_time(store: Store) -> datetime | None:
-    """The time of the log's last step, or ``None`` for an empty log."""
-    last = None
-    for step in store.steps():
-        last = step
-    return None if last is None else as_time(last.at, datetime.now(UTC))
+    """The time of the log's last step, or ``None`` for an empty log.
+
+    Read from the last checkpoint's batch (a batch's steps share one time):
+    one unit's history, not the whole log.
+    """
+    point = None
+    for point in store.checkpoints():  # noqa: B007 - the last one is wanted
+        pass
+    if point is None or not point.heads:
+        return None
+    unit = point.heads[0][0]
+    times = [s.at for s in store.history(unit) if point.first_seq <= s.seq <= point.last_seq]
+    return as_time(max(times), datetime.now(UTC)) if times else None
 
 
 def default_moment(store: Any, *, now: datetime | None = None) -> Moment:
     """The moment to judge at without ``--at``.
 
-    A finished simulation (a store whose ``now`` metadata is ``"last-step"``, as
-    the demo records) is judged at its last step; any other run at the wall clock.
+    A finished simulation (a store whose ``now`` metadata holds its last step's
+    time, as the demo records) is judged then; any other run at the wall clock.
     """
     meta = getattr(store, "meta", None)
-    if meta is not None and meta("now") == LAST_STEP:
-        last = last_step_time(store)
-        if last is not None:
-            return Moment(at=last, reason="the last step of a finished simulation")
+    recorded = meta(NOW) if meta is not None else None
+    if recorded:
+        try:
+            return Moment(
+                at=as_time(recorded, now or datetime.now(UTC)),
+                reason="the last step of a finished simulation",
+            )
+        except ValueError:
+            pass  # not a time: judge now
     return Moment(at=now or datetime.now(UTC), reason="now")
 
 

@@ -16,7 +16,7 @@ from campaignflow.run.from_json import evidence_from_json
 from campaignflow.run.gc import paused
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.store.validate import check_evidence
-from campaignflow.values.records import Kind, Recorded, Step
+from campaignflow.values.records import Kind, Step
 
 
 class EvidenceVerbs(RunState):
@@ -146,21 +146,3 @@ class EvidenceVerbs(RunState):
             seq=stored.seq,
         )
         return stored
-
-    def _record_step(
-        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str
-    ) -> Step:
-        """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
-        recorded = Recorded(
-            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
-        )
-        return Step(
-            seq=0,
-            unit=unit,
-            kind=Kind.RECORD,
-            actor=actor.id,
-            at=now,
-            source=rec.state,
-            dest=rec.state,
-            evidence=recorded,
-        )

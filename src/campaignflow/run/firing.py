@@ -175,6 +175,8 @@ class FiringVerbs(RunState):
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            if read is not None and self._voids is not None:
+                read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from campaignflow.definition.actors import Actor
     from campaignflow.definition.model import Transition
     from campaignflow.org.graph import Org
+    from campaignflow.values.findings import Names
 
 _PASSED, _FAILED, _ERROR = Status.PASSED, Status.FAILED, Status.ERROR
 
@@ -44,6 +45,13 @@ class Snapshot:
     @property
     def org(self) -> Org:
         return self.run.org
+
+    @property
+    def labels(self) -> Names:
+        return self.run.labels
+
+    def all_records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        return self.run.all_records_of(unit, kind)
 
     def stage_of(self, unit: str) -> str:
         return self.run.stage_of(unit)
@@ -168,7 +176,7 @@ def judge(
     """
     at = at or now.isoformat()
     if open_root is not None:
-        return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=open_root)
+        return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=open_root)
     order: list[Finding] = []
     if t.order:
         ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
@@ -178,14 +186,21 @@ def judge(
         snap = snapshot(run, unit, kinds, read)
         if certainly_holds(gate, snap):
             later = _Later(t, order, snap, stage, actor, now)
-            return Verdict(unit=unit, event=t.event, stage=stage, at=at, build=later)
+            return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
     if gate is None:
-        return Verdict(unit=unit, event=t.event, stage=stage, at=at, root=combine(t, order))
+        return Verdict(
+            unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)
+        )
     # The full evaluation reads each kind once, from the batch's reads where there are some.
     memo = Snapshot(
         run, unit, {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
     )
     ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
     return Verdict(
-        unit=unit, event=t.event, stage=stage, at=at, root=combine(t, [*order, evaluate(gate, ctx)])
+        unit=unit,
+        event=t.event,
+        stage=stage,
+        at=at,
+        labels=run.labels,
+        root=combine(t, [*order, evaluate(gate, ctx)]),
     )

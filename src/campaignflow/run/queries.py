@@ -13,6 +13,7 @@ from campaignflow.run.refresh import catch_up, load_row, recount
 from campaignflow.run.results import UnitState
 from campaignflow.run.rollup import Progress
 from campaignflow.run.state import RunState
+from campaignflow.run.working_groups import WorkingGroupProgress, working_group_progress
 
 
 class Queries(RunState):
@@ -89,3 +90,7 @@ class Queries(RunState):
         if node is not None:
             self._unit(node)
         return recount(self, node, now or self.clock())
+
+    def working_groups(self) -> tuple[WorkingGroupProgress, ...]:
+        """Progress per working group of people (住村联户工作组): its units per stage."""
+        return working_group_progress(self)

@@ -8,22 +8,23 @@ from typing import Any
 from campaignflow.definition.model import Definition
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
-from campaignflow.run.evidence import EvidenceVerbs
 from campaignflow.run.firing import FiringVerbs
 from campaignflow.run.queries import Queries
-from campaignflow.run.sendback import SendBackVerbs
+from campaignflow.run.reviewing import ReviewVerbs
 from campaignflow.run.state import _Unit
 from campaignflow.store import Store, open_store
 
 
-class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries):
+class Run(ReviewVerbs, FiringVerbs, Queries):
     """One campaign over one org. Create with ``campaign.start(org)``.
 
     Every write needs an actor (``by=``) and returns an immutable :class:`Step`.
 
     Its verbs are grouped by what they do: :class:`~campaignflow.run.evidence.EvidenceVerbs`,
     :class:`~campaignflow.run.firing.FiringVerbs`, :class:`~campaignflow.run.sendback.SendBackVerbs`,
-    :class:`~campaignflow.run.queries.Queries`, over :class:`~campaignflow.run.state.RunState`.
+    :class:`~campaignflow.run.queries.Queries`,
+    :class:`~campaignflow.run.reviewing.ReviewVerbs` (over evidence and send-backs),
+    over :class:`~campaignflow.run.state.RunState`.
     """
 
     @classmethod

@@ -12,7 +12,8 @@ from campaignflow.exceptions import (
 from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_above, require_actor
 from campaignflow.run.engine import EngineRefused, send_back_event
-from campaignflow.run.state import RunState
+from campaignflow.run.state import RunState, _Unit
+from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Step
 
 
@@ -44,18 +45,39 @@ class SendBackVerbs(RunState):
         except Exception as exc:
             self._deny(unit, actor, "send_back", exc)
             raise
+        return self._send_back(unit, rec, stage, reason=reason, actor=actor)
+
+    def _send_back(
+        self,
+        unit: str,
+        rec: _Unit,
+        stage: str,
+        *,
+        reason: str,
+        actor: Actor,
+        event_name: str = "send_back",
+        verdict: Verdict | None = None,
+        record: object = None,
+    ) -> Step:
+        """Write an authorised send-back; ``record``: evidence written first, in the same write."""
+        rework = self.definition.reworks[stage]
         event = send_back_event(stage)
         if self.engine.dest(event, rec.state) is None:
-            raise InvalidTransition(unit, "send_back", rec.state, sources=self.engine.sources(event))
+            raise InvalidTransition(unit, event_name, rec.state, sources=self.engine.sources(event))
         before, version = rec.state, rec.version
         count = (rec.reworks or {}).get(stage, 0) + 1
         now = self._now()
+        first = (
+            []
+            if record is None
+            else [self._record_step(unit, rec, record, kind=type(record).__name__, actor=actor, now=now)]
+        )
         try:
             self.engine.apply(rec, event)
         except EngineRefused as exc:  # pragma: no cover - dest() was checked above
-            raise InvalidTransition(unit, "send_back", before, sources=()) from exc
+            raise InvalidTransition(unit, event_name, before, sources=()) from exc
         old_reworks = rec.reworks
-        rec.version += 1
+        rec.version += 1 + len(first)
         rec.reworks = {**(old_reworks or {}), stage: count}
         step = Step(
             seq=0,
@@ -63,15 +85,18 @@ class SendBackVerbs(RunState):
             kind=Kind.SEND_BACK,
             actor=actor.id,
             at=now,
-            event="send_back",
+            event=event_name,
             source=before,
             dest=rec.state,
+            verdict=verdict,
             reason=reason,
             target=stage,
             count=count,
         )
         try:
-            (stored,) = self.store.append([step], [self._row(unit, rec, moved=True)], {unit: version})
+            *_, stored = self.store.append(
+                [*first, step], [self._row(unit, rec, moved=True)], {unit: version}
+            )
         except BaseException:
             rec.state, rec.version, rec.reworks = before, version, old_reworks
             raise

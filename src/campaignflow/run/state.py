@@ -15,6 +15,7 @@ from typing import Any
 
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.context import evidence_name
+from campaignflow.definition.labels import Labels
 from campaignflow.definition.model import Definition, Escalation, Transition
 from campaignflow.definition.ordering import ordering_rules
 from campaignflow.exceptions import (
@@ -28,6 +29,7 @@ from campaignflow.run.authz import require_actor, require_role, require_scope
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine
 from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
+from campaignflow.run.redo import Voids
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import UnitState
 from campaignflow.run.rollup import Blocked, Counters
@@ -117,6 +119,8 @@ class RunState:
         self.clock = clock
         self.ids = ids
         self.engine = Engine(definition)
+        self.labels = Labels(definition, org)  # what verdicts and reasons name things by
+        self._voids = Voids.of(definition)  # what send-backs void (None: no rework redoes anything)
         self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
         self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
         self._transitions: dict[tuple[str, str], Transition] = {}
@@ -174,7 +178,17 @@ class RunState:
         return here >= index[self.definition.first_leaf(stage)]
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
-        """The unit's live evidence of type name ``kind``."""
+        """The unit's live evidence of type name ``kind`` that counts (see ``rework(redo=)``)."""
+        found = self.store.records(unit, kind)
+        voids = self._voids
+        rec = None if voids is None else self._units.get(unit)
+        if rec is None or not rec.reworks:
+            return found
+        assert voids is not None  # noqa: S101 - rec is only read when there are voids
+        return voids.live(self, unit, rec.reworks, kind, found)
+
+    def all_records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type name ``kind``, whatever a send-back voided."""
         return self.store.records(unit, kind)
 
     def people_records(
@@ -185,7 +199,7 @@ class RunState:
         ``own``: the unit's own records, when the caller has read them already.
         """
         if own is None:
-            own = self.store.records(unit, kind)
+            own = self.records_of(unit, kind)
         sharing = self.definition.counts_below.get(kind)
         if sharing is None or sharing.people != field:
             return own
@@ -256,7 +270,7 @@ class RunState:
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
     ) -> Verdict:
         key = id(t)
-        return judge(
+        verdict = judge(
             self,
             unit=unit,
             stage=rec.state,
@@ -269,6 +283,9 @@ class RunState:
             read=read,
             reads=self._reads.get(key, ()),
         )
+        if self._voids is None or verdict.passed or not rec.reworks:
+            return verdict
+        return self._voids.annotate(self, unit, rec.reworks, t, verdict)
 
     def check(self, unit: str, event: str, *, by: Actor | None = None) -> Verdict:
         """Evaluate ``event``'s ordering and gate for ``unit`` without firing.
@@ -288,6 +305,24 @@ class RunState:
 
     def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
+
+    def _record_step(
+        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str
+    ) -> Step:
+        """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
+        recorded = Recorded(
+            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+        )
+        return Step(
+            seq=0,
+            unit=unit,
+            kind=Kind.RECORD,
+            actor=actor.id,
+            at=now,
+            source=rec.state,
+            dest=rec.state,
+            evidence=recorded,
+        )
 
     def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:
         """Log a refused authorisation (kept apart from the caller's transaction when possible)."""

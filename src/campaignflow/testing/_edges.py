@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from campaignflow.definition.approval import ApprovedBy
 from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.ordering import OrderingRule
 from campaignflow.definition.people_rules import Coverage, NotOverdue
 from campaignflow.definition.rules import (
-    ApprovedBy,
     CountAtLeast,
     CustomRule,
     EveryMemberHas,

@@ -12,16 +12,10 @@ from typing import Any
 
 import attrs
 
+from campaignflow.definition.approval import ApprovedBy
 from campaignflow.definition.combinators import AllOf
 from campaignflow.definition.people_rules import ALL, Coverage
-from campaignflow.definition.rules import (
-    ApprovedBy,
-    CountAtLeast,
-    EveryMemberHas,
-    EveryPair,
-    Rule,
-    SumAtLeast,
-)
+from campaignflow.definition.rules import CountAtLeast, EveryMemberHas, EveryPair, Rule, SumAtLeast
 from campaignflow.testing._scenario import CLERK
 from campaignflow.testing._values import holds_many, one_or_many, plain, samples
 

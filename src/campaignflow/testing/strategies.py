@@ -28,18 +28,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from campaignflow.definition.approval import ApprovedBy
 from campaignflow.definition.builder import CampaignBuilder
 from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.ordering import OrderingRule
 from campaignflow.definition.people_rules import ALL, Coverage, NotOverdue
-from campaignflow.definition.rules import (
-    ApprovedBy,
-    CountAtLeast,
-    EveryMemberHas,
-    EveryPair,
-    Rule,
-    SumAtLeast,
-)
+from campaignflow.definition.rules import CountAtLeast, EveryMemberHas, EveryPair, Rule, SumAtLeast
 from campaignflow.org.graph import Org
 from campaignflow.testing._edges import roles_of, split
 from campaignflow.testing._scenario import Scenario

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import orjson
+
+
+class Names(Protocol):
+    """What a verdict names things by (a run's labels: ``campaignflow.definition.labels.Labels``)."""
+
+    def unit(self, unit: str) -> str: ...
+
+    def event(self, event: str) -> str: ...
+
+    def stage(self, stage: str) -> str: ...
 
 
 class Status(StrEnum):
@@ -32,8 +42,11 @@ class Finding:
         status: passed, failed or error.
         reason: a sentence a clerk can act on (``"no talk between 张三 and 李四"``).
         evidence: ids of the evidence the rule relied on.
-        missing: what is missing, one item per entry (``"张三–李四"``).
+        missing: what is missing, one id per entry (person, unit or pair ids:
+            ``"p1–p2"``), or a count (``"2 × Note"``).
         children: the findings of the sub-rules of a combinator, in order.
+        missing_labels: what a clerk reads for each entry of ``missing``, in the
+            same order (``"张三–李四"``); empty when the entries read as they are.
     """
 
     rule: str = ""
@@ -43,6 +56,7 @@ class Finding:
     evidence: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     children: tuple[Finding, ...] = ()
+    missing_labels: tuple[str, ...] = ()
     _json: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
@@ -90,9 +104,15 @@ class Finding:
             "evidence": list(self.evidence),
             "missing": list(self.missing),
         }
+        if self.missing_labels:
+            out["missing_labels"] = list(self.missing_labels)
         if self.children:
             out["children"] = [c.to_dict() for c in self.children]
         return out
+
+    def missing_shown(self) -> tuple[str, ...]:
+        """:attr:`missing` as a clerk reads it: the labels where there are some."""
+        return self.missing_labels or self.missing
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -105,6 +125,7 @@ class Finding:
             evidence=tuple(data.get("evidence", ())),
             missing=tuple(data.get("missing", ())),
             children=tuple(cls.from_dict(c) for c in data.get("children", ())),
+            missing_labels=tuple(data.get("missing_labels", ())),
         )
 
     def lines(self, depth: int = 0) -> list[str]:
@@ -157,6 +178,7 @@ class Verdict:
     _root: Finding | None = attrs.field(default=None, alias="root")
     at: str = ""
     _build: Callable[[], Finding] | None = attrs.field(default=None, alias="build")
+    labels: Names | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self._root is None and self._build is None:
@@ -210,9 +232,19 @@ class Verdict:
         return self.root.failing()
 
     def explain(self) -> str:
-        """A text a clerk can read: the verdict, then one line per rule."""
+        """A text a clerk can read: the verdict, then one line per rule.
+
+        A verdict from a run names the unit, event and stage by label, the id beside
+        it (``韩寺镇 (t-03) may not fire 召开专题民主生活会 (hold_meeting)``); one read
+        back from a store, without the run, names them by id.
+        """
         head = "may" if self.passed else "may not"
-        lines = [f"unit {self.unit!r} {head} fire {self.event!r} (stage {self.stage!r})"]
+        names = self.labels
+        if names is None:
+            lines = [f"unit {self.unit!r} {head} fire {self.event!r} (stage {self.stage!r})"]
+        else:
+            event, stage = names.event(self.event), names.stage(self.stage)
+            lines = [f"unit {names.unit(self.unit)} {head} fire {event} (stage {stage})"]
         lines.extend(self.root.lines(1))
         return "\n".join(lines)
 

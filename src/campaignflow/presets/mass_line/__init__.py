@@ -41,6 +41,8 @@ from campaignflow.presets.mass_line.evidence import StudySession as StudySession
 from campaignflow.presets.mass_line.evidence import SupervisionApproval as SupervisionApproval
 from campaignflow.presets.mass_line.evidence import Talk as Talk
 from campaignflow.presets.mass_line.evidence import Visit as Visit
+from campaignflow.presets.mass_line.lookback import CHECK_LABELS as LOOK_BACK_CHECKS
+from campaignflow.presets.mass_line.lookback import REVIEW as REVIEW
 from campaignflow.presets.mass_line.lookback import LookBack as LookBack
 from campaignflow.presets.mass_line.lookback import LookBackCheck as LookBackCheck
 from campaignflow.presets.mass_line.lookback import look_back as look_back
@@ -50,6 +52,8 @@ __all__ = [
     "EVIDENCE",
     "FOUR_WINDS_LABELS",
     "HANDBOOKS",
+    "LOOK_BACK_CHECKS",
+    "REVIEW",
     "AdoptedRule",
     "Criticism",
     "DiaryEntry",

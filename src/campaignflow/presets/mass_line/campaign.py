@@ -9,17 +9,27 @@ from campaignflow.definition.model import EscalateFn
 from campaignflow.presets.mass_line import rules
 from campaignflow.presets.mass_line.evidence import (
     EVIDENCE,
+    Criticism,
     DiaryEntry,
+    MemberNotes,
     MobilisationMeeting,
+    SelfInspection,
     StudySession,
+    SupervisionApproval,
+    Talk,
     Visit,
 )
-from campaignflow.presets.mass_line.lookback import LookBack
+from campaignflow.presets.mass_line.lookback import REVIEW, LookBack, look_back_checks
 from campaignflow.presets.mass_line.rules import Thresholds
 
 LEADS = cf.role("principal", "office")  # the unit's principal leader, or the campaign office
 SUPERVISES = cf.role("supervisor", "office")  # who may send a unit back (返工、补课)
 
+
+STUDY_REDO = (StudySession, MemberNotes)
+"""What a send-back to 学习教育、听取意见 voids (补课: make up the lessons)."""
+EXAMINE_REDO = (Talk, SelfInspection, SupervisionApproval, Criticism)
+"""What a send-back to 查摆问题、开展批评 voids (返工: hold the meeting again, with new criticisms)."""
 
 STARTS = datetime(2014, 2, 24, tzinfo=UTC)
 """A Monday: the second batch's start in the demo; weekly duties count from here."""
@@ -101,7 +111,16 @@ def campaign(
         allowed=LEADS,
         label="动员部署",
     )
-    c.transition("finish_study", "study", "examine", allowed=LEADS, label="转入查摆问题、开展批评环节")
+    # 学习教育、听取意见 is left only up to standard (篇目、时间、形式, "不合格的打回返工"):
+    # the same requirements as 五个不开会 clause 1.
+    c.transition(
+        "finish_study",
+        "study",
+        "examine",
+        gate=rules.stage1_up_to_standard(t),
+        allowed=LEADS,
+        label="转入查摆问题、开展批评环节",
+    )
     c.transition(
         "hold_meeting",
         "examine.prepare",
@@ -136,7 +155,10 @@ def campaign(
         allowed=LEADS,
         label="总结",
     )
-    # 回头看 reopens stage 1 (补课); a failed meeting is redone (返工).
-    c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
-    c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES)
+    # 回头看 reopens stage 1 (补课): the lessons and notes are made up again, the
+    # opinions already heard still count. A meeting sent back (返工) is held again:
+    # new talks, a new draft approved again, new criticisms.
+    c.rework("study", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=STUDY_REDO)
+    c.rework("examine", limit=t.rework_limit, escalate=escalate, allowed=SUPERVISES, redo=EXAMINE_REDO)
+    c.review(REVIEW, reopens="study", checks=look_back_checks(t), label="回头看", allowed=SUPERVISES)
     return c

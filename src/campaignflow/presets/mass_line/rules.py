@@ -65,9 +65,9 @@ class Thresholds:
     visit_grace: int = attrs.field(default=2, validator=attrs.validators.ge(0))
 
 
-def stage1_up_to_standard(t: Thresholds) -> Rule:
-    """Clause 1: 学习教育和听取意见环节各项工作达标 — stage-1 work is up to standard."""
-    return cf.all_of(
+def study_rules(t: Thresholds) -> tuple[Rule, ...]:
+    """学习教育: the study standards (sessions, class hours, attendance, notes, handbooks)."""
+    return (
         cf.count_at_least(StudySession, t.study_sessions, label=f"集中学习不少于{t.study_sessions}次"),
         cf.sum_at_least(StudySession, "hours", t.study_hours, label=f"学习不少于{t.study_hours:g}课时"),
         cf.every_member_has(
@@ -87,7 +87,22 @@ def stage1_up_to_standard(t: Thresholds) -> Rule:
             id="handbooks",
             label="人手一册(明白纸、简明读本、学习笔记)",
         ),
-        cf.count_at_least(Opinion, t.opinions, label=f"征求意见不少于{t.opinions}条"),
+    )
+
+
+def opinions_rule(t: Thresholds) -> Rule:
+    """听取意见: opinions collected, at least ``t.opinions`` of them."""
+    return cf.count_at_least(Opinion, t.opinions, label=f"征求意见不少于{t.opinions}条")
+
+
+def stage1_up_to_standard(t: Thresholds) -> Rule:
+    """Clause 1: 学习教育和听取意见环节各项工作达标 — stage-1 work is up to standard.
+
+    Also the gate of ``finish_study``: a unit cannot drift into 查摆问题 empty-handed.
+    """
+    return cf.all_of(
+        *study_rules(t),
+        opinions_rule(t),
         id="stage1_up_to_standard",
         label="学习教育和听取意见环节各项工作达标",
     )

@@ -235,6 +235,17 @@ class _Sim:
             self.spill(items)
         self.record(items)
 
+    def finish_study(self, units: list[str]) -> None:
+        """Leave study; units short of the standard are refused (不合格的打回返工), make it up, retry."""
+        pending = list(units)
+        for _ in range(4):
+            refused = self.fire_all(pending, "finish_study")
+            if not refused:
+                return
+            for u in refused:
+                self.fix(u, self.run.check(u, "finish_study"))
+            pending = refused
+
     def open_ledger(self, unit: str, items: list[tuple[str, Any]], *, early: bool) -> None:
         """边学边改: a ledger item opened during study, or from the meeting's problems."""
         if early and self.rng.random() > 0.3:  # noqa: PLR2004 - about a third fix while studying
@@ -395,6 +406,7 @@ class _Sim:
             for u in refused:
                 # 返工: the meeting was not critical enough; it is held again.
                 self.send_back(u, "examine", reason="专题民主生活会批评不深入, 返工重开")
+                self.prepare_again(u)
                 self.fire_all([u], "hold_meeting")
                 if u in self.stubborn and self.run.state(u).reworks.get("examine", 0) < 4:  # noqa: PLR2004
                     continue  # the stubborn redo too little, and are sent back again
@@ -402,6 +414,18 @@ class _Sim:
             pending = refused
             if not pending:
                 return
+
+    def prepare_again(self, unit: str) -> None:
+        """返工: the send-back voided the talks, the material and its approval; redo them."""
+        leaders = self.leaders(unit)
+        revision = max((d.value.revision for d in self.run.evidence(unit, ev.SelfInspection)), default=0) + 1
+        self.record(
+            [
+                *((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2)),
+                (unit, ev.SelfInspection(author=self.principal(unit), revision=revision)),
+            ]
+        )
+        self.approve([unit], stale=False)
 
     def criticise_fully(self, unit: str) -> None:
         self.record(
@@ -489,7 +513,7 @@ def simulate(
     phases: list[tuple[str, Callable[[], object]]] = [
         ("动员部署", sim.mobilise),
         ("学习教育、听取意见", lambda: sim.study(units, shortfall=True)),
-        ("转入查摆问题", lambda: sim.fire_all(units, "finish_study")),
+        ("转入查摆问题", lambda: sim.finish_study(units)),
         ("会前准备", lambda: sim.prepare(units)),
         ("专题民主生活会", lambda: _by_level(sim, sim.meet)),
         ("开展批评", lambda: sim.criticise(sim.at(units, "examine.meeting"))),
