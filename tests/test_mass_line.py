@@ -442,7 +442,8 @@ class TestDutiesAcrossTimeAndLevels:
             "county", ml.MaterialsIssued(members=["c1", "c2"], items=["明白纸", "简明读本"]), by=OFFICE
         )
         found = _finding(bare.check("county", "finish_study").root, "handbooks")
-        assert found.missing == ("county-c1", "county-c2", "county-c3")
+        assert found.missing == ("c1", "c2", "c3")
+        assert found.missing_labels == ("county-c1", "county-c2", "county-c3")
         assert "county-c1 lacks 学习笔记" in found.reason
 
     def test_households_linked_one_to_five(self) -> None:

@@ -121,7 +121,7 @@ class TestCoverage:
         run.record("village", Link(cadre="c1", household="elsewhere"), by=CLERK)  # not a household here
         verdict = run.check("village", "go")
         assert not verdict.passed
-        assert verdict.failures[0].missing == ("户5",)
+        assert (verdict.failures[0].missing, verdict.failures[0].missing_labels) == (("hh5",), ("户5",))
         assert "household not covered: 户5 (1 of 6)" in verdict.failures[0].reason
         run.record("village", Link(cadre="c1", household="hh5"), by=CLERK)
         assert run.check("village", "go").passed

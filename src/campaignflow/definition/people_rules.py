@@ -102,7 +102,8 @@ class Coverage(Rule):
             status=FAILED,
             reason="; ".join(reasons),
             evidence=tuple(used),
-            missing=(*missing, *gap_missing),
+            missing=tuple(i for i, _ in (*missing, *gap_missing)),
+            missing_labels=tuple(label for _, label in (*missing, *gap_missing)),
         )
 
     def _covered(
@@ -127,10 +128,10 @@ class Coverage(Rule):
 
     def _short(
         self, ctx: Context, people: Iterable[str], covered: Mapping[str, set[str]]
-    ) -> tuple[list[str], list[str]]:
-        """Lines naming each person below the minimum (for the reason, and for ``missing``)."""
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """Lines naming each person below the minimum, and (id, name) of each, for ``missing``."""
         shown: list[str] = []
-        missing: list[str] = []
+        missing: list[tuple[str, str]] = []
         org = ctx.org
         for person in people:
             have = covered[person]
@@ -141,31 +142,30 @@ class Coverage(Rule):
                 lacking = [item for item in self.required if item not in have]
                 if lacking:
                     shown.append(f"{who} lacks {'/'.join(lacking)}")
-                    missing.append(name)
+                    missing.append((person, name))
             elif len(have) < self.at_least:
                 shown.append(f"{who} {len(have)} of {self.at_least}")
-                missing.append(name)
+                missing.append((person, name))
         return shown, missing
 
     def _total_gap(
         self, ctx: Context, together: set[str], universe: tuple[str, ...] | None
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[str, list[tuple[str, str]]]:
         if self.total is None:
             return "", []
         if self.total == ALL and universe is not None:  # coverage() requires targets for "all"
-            uncovered = [ctx.name(t) for t in universe if t not in together]
+            uncovered = [(t, ctx.name(t)) for t in universe if t not in together]
             if not uncovered:
                 return "", []
-            return (
-                f"{self.covers} not covered: {_listing(uncovered)} ({len(uncovered)} of {len(universe)})",
-                uncovered,
-            )
+            shown = _listing([name for _, name in uncovered])
+            return (f"{self.covers} not covered: {shown} ({len(uncovered)} of {len(universe)})", uncovered)
         need = int(self.total)
         if len(together) >= need:
             return "", []
+        count = f"{need - len(together)} × {self.covers}"
         return (
             f"{len(together)} of {need} {self.covers} covered ({need - len(together)} short)",
-            [f"{need - len(together)} × {self.covers}"],
+            [(count, count)],
         )
 
 
