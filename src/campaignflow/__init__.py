@@ -68,6 +68,8 @@ from campaignflow.run.clock import CountingIds as CountingIds
 from campaignflow.run.clock import FixedClock as FixedClock
 from campaignflow.run.clock import IdSource as IdSource
 from campaignflow.run.duties import ObligationReport as ObligationReport
+from campaignflow.run.inbox import AwaitingItem as AwaitingItem
+from campaignflow.run.inbox import NextAction as NextAction
 from campaignflow.run.replay import VerifyReport as VerifyReport
 from campaignflow.run.results import BatchResult as BatchResult
 from campaignflow.run.results import UnitState as UnitState
@@ -92,6 +94,7 @@ __all__ = [
     "Actor",
     "ActorError",
     "Allowed",
+    "AwaitingItem",
     "BatchResult",
     "Blocked",
     "Campaign",
@@ -115,6 +118,7 @@ __all__ = [
     "Judgement",
     "Kind",
     "MemoryStore",
+    "NextAction",
     "Obligation",
     "ObligationReport",
     "Org",

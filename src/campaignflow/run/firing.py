@@ -75,16 +75,17 @@ class FiringVerbs(RunState):
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
-        undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
+        undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
         try:
             for unit, rec, t, verdict in checked:
                 before = rec.state
-                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit)))
+                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit), rec.since))
                 expected[unit] = rec.version
                 rec.version += 1
                 if verdict.passed:
                     self.engine.apply(rec, t.event)
                     rec.fired |= self._bits[t.event]
+                    rec.since = now
                     self._blocked.pop(unit, None)
                     kind, reason = Kind.FIRE, ""
                 else:
@@ -112,14 +113,14 @@ class FiringVerbs(RunState):
             else:
                 stored, kept = self.store.append(steps, rows, expected), False
         except BaseException:
-            for unit, rec, state, version, fired, blocked in reversed(undo):
-                rec.state, rec.version, rec.fired = state, version, fired
+            for unit, rec, state, version, fired, blocked, since in reversed(undo):
+                rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
                 if blocked is None:
                     self._blocked.pop(unit, None)
                 else:
                     self._blocked[unit] = blocked
             raise
-        for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
+        for step, (_, _, _, _, _, was_blocked, _) in zip(stored, undo, strict=True):
             self._counted(step, was_blocked=was_blocked is not None, actor=actor)
         return stored, kept
 

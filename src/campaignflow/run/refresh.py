@@ -37,6 +37,8 @@ def load_row(run: RunState, unit: str, rec: _Unit, row: UnitRow) -> None:
     before_stage = rec.state
     before_reworks = sum((rec.reworks or {}).values())
     was_blocked = unit in held
+    if rec.state != row.stage or rec.reworks != (dict(row.reworks) or None):
+        rec.since = None  # moved elsewhere: read from its history when asked
     rec.state, rec.version = row.stage, row.version
     rec.fired = sum(run._bits.get(e, 0) for e in row.fired)  # noqa: SLF001
     rec.reworks = dict(row.reworks) or None

@@ -10,20 +10,22 @@ from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
 from campaignflow.run.evidence import EvidenceVerbs
 from campaignflow.run.firing import FiringVerbs
+from campaignflow.run.inbox import InboxQueries
 from campaignflow.run.queries import Queries
 from campaignflow.run.sendback import SendBackVerbs
 from campaignflow.run.state import _Unit
 from campaignflow.store import Store, open_store
 
 
-class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries):
+class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries, InboxQueries):
     """One campaign over one org. Create with ``campaign.start(org)``.
 
     Every write needs an actor (``by=``) and returns an immutable :class:`Step`.
 
     Its verbs are grouped by what they do: :class:`~campaignflow.run.evidence.EvidenceVerbs`,
     :class:`~campaignflow.run.firing.FiringVerbs`, :class:`~campaignflow.run.sendback.SendBackVerbs`,
-    :class:`~campaignflow.run.queries.Queries`, over :class:`~campaignflow.run.state.RunState`.
+    :class:`~campaignflow.run.queries.Queries`,
+    :class:`~campaignflow.run.inbox.InboxQueries`, over :class:`~campaignflow.run.state.RunState`.
     """
 
     @classmethod
@@ -62,6 +64,6 @@ class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries):
         units = run._units  # noqa: SLF001 - the class filling its own new instance
         add = run.counters.add
         for unit in run.org:
-            units[unit] = _Unit(initial)
+            units[unit] = _Unit(initial, "")  # in the initial stage since the run started
             add(unit, initial)
         return run

@@ -54,8 +54,9 @@ class SendBackVerbs(RunState):
             self.engine.apply(rec, event)
         except EngineRefused as exc:  # pragma: no cover - dest() was checked above
             raise InvalidTransition(unit, "send_back", before, sources=()) from exc
-        old_reworks = rec.reworks
+        old_reworks, old_since = rec.reworks, rec.since
         rec.version += 1
+        rec.since = now
         rec.reworks = {**(old_reworks or {}), stage: count}
         step = Step(
             seq=0,
@@ -73,7 +74,7 @@ class SendBackVerbs(RunState):
         try:
             (stored,) = self.store.append([step], [self._row(unit, rec, moved=True)], {unit: version})
         except BaseException:
-            rec.state, rec.version, rec.reworks = before, version, old_reworks
+            rec.state, rec.version, rec.reworks, rec.since = before, version, old_reworks, old_since
             raise
         self.counters.move(unit, before, rec.state)
         self.counters.sent_back(unit, first=not old_reworks)

@@ -69,13 +69,16 @@ def unit_row(
 class _Unit:
     """Per-unit state: the engine's model. Slotted: 640k of them must stay small."""
 
-    __slots__ = ("fired", "reworks", "state", "version")
+    __slots__ = ("fired", "reworks", "since", "state", "version")
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, since: str | None = None) -> None:
         self.state = state
         self.version = 0
         self.fired = 0  # bitmask over the campaign's events
         self.reworks: dict[str, int] | None = None
+        # ISO time the unit entered its stage; None: not known yet (an opened run reads it
+        # from the unit's history on first use); "": since the run started, time unknown.
+        self.since = since
 
 
 def read_escalations(definition: Definition, store: Store, unit: str) -> list[Escalation]:
@@ -126,6 +129,10 @@ class RunState:
                     definition.covers(s, leaf) for s in t.sources
                 ):
                     self._transitions[(t.event, leaf)] = t
+        # The transitions leaving each leaf, in declaration order (next_actions, awaiting).
+        self._leaving: dict[str, list[Transition]] = {}
+        for (_, leaf), t in self._transitions.items():
+            self._leaving.setdefault(leaf, []).append(t)
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
