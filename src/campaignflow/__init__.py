@@ -75,6 +75,7 @@ from campaignflow.run.results import BatchResult as BatchResult
 from campaignflow.run.results import UnitState as UnitState
 from campaignflow.run.retry import retry as retry
 from campaignflow.run.rollup import Blocked as Blocked
+from campaignflow.run.rollup import Overdue as Overdue
 from campaignflow.run.rollup import Progress as Progress
 from campaignflow.run.run import Run as Run
 from campaignflow.store import MemoryStore as MemoryStore
@@ -123,6 +124,7 @@ __all__ = [
     "ObligationReport",
     "Org",
     "OrgError",
+    "Overdue",
     "PermissionDenied",
     "Person",
     "Problem",

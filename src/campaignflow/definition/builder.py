@@ -89,13 +89,16 @@ class CampaignBuilder:
         label: str = "",
         substages: Iterable[str | Stage] = (),
         due: datetime | None = None,
+        due_after: timedelta | None = None,
     ) -> Self:
-        """Declare one stage with a label, optional nested sub-stages and a due time.
+        """Declare one stage with a label, optional nested sub-stages and a deadline.
 
-        Units still in the stage after ``due`` count as overdue in ``run.progress()``.
+        Units still in the stage after ``due`` (an aware datetime), or longer than
+        ``due_after`` after entering it (``timedelta(days=30)``: 每个乡镇进入本环节
+        30天内), count as overdue in ``run.progress()`` and ``run.overdue()``.
         """
         subs = tuple(Stage(id=s) if isinstance(s, str) else s for s in substages)
-        return self.stages(Stage(id=id, label=label, substages=subs, due=due))
+        return self.stages(Stage(id=id, label=label, substages=subs, due=due, due_after=due_after))
 
     def transition(
         self,
@@ -295,12 +298,12 @@ class _Builder:
         self.c = campaign
         self.problems: list[str] = []
         self.dues: dict[str, datetime] = {}
+        self.due_afters: dict[str, timedelta] = {}
 
     def flatten(self) -> tuple[list[str], list[str], dict[str, str]]:
         paths: list[str] = []
         leaves: list[str] = []
         labels: dict[str, str] = {}
-        dues = self.dues
 
         def visit(stage: Stage, prefix: str) -> None:
             if not isinstance(stage.id, str) or not stage.id or SEPARATOR in stage.id:
@@ -314,12 +317,7 @@ class _Builder:
                 return
             paths.append(path)
             labels[path] = stage.label
-            if stage.due is not None:
-                if stage.due.tzinfo is None:
-                    self.problems.append(
-                        f"stage {path!r}: due {stage.due.isoformat()} is naive; give it a tzinfo"
-                    )
-                dues[path] = stage.due
+            self.deadlines(path, stage)
             if stage.substages:
                 for sub in stage.substages:
                     visit(sub, path + SEPARATOR)
@@ -329,6 +327,21 @@ class _Builder:
         for stage in self.c._stages:  # noqa: SLF001 - the builder is the campaign's own helper
             visit(stage, "")
         return paths, leaves, labels
+
+    def deadlines(self, path: str, stage: Stage) -> None:
+        """Collect the stage's ``due`` and ``due_after``, refusing bad ones."""
+        if stage.due is not None:
+            if stage.due.tzinfo is None:
+                self.problems.append(
+                    f"stage {path!r}: due {stage.due.isoformat()} is naive; give it a tzinfo"
+                )
+            self.dues[path] = stage.due
+        if stage.due_after is not None:
+            if not isinstance(stage.due_after, timedelta) or stage.due_after <= timedelta(0):
+                self.problems.append(
+                    f"stage {path!r}: due_after must be a positive timedelta, got {stage.due_after!r}"
+                )
+            self.due_afters[path] = stage.due_after
 
     def resolve(self, r: Rule, where: str) -> Rule:
         if isinstance(r, Ref):
@@ -418,6 +431,7 @@ class _Builder:
             initial=initial,
             stage_labels=labels,
             dues=self.dues,
+            due_afters=self.due_afters,
             obligations=obligations,
             counts_below=dict(c._counts_below),  # noqa: SLF001
         )

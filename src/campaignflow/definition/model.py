@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -26,12 +26,14 @@ class Stage:
         label: a human label in any language (``"学习教育、听取意见"``).
         substages: nested stages; a unit entering this stage enters the first one.
         due: when units should have left this stage (for overdue reports).
+        due_after: how long a unit may stay in this stage from entering it (relative).
     """
 
     id: str
     label: str = ""
     substages: tuple[Stage, ...] = ()
     due: datetime | None = None
+    due_after: timedelta | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -119,6 +121,7 @@ class Definition:
         initial: the leaf a unit starts in.
         stage_labels: labels by stage path.
         dues: due times by stage path, for stages that have one.
+        due_afters: how long a unit may stay, by stage path, for stages with a relative deadline.
         obligations: recurring obligations by id.
         counts_below: cross-level evidence declarations by evidence type name.
     """
@@ -135,6 +138,7 @@ class Definition:
     initial: str
     stage_labels: Mapping[str, str]
     dues: Mapping[str, datetime] = attrs.field(factory=dict)
+    due_afters: Mapping[str, timedelta] = attrs.field(factory=dict)
     obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
     counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
 
@@ -159,6 +163,16 @@ class Definition:
     def covers(self, stage: str, leaf: str) -> bool:
         """True when ``leaf`` is ``stage`` or nested inside it."""
         return leaf == stage or leaf.startswith(stage + SEPARATOR)
+
+    def deadline(self, leaf: str, since: datetime | None) -> datetime | None:
+        """When a unit that entered ``leaf`` at ``since`` is late: the earliest of its deadlines.
+
+        ``since`` ``None``: the entry time is unknown, only absolute deadlines count.
+        """
+        found = [due for path, due in self.dues.items() if self.covers(path, leaf)]
+        if since is not None:
+            found.extend(since + after for path, after in self.due_afters.items() if self.covers(path, leaf))
+        return min(found, default=None)
 
     def first_leaf(self, stage: str) -> str:
         """The leaf a unit enters when it enters ``stage``."""

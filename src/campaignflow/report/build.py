@@ -70,6 +70,8 @@ class Report:
         duties: per obligation label, its duties done, due, overdue and not
             started (empty for subtrees over 5,000 units).
         late: the overdue duties, one line each, at most ``limit``.
+        late_units: the units past a stage's deadline, one line each ("overdue
+            since"), earliest due first, at most ``limit``.
     """
 
     campaign: str
@@ -89,6 +91,7 @@ class Report:
     names: dict[str, str] = attrs.field(factory=dict)
     duties: dict[str, dict[str, int]] = attrs.field(factory=dict)
     late: tuple[str, ...] = ()
+    late_units: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -192,6 +195,7 @@ def build_report(run: Run, node: str | None = None, *, limit: int = 200) -> Repo
         names={b.unit: org.name_of(b.unit) for b in progress.blocked_units},
         duties={} if duties is None else _duty_counts(duties),
         late=() if duties is None else tuple(x.describe() for x in duties.overdue[:limit]),
+        late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
     )
 
 

@@ -26,7 +26,6 @@ from campaignflow.definition.rules import ApprovedBy
 from campaignflow.run.authz import in_scope
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.values.findings import Verdict
-from campaignflow.values.records import Kind
 
 
 def _lines(verdict: Verdict) -> tuple[str, ...]:
@@ -251,18 +250,3 @@ class InboxQueries(RunState):
         if r.group == "supervises":
             return self.org.supervisors(unit)
         return self.org.people(unit, r.group)
-
-    def _since(self, unit: str) -> str:
-        """ISO time ``unit`` entered its stage (``""``: not moved since the run started).
-
-        Kept on every move; a run opened from a store reads it from the unit's
-        history the first time it is asked.
-        """
-        rec = self._units[unit]
-        if rec.since is None:
-            rec.since = ""
-            for step in reversed(self.store.history(unit)):
-                if step.kind in {Kind.FIRE, Kind.SEND_BACK}:
-                    rec.since = step.at
-                    break
-        return rec.since

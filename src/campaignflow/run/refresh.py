@@ -95,7 +95,9 @@ def recount(run: RunState, node: str | None, when: datetime) -> Progress:
         n = sum((rec.reworks or {}).values())
         sent_back += n
         reworked += 1 if n else 0
-        overdue += 1 if run.counters.overdue(rec.state, when) else 0
+        entered = run._entered(unit) if run.definition.due_afters else None  # noqa: SLF001 - read only
+        due = run.definition.deadline(rec.state, entered)
+        overdue += 1 if due is not None and due < when else 0
     return Progress(
         node=node or "*",
         total=sum(by_stage.values()),

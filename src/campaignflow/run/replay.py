@@ -77,11 +77,29 @@ def open_run(
             counters.reworked(unit, sum(rec.reworks.values()))
             if any(count > limits.get(stage, count) for stage, count in rec.reworks.items()):
                 run._unread.append(unit)  # noqa: SLF001 - its escalations are read on first use
+    if definition.due_afters:
+        _entries(run)
     if rows:
         extra = ", ".join(sorted(rows)[:5])
         msg = f"the store holds {len(rows)} units not in org {run.org.name!r}: {extra}"
         raise StoreError(msg)
     return run
+
+
+def _entries(run: Run) -> None:
+    """When each unit entered its stage, from one pass over the log (relative deadlines need it).
+
+    The run's start is taken as its first logged step's time.
+    """
+    entered: dict[str, str] = {}
+    first = ""
+    for step in run.store.steps():
+        first = first or step.at
+        if step.kind in {Kind.FIRE, Kind.SEND_BACK}:
+            entered[step.unit] = step.at
+    run.started = first
+    for unit, rec in run._units.items():  # noqa: SLF001 - open builds the run's own state
+        rec.since = entered.get(unit, "")
 
 
 @attrs.frozen(kw_only=True)

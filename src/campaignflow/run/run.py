@@ -63,6 +63,8 @@ class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries, InboxQueries):
         initial = definition.initial
         units = run._units  # noqa: SLF001 - the class filling its own new instance
         add = run.counters.add
+        if definition.due_afters:  # relative deadlines count from here in the initial stage
+            run.started = run.clock().isoformat()
         for unit in run.org:
             units[unit] = _Unit(initial, "")  # in the initial stage since the run started
             add(unit, initial)
