@@ -26,7 +26,7 @@ from campaignflow.definition.model import (
     Stage,
     Transition,
 )
-from campaignflow.definition.obligations import Obligation, make_obligation
+from campaignflow.definition.obligations import Cadence, Obligation, make_obligation
 from campaignflow.definition.ordering import ChildrenDone, OrderingRule, deadlocks
 from campaignflow.definition.people_rules import NotOverdue
 from campaignflow.definition.rules import CustomRule, Rule, RuleFn
@@ -205,7 +205,7 @@ class CampaignBuilder:
         id: str,  # noqa: A002
         *,
         role: str,
-        every: timedelta,
+        every: timedelta | Cadence,
         evidence: type[Any],
         by: str,
         starts: datetime,
@@ -229,7 +229,10 @@ class CampaignBuilder:
         Each person with ``role`` owes, toward each unit reached ``via`` their
         contact points (``"contacts"``), their own unit (``"own"``) or the units
         below it (``"children"``), one ``evidence`` naming them in field ``by``,
-        recorded at that unit, per period. ``run.obligations()`` reports them.
+        recorded at that unit, per period. ``every`` is a ``timedelta`` or a
+        calendar period, ``"week"`` (from Monday), ``"month"`` or ``"quarter"``
+        (每周、每月、每季度), in the time zone of ``starts``. ``run.obligations()``
+        reports them.
         """
         self._mutable()
         made = make_obligation(
