@@ -51,6 +51,7 @@ from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
 from campaignflow.exceptions import DefinitionError as DefinitionError
 from campaignflow.exceptions import EvidenceError as EvidenceError
 from campaignflow.exceptions import GateClosed as GateClosed
+from campaignflow.exceptions import HookFailed as HookFailed
 from campaignflow.exceptions import InvalidTransition as InvalidTransition
 from campaignflow.exceptions import OrgError as OrgError
 from campaignflow.exceptions import PermissionDenied as PermissionDenied
@@ -114,6 +115,7 @@ __all__ = [
     "Finding",
     "FixedClock",
     "GateClosed",
+    "HookFailed",
     "IdSource",
     "InvalidTransition",
     "Judgement",

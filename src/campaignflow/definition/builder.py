@@ -18,6 +18,7 @@ from campaignflow.definition.actors import Allowed
 from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.context import evidence_name
 from campaignflow.definition.gates import Ref, RuleLike, _as_rule, rule
+from campaignflow.definition.hooks import Hook, HookFn, On
 from campaignflow.definition.model import (
     SEPARATOR,
     Definition,
@@ -63,6 +64,7 @@ class CampaignBuilder:
         self._evidence: list[type[Any]] = []
         self._obligations: dict[str, Obligation] = {}
         self._counts_below: dict[str, CountsBelow] = {}
+        self._hooks: list[Hook] = []
         self._built: Definition | None = None
 
     # ------------------------------------------------------------ declaring
@@ -280,6 +282,39 @@ class CampaignBuilder:
         self._evidence.append(evidence)
         return self
 
+    # ------------------------------------------------------------ hooks
+
+    def _hook(self, on: On, key: str, fn: HookFn) -> Self:
+        self._mutable()
+        candidate: object = fn
+        if not callable(candidate):
+            msg = f"on_{on.value}({key!r}, ...) takes a function fn(run, step), got {fn!r}"
+            raise DefinitionError(msg)
+        self._hooks.append(Hook(on=on, key=key, fn=fn))
+        return self
+
+    def on_enter(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed move into ``stage`` (a compound stage once).
+
+        Hooks run after the write, in the calling thread, never while a run is
+        opened or replayed. A hook that raises does not undo the move: the error is
+        logged (``hook_failed``) and raised to the caller as :class:`~campaignflow.HookFailed`
+        once every hook of the call has run.
+        """
+        return self._hook(On.ENTER, stage, fn)
+
+    def on_exit(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed move out of ``stage`` (see :meth:`on_enter`)."""
+        return self._hook(On.EXIT, stage, fn)
+
+    def on_fire(self, event: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed fire of ``event`` (see :meth:`on_enter`)."""
+        return self._hook(On.FIRE, event, fn)
+
+    def on_send_back(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed send-back to ``stage`` (see :meth:`on_enter`)."""
+        return self._hook(On.SEND_BACK, stage, fn)
+
     # ------------------------------------------------------------ building
 
     def build(self) -> Definition:
@@ -415,6 +450,7 @@ class _Builder:
             reworks[rw.stage] = rw
         initial = leaves[0] if leaves else ""
         self.check_reachable(leaves, initial, transitions)
+        self.check_hooks(transitions, reworks, paths)
         obligations = self.collect_obligations(transitions)
         evidence = self.collect_evidence(transitions, obligations)
         if self.problems:
@@ -437,7 +473,22 @@ class _Builder:
             due_afters=self.due_afters,
             obligations=obligations,
             counts_below=dict(c._counts_below),  # noqa: SLF001
+            hooks=tuple(c._hooks),  # noqa: SLF001
         )
+
+    def check_hooks(
+        self, transitions: list[Transition], reworks: dict[str, Rework], paths: list[str]
+    ) -> None:
+        """Every hook names a declared event, stage or rework."""
+        events = {t.event for t in transitions}
+        for h in self.c._hooks:  # noqa: SLF001
+            where = f"on_{h.on.value}({h.key!r})"
+            if h.on is On.FIRE and h.key not in events:
+                self.problems.append(f"{where}: unknown event (declared: {', '.join(sorted(events))})")
+            elif h.on is On.SEND_BACK and h.key not in reworks:
+                self.problems.append(f"{where}: no rework to that stage (declared: {', '.join(reworks)})")
+            elif h.on in {On.ENTER, On.EXIT} and h.key not in paths:
+                self.problems.append(f"{where}: unknown stage (declared: {', '.join(paths)})")
 
     def check_reachable(self, leaves: list[str], initial: str, transitions: list[Transition]) -> None:
         if not initial:

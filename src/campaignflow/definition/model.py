@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from campaignflow.definition.actors import Allowed
+from campaignflow.definition.hooks import Hook
 from campaignflow.definition.obligations import Obligation
 from campaignflow.definition.rules import Rule
 from campaignflow.definition.sharing import CountsBelow
@@ -124,6 +125,8 @@ class Definition:
         due_afters: how long a unit may stay, by stage path, for stages with a relative deadline.
         obligations: recurring obligations by id.
         counts_below: cross-level evidence declarations by evidence type name.
+        hooks: the host's hooks (``on_enter``, ``on_exit``, ``on_fire``, ``on_send_back``),
+            in declaration order.
     """
 
     id: str
@@ -141,6 +144,7 @@ class Definition:
     due_afters: Mapping[str, timedelta] = attrs.field(factory=dict)
     obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
     counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
+    hooks: tuple[Hook, ...] = ()
 
     @property
     def events(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
+from campaignflow.run.hooks import call_hooks
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult
 from campaignflow.run.rollup import Blocked
@@ -53,6 +54,7 @@ class FiringVerbs(RunState):
         (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
+        call_hooks(self, (step,), step)
         return step
 
     def _commit(
@@ -180,7 +182,9 @@ class FiringVerbs(RunState):
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
             steps = self._commit(judged, actor, at, others=others)[0] if judged else []
-        return BatchResult(
+        result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),
         )
+        call_hooks(self, result.fired, result)
+        return result

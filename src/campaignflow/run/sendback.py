@@ -12,6 +12,7 @@ from campaignflow.exceptions import (
 from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_above, require_actor
 from campaignflow.run.engine import EngineRefused, send_back_event
+from campaignflow.run.hooks import call_hooks
 from campaignflow.run.state import RunState
 from campaignflow.values.records import Kind, Step
 
@@ -104,4 +105,5 @@ class SendBackVerbs(RunState):
             _audit.emit("unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count)
             if rework.escalate is not None:
                 rework.escalate(esc)
+        call_hooks(self, (stored,), stored)
         return stored
