@@ -54,6 +54,7 @@ from campaignflow.exceptions import GateClosed as GateClosed
 from campaignflow.exceptions import HookFailed as HookFailed
 from campaignflow.exceptions import InvalidTransition as InvalidTransition
 from campaignflow.exceptions import OrgError as OrgError
+from campaignflow.exceptions import OrgMismatch as OrgMismatch
 from campaignflow.exceptions import PermissionDenied as PermissionDenied
 from campaignflow.exceptions import StoreError as StoreError
 from campaignflow.exceptions import UnknownEvent as UnknownEvent
@@ -126,6 +127,7 @@ __all__ = [
     "ObligationReport",
     "Org",
     "OrgError",
+    "OrgMismatch",
     "Overdue",
     "PermissionDenied",
     "Person",

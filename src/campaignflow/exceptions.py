@@ -10,6 +10,7 @@ The hierarchy::
     CampaignflowError
     ├── DefinitionError (ValueError)      a campaign definition is invalid
     ├── OrgError (ValueError)             an organisation is malformed
+    │   └── OrgMismatch (StoreError)      the store holds units the org lacks
     ├── EvidenceError (ValueError)        a piece of evidence is invalid
     ├── UnknownUnit (KeyError)            no such unit in the org
     ├── UnknownEvent (KeyError)           no such event in the campaign
@@ -234,3 +235,17 @@ class HookFailed(CampaignflowError):
         self.errors = errors
         names = "; ".join(f"{name}: {exc!r}" for name, exc in errors)
         super().__init__(f"{len(errors)} hook(s) raised after a committed write (the write stands): {names}")
+
+
+class OrgMismatch(OrgError, StoreError):
+    """A store opened with an org that lacks units the store holds.
+
+    Also a :class:`StoreError`, as this refusal was before it had its own class.
+
+    Attributes:
+        units: the stored units the org lacks, sorted.
+    """
+
+    def __init__(self, message: str, *, units: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.units = units

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from campaignflow.definition.model import Definition
-from campaignflow.exceptions import StoreError
+from campaignflow.exceptions import OrgMismatch, StoreError
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
@@ -44,8 +44,10 @@ def open_run(
     """Open an existing run from ``store``'s projection (fast: no replay).
 
     Raises:
-        StoreError: the store belongs to another campaign, names units the org
-            lacks, or holds a stage the campaign does not declare.
+        OrgMismatch: the store holds units the org lacks (an ``OrgError`` and a
+            ``StoreError``), naming them.
+        StoreError: the store belongs to another campaign, or holds a stage the
+            campaign does not declare.
     """
     run = Run.over(definition, org, store, fresh=False, clock=clock, ids=ids)
     store = run.store
@@ -80,9 +82,13 @@ def open_run(
     if definition.due_afters:
         _entries(run)
     if rows:
-        extra = ", ".join(sorted(rows)[:5])
-        msg = f"the store holds {len(rows)} units not in org {run.org.name!r}: {extra}"
-        raise StoreError(msg)
+        extra = tuple(sorted(rows))
+        shown = ", ".join(extra[:10]) + (f" (and {len(extra) - 10} more)" if len(extra) > 10 else "")
+        msg = (
+            f"the store holds {len(rows)} unit(s) not in org {run.org.name!r}: {shown}; "
+            "open it with the org it was started with (units cannot leave a run)"
+        )
+        raise OrgMismatch(msg, units=extra)
     return run
 
 
