@@ -21,6 +21,10 @@ from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 from campaignflow.values.records import Kind, Step
 
 
+NAMED = 10
+"""Units an error message names before "and N more" (the error's ``units`` holds all)."""
+
+
 def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
     if not data:
         return None
@@ -83,7 +87,7 @@ def open_run(
         _entries(run)
     if rows:
         extra = tuple(sorted(rows))
-        shown = ", ".join(extra[:10]) + (f" (and {len(extra) - 10} more)" if len(extra) > 10 else "")
+        shown = ", ".join(extra[:NAMED]) + (f" (and {len(extra) - NAMED} more)" if len(extra) > NAMED else "")
         msg = (
             f"the store holds {len(rows)} unit(s) not in org {run.org.name!r}: {shown}; "
             "open it with the org it was started with (units cannot leave a run)"
