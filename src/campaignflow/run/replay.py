@@ -20,7 +20,6 @@ from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 from campaignflow.values.records import Kind, Step
 
-
 NAMED = 10
 """Units an error message names before "and N more" (the error's ``units`` holds all)."""
 
