@@ -259,7 +259,9 @@ def brute_force(run: cf.Run, actor: cf.Actor) -> list[tuple[str, str, str, str, 
             mine = {
                 r.id
                 for r in (walk(t.gate) if t.gate is not None else ())
-                if isinstance(r, ApprovedBy) and actor.id in org.supervisors(unit)
+                if isinstance(r, ApprovedBy)
+                and actor.id in org.supervisors(unit)
+                and (r.latest_of is None or run.evidence(unit, r.latest_of))
             }
             if verdict.passed and may_fire:
                 found.append((since, unit, index, t.event, "fire", ()))

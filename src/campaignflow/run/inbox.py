@@ -21,6 +21,7 @@ import attrs
 
 from campaignflow.definition.actors import Actor, Allowed
 from campaignflow.definition.combinators import walk
+from campaignflow.definition.context import evidence_name
 from campaignflow.definition.model import Transition
 from campaignflow.definition.rules import ApprovedBy
 from campaignflow.run.authz import in_scope
@@ -167,7 +168,9 @@ class InboxQueries(RunState):
         its stage now (scope, role, ordering and gate hold: ``"fire"``), or when that
         event's gate fails only on approvals (``cf.approved_by``) the actor may give,
         as a member of a supervision group supervising the unit or holding the
-        approving role there, with the unit in the actor's scope (``"approve"``).
+        approving role there, with the unit in the actor's scope and, for an
+        approval of the latest revision (``latest_of=``), a revision recorded to
+        approve (``"approve"``).
 
         Only the units of the actor's scope and those its groups supervise are read:
         a township clerk's inbox costs a township's units, whatever the org's size.
@@ -221,7 +224,7 @@ class InboxQueries(RunState):
         if not in_scope(org, actor, unit):
             return None
         may_fire = t.allowed is None or t.allowed.permits(actor)
-        mine = {r.id for r in approvals(t) if actor.id in self._approvers(r, unit)}
+        mine = {r.id for r in approvals(t) if self._can_approve(r, actor, unit)}
         if not may_fire and not mine:
             return None
         verdict = self._verdict(unit, rec, t, actor, now, at)
@@ -246,7 +249,13 @@ class InboxQueries(RunState):
             waits_on=waits,
         )
 
-    def _approvers(self, r: ApprovedBy, unit: str) -> Sequence[str] | frozenset[str]:
+    def _can_approve(self, r: ApprovedBy, actor: Actor, unit: str) -> bool:
+        """True when ``actor`` may give approval ``r`` at ``unit`` now (something is there to approve)."""
+        approvers: Sequence[str] | frozenset[str]
         if r.group == "supervises":
-            return self.org.supervisors(unit)
-        return self.org.people(unit, r.group)
+            approvers = self.org.supervisors(unit)
+        else:
+            approvers = self.org.people(unit, r.group)
+        if actor.id not in approvers:
+            return False
+        return r.latest_of is None or bool(self.records_of(unit, evidence_name(r.latest_of)))
