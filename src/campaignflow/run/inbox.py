@@ -251,11 +251,10 @@ class InboxQueries(RunState):
 
     def _can_approve(self, r: ApprovedBy, actor: Actor, unit: str) -> bool:
         """True when ``actor`` may give approval ``r`` at ``unit`` now (something is there to approve)."""
-        approvers: Sequence[str] | frozenset[str]
-        if r.group == "supervises":
-            approvers = self.org.supervisors(unit)
-        else:
-            approvers = self.org.people(unit, r.group)
+        org = self.org
+        approvers: Sequence[str] | frozenset[str] = (
+            org.supervisors(unit) if r.group == "supervises" else org.people(unit, r.group)
+        )
         if actor.id not in approvers:
             return False
         return r.latest_of is None or bool(self.records_of(unit, evidence_name(r.latest_of)))
