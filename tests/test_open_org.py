@@ -50,3 +50,32 @@ class TestOpenComparesTheOrg:
         run = c.start(["u1", "u2"], store=target)
         run.fire("u2", "go", by=A)
         assert [c.open(["u1", "u2"], run.store).stage_of(u) for u in ("u1", "u2")] == ["a", "b"]
+
+    def test_units_the_store_lacks_are_named(self, target: object) -> None:
+        """An org with units the run was not started with is refused, naming them, before anything moves."""
+        c = campaign()
+        run = c.start(["u1", "u2"], store=target)
+        with pytest.raises(cf.OrgMismatch) as caught:
+            c.open(["u1", "u2", "u3", "u0"], run.store)
+        assert caught.value.units == ("u3", "u0")
+        assert "new_units='start'" in str(caught.value)
+
+    def test_new_units_start_in_the_initial_stage_and_are_kept(self, target: object) -> None:
+        """new_units='start' starts them in the initial stage; the next open takes them as the run's."""
+        c = campaign()
+        run = c.start(["u1", "u2"], store=target)
+        run.fire("u1", "go", by=A)
+        grown = c.open(["u1", "u2", "u3"], run.store, new_units="start")
+        assert [grown.stage_of(u) for u in ("u1", "u2", "u3")] == ["b", "a", "a"]
+        grown.fire("u3", "go", by=A)
+        again = c.open(["u1", "u2", "u3"], run.store)
+        assert again.stage_of("u3") == "b"
+        assert c.verify(["u1", "u2", "u3"], run.store).ok
+
+    def test_units_started_but_never_written_cannot_leave(self, target: object) -> None:
+        """A unit the run was started with is refused as missing from the org even if nothing was written to it."""
+        c = campaign()
+        run = c.start(["u1", "u2"], store=target)
+        with pytest.raises(cf.OrgMismatch) as caught:
+            c.open(["u1"], run.store, new_units="start")
+        assert caught.value.units == ("u2",)

@@ -11,6 +11,7 @@ from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
 from campaignflow.run.evidence import EvidenceVerbs
 from campaignflow.run.firing import FiringVerbs
 from campaignflow.run.inbox import InboxQueries
+from campaignflow.run.members import remember
 from campaignflow.run.queries import Queries
 from campaignflow.run.sendback import SendBackVerbs
 from campaignflow.run.state import _Unit
@@ -68,4 +69,5 @@ class Run(EvidenceVerbs, FiringVerbs, SendBackVerbs, Queries, InboxQueries):
         for unit in run.org:
             units[unit] = _Unit(initial, "")  # in the initial stage since the run started
             add(unit, initial)
+        remember(run.store, run.org)  # what open() compares its org with
         return run
