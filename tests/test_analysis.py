@@ -54,6 +54,20 @@ class TestDefects:
         c.transition("end", "b", "c", label="end")
         assert "no_actor" in _kinds(c.check())
 
+    def test_open_to_any_actor(self) -> None:
+        """A transition without allowed= is a warning naming it; one with roles is not flagged."""
+        c = _base()
+        c.transition("go", "a", "b", label="go")
+        c.transition("end", "b", "c", allowed=cf.role("inspector"), label="end")
+        report = c.check()
+        assert report.ok
+        (found,) = [p for p in report.problems if p.kind == "open_to_any_actor"]
+        assert (found.subject, found.severity) == ("go", "warning")
+        assert "any actor whose scope holds the unit may fire it" in found.message
+        out = CliRunner().invoke(main, ["check", "test_analysis:open_campaign"])
+        assert out.exit_code == 0
+        assert "warning: [open_to_any_actor] go:" in out.output
+
     def test_unsatisfiable_rule(self) -> None:
         """A rule no generated evidence satisfies is named."""
         c = _base()
@@ -88,6 +102,13 @@ class TestDefects:
         c.stage("b", label="B")
         c.transition("go", "a", "b", gate=cf.exists(Doc, label="有文件"), label="go")
         assert "unrecorded_evidence" in _kinds(c.check())
+
+
+def open_campaign() -> cf.Campaign:
+    """A sound campaign whose one transition anybody may fire (for the CLI)."""
+    c = _base(stages=("a", "b"))
+    c.transition("go", "a", "b", label="go")
+    return c
 
 
 class TestPresets:

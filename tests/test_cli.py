@@ -27,6 +27,9 @@ class TestDemo:
         assert result.exit_code == 0, result.output
         assert "党的群众路线教育实践活动 over 中牟县: 362 units" in result.output
         assert "曝光台" in result.output
+        # Two inboxes: a supervision group member's and a township principal's (run.awaiting).
+        assert result.output.count("Inbox of ") == 2
+        assert "督导组" in result.output.split("Inbox of ")[1].splitlines()[0]
         assert "replay check: ok" in result.output
         # Not a terminal: the demo says what it does in plain lines, phase by phase.
         assert "... building the org" in result.output

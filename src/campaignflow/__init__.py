@@ -53,8 +53,10 @@ from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
 from campaignflow.exceptions import DefinitionError as DefinitionError
 from campaignflow.exceptions import EvidenceError as EvidenceError
 from campaignflow.exceptions import GateClosed as GateClosed
+from campaignflow.exceptions import HookFailed as HookFailed
 from campaignflow.exceptions import InvalidTransition as InvalidTransition
 from campaignflow.exceptions import OrgError as OrgError
+from campaignflow.exceptions import OrgMismatch as OrgMismatch
 from campaignflow.exceptions import PermissionDenied as PermissionDenied
 from campaignflow.exceptions import StoreError as StoreError
 from campaignflow.exceptions import UnknownEvent as UnknownEvent
@@ -71,12 +73,15 @@ from campaignflow.run.clock import CountingIds as CountingIds
 from campaignflow.run.clock import FixedClock as FixedClock
 from campaignflow.run.clock import IdSource as IdSource
 from campaignflow.run.duties import ObligationReport as ObligationReport
+from campaignflow.run.inbox import AwaitingItem as AwaitingItem
+from campaignflow.run.inbox import NextAction as NextAction
 from campaignflow.run.replay import VerifyReport as VerifyReport
 from campaignflow.run.results import BatchResult as BatchResult
 from campaignflow.run.results import UnitState as UnitState
 from campaignflow.run.retry import retry as retry
 from campaignflow.run.reviewing import ReviewResult as ReviewResult
 from campaignflow.run.rollup import Blocked as Blocked
+from campaignflow.run.rollup import Overdue as Overdue
 from campaignflow.run.rollup import Progress as Progress
 from campaignflow.run.run import Run as Run
 from campaignflow.run.working_groups import WorkingGroupProgress as WorkingGroupProgress
@@ -98,6 +103,7 @@ __all__ = [
     "Actor",
     "ActorError",
     "Allowed",
+    "AwaitingItem",
     "BatchResult",
     "Blocked",
     "Campaign",
@@ -116,15 +122,19 @@ __all__ = [
     "Finding",
     "FixedClock",
     "GateClosed",
+    "HookFailed",
     "IdSource",
     "InvalidTransition",
     "Judgement",
     "Kind",
     "MemoryStore",
+    "NextAction",
     "Obligation",
     "ObligationReport",
     "Org",
     "OrgError",
+    "OrgMismatch",
+    "Overdue",
     "PermissionDenied",
     "Person",
     "Problem",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from campaignflow.definition.builder import CampaignBuilder
 from campaignflow.definition.diagram import mermaid
@@ -77,9 +77,24 @@ class Campaign(CampaignBuilder):
         *,
         clock: Clock | None = None,
         ids: IdSource | None = None,
+        new_units: Literal["refuse", "start"] = "refuse",
     ) -> Run:
-        """Open the run of this campaign held in ``store`` (from its projection)."""
-        return open_run(self.build(), org, store, clock=clock, ids=ids)
+        """Open the run of this campaign held in ``store`` (from its projection).
+
+        Args:
+            org: the organisation the run was started with.
+            store: the store holding the run.
+            clock: "now" for every step (default: the UTC wall clock).
+            ids: the evidence id source (default: random UUIDs).
+            new_units: what to do with units of ``org`` the run was not started
+                with: ``"refuse"`` (``OrgMismatch`` naming them) or ``"start"``
+                (they start in the initial stage). Stored units ``org`` lacks are
+                always refused.
+
+        Raises:
+            OrgMismatch: the org differs from the store's units (see ``new_units``).
+        """
+        return open_run(self.build(), org, store, clock=clock, ids=ids, new_units=new_units)
 
     def check(self, *, budget: int = 100) -> CheckReport:
         """Static checks: dead ends, events nobody may fire, unsatisfiable rules, labels...

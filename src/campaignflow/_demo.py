@@ -11,6 +11,7 @@ import attrs
 
 from campaignflow._files import write_text_atomically
 from campaignflow._targets import TargetError
+from campaignflow.definition.actors import Actor
 from campaignflow.definition.model import Escalation
 from campaignflow.exceptions import CampaignflowError
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
@@ -18,6 +19,7 @@ from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.report.as_of import NOW, last_step_time
 from campaignflow.report.build import build_report
 from campaignflow.run.duties import ObligationReport
+from campaignflow.run.inbox import AwaitingItem, NextAction
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
 from campaignflow.store import SQLStore, open_store
@@ -56,6 +58,63 @@ class DemoResult:
     verified: bool
     dashboard: Path
     obligations: ObligationReport | None = None
+    inboxes: tuple[Inbox, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Inbox:
+    """One actor's inbox as the demo shows it: its awaiting list, and what its stuck units wait on."""
+
+    who: str
+    items: tuple[AwaitingItem, ...]
+    stuck: tuple[NextAction, ...] = ()
+
+
+TRIES = 500
+"""Townships or groups looked at for an inbox to show (national scale has 39,000 townships)."""
+
+
+def inboxes(run: Run) -> tuple[Inbox, ...]:
+    """A supervision group member's inbox, and a township principal's (with what its units wait on)."""
+    org = run.org
+    shown: list[Inbox] = []
+    for group in org.groups()[:TRIES]:
+        members = org.people(group)
+        if not members:
+            continue
+        who = Actor(id=members[0], roles=org.all_roles(members[0]))
+        items = run.awaiting(who, limit=5)
+        if items or not shown:
+            found = Inbox(who=f"{org.name_of(who.id)} ({org.name_of(group)})", items=items)
+            shown[:1] = [found]
+        if items:
+            break
+    last = run.definition.leaves[-1]
+    clerk: Inbox | None = None
+    townships = [u for u in org.units_ordered() if org.level(u) == "township"][:TRIES]
+    for township in townships:
+        people = org.people(township, "principal")
+        who = Actor(
+            id=people[0] if people else f"{township}/principal", roles={"principal"}, scope={township}
+        )
+        items = run.awaiting(who, limit=5)
+        late = run.progress(township, limit=0).by_stage[last] < len(list(org.subtree(township)))
+        if not items and not late:
+            continue
+        stuck = (
+            ()
+            if items
+            else tuple(
+                a
+                for u in org.subtree(township)
+                if run.stage_of(u) != last
+                for a in run.next_actions(u, by=who)
+            )[:3]
+        )
+        clerk = Inbox(who=f"{org.name_of(who.id)} ({org.name_of(township)})", items=items, stuck=stuck)
+        if items:
+            break
+    return (*shown, *(() if clerk is None else (clerk,)))
 
 
 def build_org(scale: str, seed: int) -> object:
@@ -214,6 +273,7 @@ def _run(
             )
         )
     whole = run.progress(limit=10)
+    shown = inboxes(run)  # read while the store is open
     on_progress("writing the dashboard", 0, 0)
     page = build_report(run).to_html()
     example = sim.refusals[0].explain() if sim.refusals else "(no refusal)"
@@ -241,4 +301,5 @@ def _run(
         verified=verified,
         dashboard=dashboard,
         obligations=duties,
+        inboxes=shown,
     )

@@ -10,6 +10,7 @@ The hierarchy::
     CampaignflowError
     ├── DefinitionError (ValueError)      a campaign definition is invalid
     ├── OrgError (ValueError)             an organisation is malformed
+    │   └── OrgMismatch (StoreError)      the store holds units the org lacks
     ├── EvidenceError (ValueError)        a piece of evidence is invalid
     ├── UnknownUnit (KeyError)            no such unit in the org
     ├── UnknownEvent (KeyError)           no such event in the campaign
@@ -20,14 +21,15 @@ The hierarchy::
     ├── ActorError (ValueError)           an actor id is malformed
     ├── StoreError                        the store is unreadable or inconsistent
     │   └── ConcurrentUpdate              another writer changed the unit first
-    └── VerifyError                       replay does not match the projection
+    ├── VerifyError                       replay does not match the projection
+    └── HookFailed                        a host hook raised after a committed write
 
 Every message names the unit, event, rule or value at fault and says what to do.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from campaignflow.values.findings import Verdict
@@ -210,3 +212,40 @@ class VerifyError(CampaignflowError):
         super().__init__(message)
         self.unit = unit
         self.seq = seq
+
+
+class HookFailed(CampaignflowError):
+    """One or more hooks raised after the write they followed was committed.
+
+    The write stands (hooks run after the commit, and a hook cannot undo it):
+    ``result`` is what the call would have returned, ``steps`` the committed
+    steps, ``errors`` each failing hook's name with its exception.
+
+    Attributes:
+        result: the call's return value (a ``Step`` or a ``BatchResult``).
+        steps: the committed steps whose hooks ran.
+        errors: ``(hook name, exception)`` for each hook that raised, in call order.
+    """
+
+    def __init__(
+        self, result: object, *, steps: tuple[Any, ...], errors: tuple[tuple[str, Exception], ...]
+    ) -> None:
+        self.result = result
+        self.steps = steps
+        self.errors = errors
+        names = "; ".join(f"{name}: {exc!r}" for name, exc in errors)
+        super().__init__(f"{len(errors)} hook(s) raised after a committed write (the write stands): {names}")
+
+
+class OrgMismatch(OrgError, StoreError):
+    """A store opened with an org that lacks units the store holds.
+
+    Also a :class:`StoreError`, as this refusal was before it had its own class.
+
+    Attributes:
+        units: the stored units the org lacks, sorted.
+    """
+
+    def __init__(self, message: str, *, units: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.units = units

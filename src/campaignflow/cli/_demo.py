@@ -14,7 +14,8 @@ from rich.table import Table
 from campaignflow.cli._app import command, guard
 
 if TYPE_CHECKING:
-    from campaignflow._demo import DemoResult
+    from campaignflow._demo import DemoResult, Inbox
+    from campaignflow.run.run import Run
 
 SCALES = ("county", "province", "national")
 
@@ -108,7 +109,37 @@ def _show(console: Console, result: DemoResult) -> None:
     for e in result.exposed:
         board.add_row(run.org.name_of(e.unit), d.label_of(e.stage), str(e.count), e.reason)
     console.print(board)
+    for inbox in result.inboxes:
+        _inbox(console, run, inbox)
     console.print(f"refused attempts: {result.refused}   send-backs: {result.sent_back}")
     console.print(f"first refusal, as a clerk reads it:\n{result.example}", markup=False, soft_wrap=True)
     console.print(f"replay check: {'ok' if result.verified else 'MISMATCH'}  database: {result.db}")
     console.print(f"dashboard: {result.dashboard.resolve()}", soft_wrap=True)
+
+
+def _inbox(console: Console, run: Run, inbox: Inbox) -> None:
+    """One actor's awaiting list (run.awaiting), or what its units wait on when it is empty."""
+    org = run.org
+    if not inbox.items:
+        console.print(f"Inbox of {inbox.who}: run.awaiting() is empty; its units wait on:", markup=False)
+        for action in inbox.stuck:
+            reasons = "; ".join(action.waits_on)
+            console.print(
+                f"  {org.name_of(action.unit)} {action.label}: {reasons}", markup=False, soft_wrap=True
+            )
+        return
+    table = Table(title=f"Inbox of {inbox.who}: run.awaiting()")
+    table.add_column("unit")
+    table.add_column("event")
+    table.add_column("to do")
+    table.add_column("since")
+    table.add_column("waits on")
+    for item in inbox.items:
+        table.add_row(
+            org.name_of(item.unit),
+            item.label,
+            item.action,
+            item.since[:16] or "start",
+            "\n".join(item.waits_on),
+        )
+    console.print(table)

@@ -15,10 +15,11 @@ from typing import Any, Self
 import attrs
 
 from campaignflow.definition.actors import Allowed
-from campaignflow.definition.checks import duplicate_ids, unreachable
+from campaignflow.definition.checks import duplicate_ids, hook_problems, unreachable
 from campaignflow.definition.combinators import AllOf, AnyOf, Not, walk
 from campaignflow.definition.context import evidence_name
 from campaignflow.definition.gates import Ref, RuleLike, _as_rule, rule
+from campaignflow.definition.hooks import Hook, HookFn, On
 from campaignflow.definition.model import (
     SEPARATOR,
     Definition,
@@ -27,7 +28,7 @@ from campaignflow.definition.model import (
     Stage,
     Transition,
 )
-from campaignflow.definition.obligations import Obligation, make_obligation
+from campaignflow.definition.obligations import Cadence, Obligation, make_obligation
 from campaignflow.definition.ordering import ChildrenDone, OrderingRule, deadlocks
 from campaignflow.definition.people_rules import NotOverdue
 from campaignflow.definition.review import Review, ReviewRecord, ReviewsPassed, build_reviews, make_review
@@ -66,6 +67,7 @@ class CampaignBuilder:
         self._obligations: dict[str, Obligation] = {}
         self._counts_below: dict[str, CountsBelow] = {}
         self._reviews: dict[str, Review] = {}
+        self._hooks: list[Hook] = []
         self._built: Definition | None = None
 
     # ------------------------------------------------------------ declaring
@@ -92,13 +94,16 @@ class CampaignBuilder:
         label: str = "",
         substages: Iterable[str | Stage] = (),
         due: datetime | None = None,
+        due_after: timedelta | None = None,
     ) -> Self:
-        """Declare one stage with a label, optional nested sub-stages and a due time.
+        """Declare one stage with a label, optional nested sub-stages and a deadline.
 
-        Units still in the stage after ``due`` count as overdue in ``run.progress()``.
+        Units still in the stage after ``due`` (an aware datetime), or longer than
+        ``due_after`` after entering it (``timedelta(days=30)``: 每个乡镇进入本环节
+        30天内), count as overdue in ``run.progress()`` and ``run.overdue()``.
         """
         subs = tuple(Stage(id=s) if isinstance(s, str) else s for s in substages)
-        return self.stages(Stage(id=id, label=label, substages=subs, due=due))
+        return self.stages(Stage(id=id, label=label, substages=subs, due=due, due_after=due_after))
 
     def transition(
         self,
@@ -257,7 +262,7 @@ class CampaignBuilder:
         id: str,  # noqa: A002
         *,
         role: str,
-        every: timedelta,
+        every: timedelta | Cadence,
         evidence: type[Any],
         by: str,
         starts: datetime,
@@ -281,7 +286,10 @@ class CampaignBuilder:
         Each person with ``role`` owes, toward each unit reached ``via`` their
         contact points (``"contacts"``), their own unit (``"own"``) or the units
         below it (``"children"``), one ``evidence`` naming them in field ``by``,
-        recorded at that unit, per period. ``run.obligations()`` reports them.
+        recorded at that unit, per period. ``every`` is a ``timedelta`` or a
+        calendar period, ``"week"`` (from Monday), ``"month"`` or ``"quarter"``
+        (每周、每月、每季度), in the time zone of ``starts``. ``run.obligations()``
+        reports them.
         """
         self._mutable()
         made = make_obligation(
@@ -329,6 +337,39 @@ class CampaignBuilder:
         self._evidence.append(evidence)
         return self
 
+    # ------------------------------------------------------------ hooks
+
+    def _hook(self, on: On, key: str, fn: HookFn) -> Self:
+        self._mutable()
+        candidate: object = fn
+        if not callable(candidate):
+            msg = f"on_{on.value}({key!r}, ...) takes a function fn(run, step), got {fn!r}"
+            raise DefinitionError(msg)
+        self._hooks.append(Hook(on=on, key=key, fn=fn))
+        return self
+
+    def on_enter(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed move into ``stage`` (a compound stage once).
+
+        Hooks run after the write, in the calling thread, never while a run is
+        opened or replayed. A hook that raises does not undo the move: the error is
+        logged (``hook_failed``) and raised to the caller as :class:`~campaignflow.HookFailed`
+        once every hook of the call has run.
+        """
+        return self._hook(On.ENTER, stage, fn)
+
+    def on_exit(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed move out of ``stage`` (see :meth:`on_enter`)."""
+        return self._hook(On.EXIT, stage, fn)
+
+    def on_fire(self, event: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed fire of ``event`` (see :meth:`on_enter`)."""
+        return self._hook(On.FIRE, event, fn)
+
+    def on_send_back(self, stage: str, fn: HookFn) -> Self:
+        """Call ``fn(run, step)`` after each committed send-back to ``stage`` (see :meth:`on_enter`)."""
+        return self._hook(On.SEND_BACK, stage, fn)
+
     # ------------------------------------------------------------ building
 
     def build(self) -> Definition:
@@ -374,12 +415,12 @@ class _Builder:
         self.c = campaign
         self.problems: list[str] = []
         self.dues: dict[str, datetime] = {}
+        self.due_afters: dict[str, timedelta] = {}
 
     def flatten(self) -> tuple[list[str], list[str], dict[str, str]]:
         paths: list[str] = []
         leaves: list[str] = []
         labels: dict[str, str] = {}
-        dues = self.dues
 
         def visit(stage: Stage, prefix: str) -> None:
             if not isinstance(stage.id, str) or not stage.id or SEPARATOR in stage.id:
@@ -393,12 +434,7 @@ class _Builder:
                 return
             paths.append(path)
             labels[path] = stage.label
-            if stage.due is not None:
-                if stage.due.tzinfo is None:
-                    self.problems.append(
-                        f"stage {path!r}: due {stage.due.isoformat()} is naive; give it a tzinfo"
-                    )
-                dues[path] = stage.due
+            self.deadlines(path, stage)
             if stage.substages:
                 for sub in stage.substages:
                     visit(sub, path + SEPARATOR)
@@ -408,6 +444,21 @@ class _Builder:
         for stage in self.c._stages:  # noqa: SLF001 - the builder is the campaign's own helper
             visit(stage, "")
         return paths, leaves, labels
+
+    def deadlines(self, path: str, stage: Stage) -> None:
+        """Collect the stage's ``due`` and ``due_after``, refusing bad ones."""
+        if stage.due is not None:
+            if stage.due.tzinfo is None:
+                self.problems.append(
+                    f"stage {path!r}: due {stage.due.isoformat()} is naive; give it a tzinfo"
+                )
+            self.dues[path] = stage.due
+        if stage.due_after is not None:
+            if not isinstance(stage.due_after, timedelta) or stage.due_after <= timedelta(0):
+                self.problems.append(
+                    f"stage {path!r}: due_after must be a positive timedelta, got {stage.due_after!r}"
+                )
+            self.due_afters[path] = stage.due_after
 
     def resolve(self, r: Rule, where: str) -> Rule:
         if isinstance(r, Ref):
@@ -483,6 +534,7 @@ class _Builder:
             transitions, reviews, lambda stage, leaf: leaf == stage or leaf.startswith(stage + SEPARATOR)
         )
         self.problems.extend(unreachable(leaves, initial, transitions))
+        self.problems.extend(hook_problems(c._hooks, transitions, reworks, paths))  # noqa: SLF001
         obligations = self.collect_obligations(transitions)
         evidence = self.collect_evidence(transitions, obligations)
         if self.problems:
@@ -502,9 +554,11 @@ class _Builder:
             initial=initial,
             stage_labels=labels,
             dues=self.dues,
+            due_afters=self.due_afters,
             obligations=obligations,
             counts_below=dict(c._counts_below),  # noqa: SLF001
             reviews=reviews,
+            hooks=tuple(c._hooks),  # noqa: SLF001
         )
 
     def collect_obligations(self, transitions: list[Transition]) -> dict[str, Obligation]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from campaignflow.definition.combinators import walk
+from campaignflow.definition.hooks import Hook, On
 from campaignflow.definition.model import SEPARATOR, Transition
 from campaignflow.definition.rules import Rule
 
@@ -50,3 +52,20 @@ def unreachable(leaves: list[str], initial: str, transitions: list[Transition]) 
         return []
     listed = ", ".join(missed)
     return [f"unreachable stages from {initial!r}: {listed} (add a transition into them or remove them)"]
+
+
+def hook_problems(
+    hooks: Sequence[Hook], transitions: list[Transition], reworks: Mapping[str, Any], paths: list[str]
+) -> list[str]:
+    """Every hook names a declared event, stage or rework; what does not, named."""
+    events = {t.event for t in transitions}
+    problems = []
+    for h in hooks:
+        where = f"on_{h.on.value}({h.key!r})"
+        if h.on is On.FIRE and h.key not in events:
+            problems.append(f"{where}: unknown event (declared: {', '.join(sorted(events))})")
+        elif h.on is On.SEND_BACK and h.key not in reworks:
+            problems.append(f"{where}: no rework to that stage (declared: {', '.join(reworks)})")
+        elif h.on in {On.ENTER, On.EXIT} and h.key not in paths:
+            problems.append(f"{where}: unknown stage (declared: {', '.join(paths)})")
+    return problems

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from campaignflow.definition.actors import Allowed
+from campaignflow.definition.hooks import Hook
 from campaignflow.definition.obligations import Obligation
 from campaignflow.definition.review import Review
 from campaignflow.definition.rules import Rule
@@ -27,12 +28,14 @@ class Stage:
         label: a human label in any language (``"学习教育、听取意见"``).
         substages: nested stages; a unit entering this stage enters the first one.
         due: when units should have left this stage (for overdue reports).
+        due_after: how long a unit may stay in this stage from entering it (relative).
     """
 
     id: str
     label: str = ""
     substages: tuple[Stage, ...] = ()
     due: datetime | None = None
+    due_after: timedelta | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -123,9 +126,12 @@ class Definition:
         initial: the leaf a unit starts in.
         stage_labels: labels by stage path.
         dues: due times by stage path, for stages that have one.
+        due_afters: how long a unit may stay, by stage path, for stages with a relative deadline.
         obligations: recurring obligations by id.
         counts_below: cross-level evidence declarations by evidence type name.
         reviews: look-back reviews by name.
+        hooks: the host's hooks (``on_enter``, ``on_exit``, ``on_fire``, ``on_send_back``),
+            in declaration order.
     """
 
     id: str
@@ -140,9 +146,11 @@ class Definition:
     initial: str
     stage_labels: Mapping[str, str]
     dues: Mapping[str, datetime] = attrs.field(factory=dict)
+    due_afters: Mapping[str, timedelta] = attrs.field(factory=dict)
     obligations: Mapping[str, Obligation] = attrs.field(factory=dict)
     counts_below: Mapping[str, CountsBelow] = attrs.field(factory=dict)
     reviews: Mapping[str, Review] = attrs.field(factory=dict)
+    hooks: tuple[Hook, ...] = ()
 
     @property
     def events(self) -> tuple[str, ...]:
@@ -165,6 +173,16 @@ class Definition:
     def covers(self, stage: str, leaf: str) -> bool:
         """True when ``leaf`` is ``stage`` or nested inside it."""
         return leaf == stage or leaf.startswith(stage + SEPARATOR)
+
+    def deadline(self, leaf: str, since: datetime | None) -> datetime | None:
+        """When a unit that entered ``leaf`` at ``since`` is late: the earliest of its deadlines.
+
+        ``since`` ``None``: the entry time is unknown, only absolute deadlines count.
+        """
+        found = [due for path, due in self.dues.items() if self.covers(path, leaf)]
+        if since is not None:
+            found.extend(since + after for path, after in self.due_afters.items() if self.covers(path, leaf))
+        return min(found, default=None)
 
     def first_leaf(self, stage: str) -> str:
         """The leaf a unit enters when it enters ``stage``."""

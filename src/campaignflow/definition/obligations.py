@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -30,6 +30,30 @@ VIA = ("contacts", "own", "children", "administers")
 """How an obligation reaches its units from a person: contact points (联系点), the
 unit the person belongs to, or the units directly below it (``"children"``, also
 spelled ``"administers"`` after the org's edge)."""
+
+
+Cadence = Literal["week", "month", "quarter"]
+CADENCES: tuple[Cadence, ...] = ("week", "month", "quarter")
+"""Calendar periods ``every=`` accepts beside a timedelta: weeks from Monday, months, quarters."""
+
+
+def calendar_ordinal(moment: datetime, cadence: str, tz: tzinfo | None) -> int:
+    """The number of the calendar period holding ``moment`` (in time zone ``tz``)."""
+    local = moment.astimezone(tz)
+    if cadence == "week":
+        return (local.date().toordinal() - 1) // 7  # date(1, 1, 1) was a Monday
+    months = local.year * 12 + local.month - 1
+    return months if cadence == "month" else months // 3
+
+
+def calendar_start(ordinal: int, cadence: str, tz: tzinfo | None) -> datetime:
+    """The first moment of calendar period ``ordinal`` (midnight in ``tz``)."""
+    if cadence == "week":
+        day = date.fromordinal(ordinal * 7 + 1)
+    else:
+        months = ordinal if cadence == "month" else ordinal * 3
+        day = date(months // 12, months % 12 + 1, 1)
+    return datetime.combine(day, time(0), tzinfo=tz)
 
 
 class Standing(StrEnum):
@@ -51,7 +75,10 @@ class Obligation:
         role: the people role that owes it.
         via: ``"contacts"`` (the person's contact points), ``"own"`` (the units the
             person holds the role at) or ``"children"`` (the units directly below those).
-        every: the period length.
+        every: the period length, or a calendar period (``"week"`` from Monday,
+            ``"month"``, ``"quarter"``) in the time zone of ``starts`` (the
+            campaign's); the first period runs from ``starts`` to the end of
+            its calendar period.
         grace: how long after a period ends its duty may still be fulfilled.
         starts: the start of the first period (aware).
         ends: when the last period ends (``None``: never).
@@ -66,7 +93,7 @@ class Obligation:
     label: str
     role: str
     via: str
-    every: timedelta
+    every: timedelta | Cadence
     grace: timedelta
     starts: datetime
     ends: datetime | None
@@ -84,15 +111,31 @@ class Obligation:
         """How many periods there are (``None`` when the obligation never ends)."""
         if self.ends is None:
             return None
-        return max(1, -(-(self.ends - self.starts) // self.every))
+        if isinstance(self.every, timedelta):
+            return max(1, -(-(self.ends - self.starts) // self.every))
+        return max(1, self.index(self.ends - timedelta(microseconds=1)) + 1)
+
+    def index(self, moment: datetime) -> int:
+        """The period holding ``moment`` (0 is the first; negative before ``starts``)."""
+        if isinstance(self.every, timedelta):
+            return (moment - self.starts) // self.every
+        if moment < self.starts:
+            return -1
+        tz = self.starts.tzinfo
+        return calendar_ordinal(moment, self.every, tz) - calendar_ordinal(self.starts, self.every, tz)
 
     def period_start(self, index: int) -> datetime:
         """The start of period ``index`` (0 is the first)."""
-        return self.starts + index * self.every
+        if isinstance(self.every, timedelta):
+            return self.starts + index * self.every
+        if index <= 0:
+            return self.starts
+        tz = self.starts.tzinfo
+        return calendar_start(calendar_ordinal(self.starts, self.every, tz) + index, self.every, tz)
 
     def deadline(self, index: int) -> datetime:
         """When period ``index``'s duty becomes overdue: its end plus the grace."""
-        return self.starts + (index + 1) * self.every + self.grace
+        return self.period_start(index + 1) + self.grace
 
     def persons_at(self, org: Org, target: str) -> tuple[str, ...]:
         """The people who owe this obligation toward ``target``."""
@@ -117,7 +160,7 @@ def make_obligation(
     *,
     role: str,
     via: str,
-    every: timedelta,
+    every: timedelta | Cadence,
     evidence: type[Any],
     by: str,
     starts: datetime,
@@ -165,7 +208,7 @@ def _problems(
     id: str,  # noqa: A002
     *,
     via: str,
-    every: timedelta,
+    every: timedelta | str,
     grace: timedelta,
     starts: datetime,
     ends: datetime | None,
@@ -175,7 +218,9 @@ def _problems(
         problems.append("needs a non-empty string id")
     if via not in VIA:
         problems.append(f"via={via!r}: use one of {', '.join(VIA)}")
-    if not isinstance(every, timedelta) or every <= timedelta(0):
+    if (isinstance(every, str) and every not in CADENCES) or not isinstance(every, str | timedelta):
+        problems.append(f"every={every!r}: use {', '.join(map(repr, CADENCES))} or a positive timedelta")
+    elif isinstance(every, timedelta) and every <= timedelta(0):
         problems.append(f"every={every!r}: use a positive timedelta, e.g. timedelta(weeks=1)")
     if not isinstance(grace, timedelta) or grace < timedelta(0):
         problems.append(f"grace={grace!r}: use a timedelta ≥ 0")
@@ -258,11 +303,11 @@ def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement
     if now < ob.starts:
         return Judgement(standing=Standing.NOT_STARTED, period=-1, deadline=None, last=last, missed=0)
     count = ob.periods()
-    current = (now - ob.starts) // ob.every
+    current = ob.index(now)
     if count is not None:
         current = min(current, count - 1)
     # The latest period whose deadline has passed (-1: none yet).
-    passed = (now - ob.grace - ob.starts) // ob.every - 1
+    passed = ob.index(now - ob.grace) - 1
     if now - ob.grace < ob.starts:
         passed = -1
     if count is not None:
@@ -280,7 +325,7 @@ def judge(ob: Obligation, times: Sequence[datetime], now: datetime) -> Judgement
         return Judgement(standing=Standing.DONE, period=current, deadline=None, last=last, missed=missed)
     if passed >= 0 and not since(ob.period_start(passed)):
         # The first period with nothing since its start: the one after the latest fulfilment's.
-        first = 0 if last is None or last < ob.starts else (last - ob.starts) // ob.every + 1
+        first = 0 if last is None or last < ob.starts else ob.index(last) + 1
         return Judgement(
             standing=Standing.OVERDUE,
             period=current,

@@ -519,6 +519,11 @@ class Org:
         pred = self._graph.pred.get(unit, {})
         return tuple(g for g, edges in pred.items() if SUPERVISES in edges)
 
+    def supervised(self, group: str) -> tuple[str, ...]:
+        """The units ``group`` has a ``supervises`` edge to (empty for an unknown group)."""
+        succ = self._graph.succ.get(group, {})
+        return tuple(u for u, edges in succ.items() if SUPERVISES in edges)
+
     def supervisors(self, unit: str) -> frozenset[str]:
         """People who are members of a group supervising ``unit``."""
         return frozenset(p for g in self.supervising_groups(unit) for p in self.people(g))

@@ -77,6 +77,8 @@ class Report:
         labels: labels of the stage paths and events, for display.
         timeline: units per stage per week (per day for short campaigns) from
             the log (``None`` for subtrees over 5,000 units).
+        late_units: the units past a stage's deadline, one line each ("overdue
+            since"), earliest due first, at most ``limit``.
     """
 
     campaign: str
@@ -105,6 +107,8 @@ class Report:
     def label(self, key: str) -> str:
         """The label of a stage path or an event (the key itself when it has none)."""
         return self.labels.get(key) or key
+
+    late_units: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -219,6 +223,7 @@ def build_report(
         at_reason=at_reason,
         labels=labels,
         timeline=timeline,
+        late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
     )
 
 

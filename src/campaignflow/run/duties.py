@@ -25,11 +25,13 @@ class ObligationReport:
         now: the moment judged.
         duties: one row per (obligation, person, unit), overdue first (the longest
             overdue at the top).
+        declared: the obligation ids judged, in declaration order.
     """
 
     node: str
     now: datetime
     duties: tuple[Duty, ...]
+    declared: tuple[str, ...] = ()
 
     def counts(self, obligation: str | None = None) -> dict[str, int]:
         """Duties per standing (``{"done": 12, "due": 3, "overdue": 2, "not_started": 0}``)."""
@@ -44,7 +46,9 @@ class ObligationReport:
     @property
     def obligations(self) -> tuple[str, ...]:
         """The obligation ids present, in declaration order."""
-        return tuple(dict.fromkeys(d.obligation for d in self.duties))
+        present = {d.obligation for d in self.duties}
+        known = [o for o in self.declared if o in present]
+        return tuple(dict.fromkeys([*known, *(d.obligation for d in self.duties)]))
 
     def by_unit(self, units: Iterable[str], run: RunView) -> dict[str, dict[str, int]]:
         """Standing counts of the duties owed toward each given unit's subtree."""
@@ -61,21 +65,26 @@ class ObligationReport:
         return {u: {s.value: tallies[u].get(s, 0) for s in Standing} for u in units}
 
     def explain(self, *, limit: int = 20) -> str:
-        """Text a clerk can read: the counts per obligation, then the overdue duties."""
+        """Text a clerk can read: per obligation (declaration order), its counts, then its duties.
+
+        Each obligation's duties follow its counts: overdue (✗), due (…), then done
+        (✓), at most ``limit`` lines per obligation.
+        """
         lines = [f"obligations under {self.node} at {self.now:%Y-%m-%d %H:%M}:"]
         if not self.duties:
             lines.append("  (none declared or none owed here)")
         labels = {d.obligation: d.label for d in self.duties}
+        marks = {Standing.OVERDUE: "✗", Standing.DUE: "…", Standing.DONE: "✓"}
         for ob in self.obligations:
             c = self.counts(ob)
             lines.append(
                 f"  {labels[ob]}: {c['done']} done, {c['due']} due, {c['overdue']} overdue"
                 + (f", {c['not_started']} not started" if c["not_started"] else "")
             )
-        late = self.overdue
-        lines.extend(f"  ✗ {d.describe()}" for d in late[:limit])
-        if len(late) > limit:
-            lines.append(f"  ... and {len(late) - limit} more overdue")
+            shown = [d for d in self.duties if d.obligation == ob and d.standing in marks]
+            lines.extend(f"    {marks[d.standing]} {d.describe()}" for d in shown[:limit])
+            if len(shown) > limit:
+                lines.append(f"    ... and {len(shown) - limit} more")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +105,10 @@ def obligation_report(
 ) -> ObligationReport:
     """Judge every duty owed toward ``units`` (the subtree of ``node``)."""
     targets = tuple(units)
+    obligations = tuple(obligations)
     duties = [d for ob in obligations for d in duties_toward(ob, run, targets, now)]
     # Overdue first, the longest overdue (the earliest first missed deadline) at the top.
     duties.sort(key=lambda d: (_ORDER[d.standing], d.overdue_since or now))
-    return ObligationReport(node=node, now=now, duties=tuple(duties))
+    return ObligationReport(
+        node=node, now=now, duties=tuple(duties), declared=tuple(ob.id for ob in obligations)
+    )

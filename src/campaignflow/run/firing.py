@@ -13,6 +13,7 @@ from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
+from campaignflow.run.hooks import call_hooks
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult
 from campaignflow.run.rollup import Blocked
@@ -53,6 +54,7 @@ class FiringVerbs(RunState):
         (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
+        call_hooks(self, (step,), step)
         return step
 
     def _commit(
@@ -75,16 +77,17 @@ class FiringVerbs(RunState):
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
-        undo: list[tuple[str, _Unit, str, int, int, Blocked | None]] = []
+        undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
         try:
             for unit, rec, t, verdict in checked:
                 before = rec.state
-                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit)))
+                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit), rec.since))
                 expected[unit] = rec.version
                 rec.version += 1
                 if verdict.passed:
                     self.engine.apply(rec, t.event)
                     rec.fired |= self._bits[t.event]
+                    rec.since = now
                     self._blocked.pop(unit, None)
                     kind, reason = Kind.FIRE, ""
                 else:
@@ -112,14 +115,14 @@ class FiringVerbs(RunState):
             else:
                 stored, kept = self.store.append(steps, rows, expected), False
         except BaseException:
-            for unit, rec, state, version, fired, blocked in reversed(undo):
-                rec.state, rec.version, rec.fired = state, version, fired
+            for unit, rec, state, version, fired, blocked, since in reversed(undo):
+                rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
                 if blocked is None:
                     self._blocked.pop(unit, None)
                 else:
                     self._blocked[unit] = blocked
             raise
-        for step, (_, _, _, _, _, was_blocked) in zip(stored, undo, strict=True):
+        for step, (_, _, _, _, _, was_blocked, _) in zip(stored, undo, strict=True):
             self._counted(step, was_blocked=was_blocked is not None, actor=actor)
         return stored, kept
 
@@ -181,7 +184,9 @@ class FiringVerbs(RunState):
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
             steps = self._commit(judged, actor, at, others=others)[0] if judged else []
-        return BatchResult(
+        result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),
         )
+        call_hooks(self, result.fired, result)
+        return result

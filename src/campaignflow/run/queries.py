@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+import attrs
+
 from campaignflow.exceptions import (
     DefinitionError,
 )
 from campaignflow.run.duties import ObligationReport, obligation_report
 from campaignflow.run.refresh import catch_up, load_row, recount
 from campaignflow.run.results import UnitState
-from campaignflow.run.rollup import Progress
+from campaignflow.run.rollup import Overdue, Progress
 from campaignflow.run.state import RunState
 from campaignflow.run.working_groups import WorkingGroupProgress, working_group_progress
 
@@ -47,14 +49,38 @@ class Queries(RunState):
         """
         if node is not None:
             self._unit(node)
-        return self.counters.progress(
+        when = now or self.clock()
+        made = self.counters.progress(
             node,
             stage_of=self.stage_of,
             blocked=self._blocked,
             reworks_of=lambda u: sum((self._units[u].reworks or {}).values()),
-            now=now or self.clock(),
+            now=when,
             limit=limit,
         )
+        if self.definition.due_afters:  # relative deadlines: judged per unit in those stages
+            made = attrs.evolve(made, overdue=len(self._late(node, when)))
+        return made
+
+    def overdue(
+        self, node: str | None = None, *, now: datetime | None = None, limit: int = 100
+    ) -> tuple[Overdue, ...]:
+        """The units under ``node`` still in a stage past its deadline at ``now``, earliest due first.
+
+        A stage's deadline is its ``due``, or ``due_after`` from the unit's entry into
+        it, whichever comes first. Reads only the units in stages with a deadline.
+
+        Args:
+            node: the subtree's root (the whole org by default).
+            now: the moment judged (the run clock by default).
+            limit: units listed at most.
+
+        Raises:
+            UnknownUnit: ``node`` is not in the org.
+        """
+        if node is not None:
+            self._unit(node)
+        return tuple(self._late(node, now or self.clock())[:limit])
 
     def obligations(
         self, node: str | None = None, *, now: datetime | None = None, only: Iterable[str] = ()

@@ -37,6 +37,8 @@ def load_row(run: RunState, unit: str, rec: _Unit, row: UnitRow) -> None:
     before_stage = rec.state
     before_reworks = sum((rec.reworks or {}).values())
     was_blocked = unit in held
+    if rec.state != row.stage or rec.reworks != (dict(row.reworks) or None):
+        rec.since = None  # moved elsewhere: read from its history when asked
     rec.state, rec.version = row.stage, row.version
     rec.fired = sum(run._bits.get(e, 0) for e in row.fired)  # noqa: SLF001
     rec.reworks = dict(row.reworks) or None
@@ -93,7 +95,9 @@ def recount(run: RunState, node: str | None, when: datetime) -> Progress:
         n = sum((rec.reworks or {}).values())
         sent_back += n
         reworked += 1 if n else 0
-        overdue += 1 if run.counters.overdue(rec.state, when) else 0
+        entered = run._entered(unit) if run.definition.due_afters else None  # noqa: SLF001 - read only
+        due = run.definition.deadline(rec.state, entered)
+        overdue += 1 if due is not None and due < when else 0
     return Progress(
         node=node or "*",
         total=sum(by_stage.values()),

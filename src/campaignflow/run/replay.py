@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from campaignflow.definition.model import Definition
-from campaignflow.exceptions import StoreError
+from campaignflow.exceptions import OrgMismatch, StoreError
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
+from campaignflow.run.members import remember, started
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
 from campaignflow.run.state import _Unit, unit_row
@@ -19,6 +20,9 @@ from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 from campaignflow.values.records import Kind, Step
+
+NAMED = 10
+"""Units an error message names before "and N more" (the error's ``units`` holds all)."""
 
 
 def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
@@ -40,15 +44,28 @@ def open_run(
     *,
     clock: Clock | None = None,
     ids: IdSource | None = None,
+    new_units: Literal["refuse", "start"] = "refuse",
 ) -> Run:
     """Open an existing run from ``store``'s projection (fast: no replay).
 
+    The org is compared with the units the run was started with (kept beside the
+    log since this check exists): units the store holds and the org lacks are
+    always refused; units the org has and the store lacks are refused too unless
+    ``new_units="start"``, which starts them in the initial stage (and keeps
+    them as the run's units from then on).
+
     Raises:
-        StoreError: the store belongs to another campaign, names units the org
-            lacks, or holds a stage the campaign does not declare.
+        OrgMismatch: the store holds units the org lacks, or (unless
+            ``new_units="start"``) the org has units the store's run was not
+            started with; an ``OrgError`` and a ``StoreError``, naming them.
+        StoreError: the store belongs to another campaign, or holds a stage the
+            campaign does not declare.
     """
     run = Run.over(definition, org, store, fresh=False, clock=clock, ids=ids)
     store = run.store
+    known = started(store)
+    if known is not None:
+        _compare(run.org, known, new_units)
     rows = {row.unit: row for row in store.rows()}
     leaves = set(definition.leaves)
     bits = {e: 1 << i for i, e in enumerate(definition.events)}
@@ -77,11 +94,64 @@ def open_run(
             counters.reworked(unit, sum(rec.reworks.values()))
             if any(count > limits.get(stage, count) for stage, count in rec.reworks.items()):
                 run._unread.append(unit)  # noqa: SLF001 - its escalations are read on first use
-    if rows:
-        extra = ", ".join(sorted(rows)[:5])
-        msg = f"the store holds {len(rows)} units not in org {run.org.name!r}: {extra}"
-        raise StoreError(msg)
+    _finish(run, rows, known, new_units)
     return run
+
+
+def _finish(run: Run, rows: Mapping[str, UnitRow], known: frozenset[str] | None, new_units: str) -> None:
+    """What open does once the units are loaded: stray rows refused, entry times, new units kept."""
+    if rows:
+        extra = sorted(rows)
+        msg = (
+            f"the store holds {len(rows)} unit(s) not in org {run.org.name!r}: {_named(extra)}; "
+            "open it with the org it was started with (units cannot leave a run)"
+        )
+        raise OrgMismatch(msg, units=tuple(extra))
+    if run.definition.due_afters:
+        _entries(run)
+    if known is not None and new_units == "start" and len(known) != len(run.org):
+        remember(run.store, run.org)
+
+
+def _named(units: list[str]) -> str:
+    return ", ".join(units[:NAMED]) + (f" (and {len(units) - NAMED} more)" if len(units) > NAMED else "")
+
+
+def _compare(org: Org, known: frozenset[str], new_units: str) -> None:
+    """Refuse an org that differs from the units the run was started with."""
+    if new_units not in {"refuse", "start"}:
+        msg = f"new_units={new_units!r}: use 'refuse' or 'start'"
+        raise ValueError(msg)
+    extra = sorted(known.difference(org))
+    if extra:
+        msg = (
+            f"the store's run holds {len(extra)} unit(s) not in org {org.name!r}: {_named(extra)}; "
+            "open it with the org it was started with (units cannot leave a run)"
+        )
+        raise OrgMismatch(msg, units=tuple(extra))
+    new = [u for u in org if u not in known]
+    if new and new_units == "refuse":
+        msg = (
+            f"org {org.name!r} has {len(new)} unit(s) the store's run was not started with: "
+            f"{_named(new)}; pass new_units='start' to start them in the initial stage"
+        )
+        raise OrgMismatch(msg, units=tuple(new))
+
+
+def _entries(run: Run) -> None:
+    """When each unit entered its stage, from one pass over the log (relative deadlines need it).
+
+    The run's start is taken as its first logged step's time.
+    """
+    entered: dict[str, str] = {}
+    first = ""
+    for step in run.store.steps():
+        first = first or step.at
+        if step.kind in {Kind.FIRE, Kind.SEND_BACK}:
+            entered[step.unit] = step.at
+    run.started = first
+    for unit, rec in run._units.items():  # noqa: SLF001 - open builds the run's own state
+        rec.since = entered.get(unit, "")
 
 
 @attrs.frozen(kw_only=True)

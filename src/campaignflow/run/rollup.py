@@ -53,6 +53,29 @@ class Blocked:
 
 
 @attrs.frozen(kw_only=True)
+class Overdue:
+    """A unit still in a stage past its deadline.
+
+    Attributes:
+        unit: the unit.
+        stage: the leaf stage it is late in.
+        since: ISO time it entered the stage (``""`` when unknown).
+        due: ISO time it became overdue ("overdue since"): the stage's ``due``, or
+            its entry plus ``due_after``, whichever came first.
+    """
+
+    unit: str
+    stage: str
+    since: str
+    due: str
+
+    def describe(self, name: str = "") -> str:
+        """One line for a report: ``"韩寺镇 (t-01): study overdue since 2014-03-26T00:00:00+00:00"``."""
+        who = f"{name} ({self.unit})" if name and name != self.unit else self.unit
+        return f"{who}: {self.stage} overdue since {self.due}"
+
+
+@attrs.frozen(kw_only=True)
 class Progress:
     """Where the units under ``node`` are (the node included).
 
@@ -65,7 +88,8 @@ class Progress:
         blocked_units: details of up to ``limit`` blocked units (sorted by unit id).
         sent_back: send-backs in the subtree, all stages together.
         reworked: units sent back at least once.
-        overdue: units still in a stage whose due time has passed.
+        overdue: units still in a stage past its deadline (``due``, or ``due_after``
+            from entering it).
     """
 
     node: str
@@ -131,6 +155,11 @@ class Counters:
         self._size = len(self.levels) * self.width
         self._tallies: dict[str, _Tally] = {}
         self._all = _Tally(self._size)  # the whole org, forests and flat lists included
+        # Units per leaf stage with a deadline, for listing and counting the late ones.
+        marked = (*definition.dues, *definition.due_afters)
+        self.timed: dict[str, dict[str, None]] = {
+            leaf: {} for leaf in self.stages if any(definition.covers(p, leaf) for p in marked)
+        }
 
     def _chain(self, unit: str) -> Iterable[_Tally]:
         """Tallies of the unit (if it has children) and of every ancestor."""
@@ -151,11 +180,19 @@ class Counters:
         slot = self.level_index[self.org.level(unit)] * self.width + self.stage_index[stage]
         for tally in self._chain(unit):
             tally.counts[slot] += 1
+        timed = self.timed.get(stage)
+        if timed is not None:
+            timed[unit] = None
 
     def move(self, unit: str, old: str, new: str) -> None:
         """Move a unit from stage ``old`` to ``new``."""
         if old == new:
             return
+        if self.timed:
+            self.timed.get(old, {}).pop(unit, None)
+            timed = self.timed.get(new)
+            if timed is not None:
+                timed[unit] = None
         base = self.level_index[self.org.level(unit)] * self.width
         a, b = base + self.stage_index[old], base + self.stage_index[new]
         for tally in self._chain(unit):

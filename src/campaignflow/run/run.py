@@ -9,13 +9,15 @@ from campaignflow.definition.model import Definition
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource, system_clock, uuid_ids
 from campaignflow.run.firing import FiringVerbs
+from campaignflow.run.inbox import InboxQueries
+from campaignflow.run.members import remember
 from campaignflow.run.queries import Queries
 from campaignflow.run.reviewing import ReviewVerbs
 from campaignflow.run.state import _Unit
 from campaignflow.store import Store, open_store
 
 
-class Run(ReviewVerbs, FiringVerbs, Queries):
+class Run(ReviewVerbs, FiringVerbs, Queries, InboxQueries):
     """One campaign over one org. Create with ``campaign.start(org)``.
 
     Every write needs an actor (``by=``) and returns an immutable :class:`Step`.
@@ -24,7 +26,7 @@ class Run(ReviewVerbs, FiringVerbs, Queries):
     :class:`~campaignflow.run.firing.FiringVerbs`, :class:`~campaignflow.run.sendback.SendBackVerbs`,
     :class:`~campaignflow.run.queries.Queries`,
     :class:`~campaignflow.run.reviewing.ReviewVerbs` (over evidence and send-backs),
-    over :class:`~campaignflow.run.state.RunState`.
+    :class:`~campaignflow.run.inbox.InboxQueries`, over :class:`~campaignflow.run.state.RunState`.
     """
 
     @classmethod
@@ -62,7 +64,10 @@ class Run(ReviewVerbs, FiringVerbs, Queries):
         initial = definition.initial
         units = run._units  # noqa: SLF001 - the class filling its own new instance
         add = run.counters.add
+        if definition.due_afters:  # relative deadlines count from here in the initial stage
+            run.started = run.clock().isoformat()
         for unit in run.org:
-            units[unit] = _Unit(initial)
+            units[unit] = _Unit(initial, "")  # in the initial stage since the run started
             add(unit, initial)
+        remember(run.store, run.org)  # what open() compares its org with
         return run

@@ -12,6 +12,7 @@ from campaignflow.exceptions import (
 from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_above, require_actor
 from campaignflow.run.engine import EngineRefused, send_back_event
+from campaignflow.run.hooks import call_hooks
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Step
@@ -76,8 +77,9 @@ class SendBackVerbs(RunState):
             self.engine.apply(rec, event)
         except EngineRefused as exc:  # pragma: no cover - dest() was checked above
             raise InvalidTransition(unit, event_name, before, sources=()) from exc
-        old_reworks = rec.reworks
+        old_reworks, old_since = rec.reworks, rec.since
         rec.version += 1 + len(first)
+        rec.since = now
         rec.reworks = {**(old_reworks or {}), stage: count}
         step = Step(
             seq=0,
@@ -98,7 +100,7 @@ class SendBackVerbs(RunState):
                 [*first, step], [self._row(unit, rec, moved=True)], {unit: version}
             )
         except BaseException:
-            rec.state, rec.version, rec.reworks = before, version, old_reworks
+            rec.state, rec.version, rec.reworks, rec.since = before, version, old_reworks, old_since
             raise
         self.counters.move(unit, before, rec.state)
         self.counters.sent_back(unit, first=not old_reworks)
@@ -128,4 +130,5 @@ class SendBackVerbs(RunState):
             _audit.emit("unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count)
             if rework.escalate is not None:
                 rework.escalate(esc)
+        call_hooks(self, (stored,), stored)
         return stored

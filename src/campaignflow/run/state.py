@@ -32,7 +32,7 @@ from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
 from campaignflow.run.redo import Voids
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import UnitState
-from campaignflow.run.rollup import Blocked, Counters
+from campaignflow.run.rollup import Blocked, Counters, Overdue
 from campaignflow.store import Store, UnitRow
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Recorded, Step
@@ -71,13 +71,16 @@ def unit_row(
 class _Unit:
     """Per-unit state: the engine's model. Slotted: 640k of them must stay small."""
 
-    __slots__ = ("fired", "reworks", "state", "version")
+    __slots__ = ("fired", "reworks", "since", "state", "version")
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, since: str | None = None) -> None:
         self.state = state
         self.version = 0
         self.fired = 0  # bitmask over the campaign's events
         self.reworks: dict[str, int] | None = None
+        # ISO time the unit entered its stage; None: not known yet (an opened run reads it
+        # from the unit's history on first use); "": since the run started, time unknown.
+        self.since = since
 
 
 def read_escalations(definition: Definition, store: Store, unit: str) -> list[Escalation]:
@@ -130,6 +133,10 @@ class RunState:
                     definition.covers(s, leaf) for s in t.sources
                 ):
                     self._transitions[(t.event, leaf)] = t
+        # The transitions leaving each leaf, in declaration order (next_actions, awaiting).
+        self._leaving: dict[str, list[Transition]] = {}
+        for (_, leaf), t in self._transitions.items():
+            self._leaving.setdefault(leaf, []).append(t)
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
@@ -141,6 +148,8 @@ class RunState:
         self._escalations: list[Escalation] = []
         self._unread: list[str] = []  # opened units past a rework limit, escalations not read yet
         self.counters = Counters(org, definition)
+        # When the run started (ISO), where relative deadlines need it ("": unknown).
+        self.started = ""
 
     @property
     def escalations(self) -> list[Escalation]:
@@ -299,6 +308,42 @@ class RunState:
         rec = self._unit(unit)
         t = self._transition(unit, rec, event)
         return self._verdict(unit, rec, t, by)
+
+    def _since(self, unit: str) -> str:
+        """ISO time ``unit`` entered its stage (``""``: not moved since the run started).
+
+        Kept on every move; a run opened from a store reads it from the unit's
+        history the first time it is asked.
+        """
+        rec = self._units[unit]
+        if rec.since is None:
+            rec.since = ""
+            for step in reversed(self.store.history(unit)):
+                if step.kind in {Kind.FIRE, Kind.SEND_BACK}:
+                    rec.since = step.at
+                    break
+        return rec.since
+
+    def _entered(self, unit: str) -> datetime | None:
+        """When ``unit`` entered its stage, or ``None`` when unknown."""
+        since = self._since(unit) or self.started
+        return datetime.fromisoformat(since) if since else None
+
+    def _late(self, node: str | None, now: datetime) -> list[Overdue]:
+        """The units under ``node`` past a deadline of their stage at ``now``, oldest due first."""
+        found = []
+        org, definition = self.org, self.definition
+        for leaf, units in self.counters.timed.items():
+            for unit in units:
+                if node is not None and not org.is_ancestor(node, unit):
+                    continue
+                entered = self._entered(unit) if definition.due_afters else None
+                due = definition.deadline(leaf, entered)
+                if due is not None and due < now:
+                    since = "" if entered is None else entered.isoformat()
+                    found.append(Overdue(unit=unit, stage=leaf, since=since, due=due.isoformat()))
+        found.sort(key=lambda o: (o.due, o.unit))
+        return found
 
     def _now(self) -> str:
         return self.clock().isoformat()

@@ -28,8 +28,8 @@ class Problem:
     """One thing ``check`` found.
 
     Attributes:
-        kind: ``definition``, ``dead_end``, ``no_actor``, ``deadlock``,
-            ``unsatisfiable``, ``missing_label`` or ``unrecorded_evidence``.
+        kind: ``definition``, ``dead_end``, ``no_actor``, ``open_to_any_actor``,
+            ``deadlock``, ``unsatisfiable``, ``missing_label`` or ``unrecorded_evidence``.
         severity: ``error`` (the campaign cannot work as meant) or ``warning``.
         subject: the stage, event or rule concerned.
         message: what is wrong and what to do.
@@ -98,6 +98,7 @@ def check_campaign(campaign: CampaignBuilder, *, budget: int = 100) -> CheckRepo
     found: list[Problem] = []
     found += _dead_ends(definition)
     found += _no_actor(definition)
+    found += _open_to_anyone(definition)
     found += _labels(definition)
     found += _unrecorded(definition, campaign)
     found += _deadlocks(definition)
@@ -206,6 +207,23 @@ def _no_actor(d: Definition) -> list[Problem]:
         if rw.allowed is not None and not rw.allowed.roles
     ]
     return out
+
+
+def _open_to_anyone(d: Definition) -> list[Problem]:
+    """Transitions without ``allowed=``: any actor whose scope holds the unit may fire them."""
+    return [
+        Problem(
+            kind="open_to_any_actor",
+            severity="warning",
+            subject=t.event,
+            message=(
+                f"no allowed= on the transition from {'/'.join(t.sources)}: any actor whose scope holds "
+                "the unit may fire it; name the roles (allowed=cf.role(...)) unless that is meant"
+            ),
+        )
+        for t in d.transitions
+        if t.allowed is None
+    ]
 
 
 def _labels(d: Definition) -> list[Problem]:
