@@ -16,8 +16,9 @@ from campaignflow.definition.builder import CampaignBuilder
 from campaignflow.definition.diagram import mermaid
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
-from campaignflow.run.replay import VerifyReport, open_run, verify
+from campaignflow.run.replay import VerifyReport, open_run
 from campaignflow.run.run import Run
+from campaignflow.run.verify import verify
 from campaignflow.store import Store
 from campaignflow.testing.analysis import CheckReport, check_campaign
 
