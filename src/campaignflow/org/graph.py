@@ -244,8 +244,9 @@ class Org:
         Raises:
             OrgError: ``data`` is not a mapping, or holds a bad entry (named by its row).
         """
-        if not isinstance(data, Mapping):
-            msg = f"an org document must be a mapping with a 'units' list, got {type(data).__name__}"
+        given: object = data  # callers outside mypy pass anything
+        if not isinstance(given, Mapping):
+            msg = f"an org document must be a mapping with a 'units' list, got {type(given).__name__}"
             raise OrgError(msg)
         data, _ = read_json(data)
         return cls.from_dicts(
