@@ -275,3 +275,31 @@ class TestReportAt:
         assert "as of 2014-03-27 00:00 UTC (--at 2014-03-27T00:00:00+00:00)" in html
         assert 'id="timeline"' in html
         assert 'data-ends="2014-02-24T00:00:00+00:00,' in html
+
+
+TAMPERS = [
+    ("UPDATE cf_steps SET body = '{not json' WHERE seq = 120", "120"),
+    ("UPDATE cf_steps SET unit = (SELECT unit FROM cf_steps WHERE seq = 1) WHERE seq = 130", "130"),
+    ("UPDATE cf_steps SET kind = 'deny' WHERE seq = 140", "140"),
+    ("UPDATE cf_evidence SET live = 1 - live WHERE seq = (SELECT MIN(seq) FROM cf_evidence)", "seq"),
+    ("DELETE FROM cf_steps WHERE seq = 150", "seq"),
+    ("UPDATE cf_checkpoints SET heads = '[]' WHERE id = 5", "checkpoint"),
+]
+
+
+class TestVerifyTampered:
+    @pytest.mark.parametrize(("statement", "named"), TAMPERS)
+    def test_each_tamper_kind_is_a_mismatch_naming_where(
+        self, db: Path, tmp_path: Path, statement: str, named: str
+    ) -> None:
+        """On the demo database each kind of tampering exits 1 with a line naming where, no traceback."""
+        tampered = tmp_path / "tampered.db"
+        shutil.copy(db, tampered)
+        engine = sa.create_engine(f"sqlite:///{tampered}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+        engine.dispose()
+        result = _run("verify", str(tampered))
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert named in result.output

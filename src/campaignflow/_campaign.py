@@ -18,8 +18,9 @@ from campaignflow.definition.diagram import mermaid
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.describe import describe, origin, reference
-from campaignflow.run.replay import VerifyReport, open_run, verify
+from campaignflow.run.replay import VerifyReport, open_run
 from campaignflow.run.run import Run
+from campaignflow.run.verify import verify
 from campaignflow.store import Store
 from campaignflow.testing.analysis import CheckReport, check_campaign
 

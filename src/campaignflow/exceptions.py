@@ -59,17 +59,29 @@ class OrgError(CampaignflowError, ValueError):
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
+        elif line is not None:  # a row of Org.from_dicts
+            where = f"row {line}: "
         super().__init__(where + message)
         self.path = path
         self.line = line
 
 
 class EvidenceError(CampaignflowError, ValueError):
-    """A piece of evidence is invalid or of a type the campaign does not declare."""
+    """A piece of evidence is invalid or of a type the campaign does not declare.
 
-    def __init__(self, message: str, *, unit: str | None = None) -> None:
+    Attributes:
+        unit: the unit it was recorded at, when known.
+        kind: the evidence class's name, when known.
+        field: the field whose value was refused, when one was.
+    """
+
+    def __init__(
+        self, message: str, *, unit: str | None = None, kind: str | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.unit = unit
+        self.kind = kind
+        self.field = field
 
 
 class UnknownUnit(CampaignflowError, KeyError):
@@ -188,7 +200,15 @@ class ActorError(CampaignflowError, ValueError):
 
 
 class StoreError(CampaignflowError):
-    """The store cannot be read or written, or is not a campaignflow store."""
+    """The store cannot be read or written, or is not a campaignflow store.
+
+    Attributes:
+        seq: the log row that could not be read, when one could not.
+    """
+
+    def __init__(self, message: str, *, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
 
 
 class ConcurrentUpdate(StoreError):

@@ -80,8 +80,11 @@ class EdgeRow:
     where: Where
 
 
+MAX_ID = 200  # the width of the stores' id columns (cf_steps.unit, cf_units.unit): refused here, not there
+
+
 def clean_id(value: object, what: str, where: Where) -> str:
-    """A stripped, non-empty id; control characters and non-strings are refused."""
+    """A stripped, non-empty id of at most ``MAX_ID`` characters; control characters refused."""
     if not isinstance(value, str):
         raise where.error(f"{what} must be a string, got {value!r}")
     text = value.strip()
@@ -89,6 +92,11 @@ def clean_id(value: object, what: str, where: Where) -> str:
         raise where.error(f"empty {what}: give every row an id")
     if any(ord(c) < 32 for c in text):  # noqa: PLR2004 - C0 control characters
         raise where.error(f"{what} {text!r} contains control characters: remove them")
+    if len(text) > MAX_ID:
+        raise where.error(
+            f"{what} {text[:40]!r}... is {len(text)} characters long: keep ids to {MAX_ID} characters "
+            "(the width of the store's id columns)"
+        )
     return text
 
 
@@ -438,6 +446,14 @@ def working_group_row(w: Mapping[str, object], where: Where) -> WorkingGroupRow:
     )
 
 
+def _mapping(row: object, what: str, where: Where) -> None:
+    """Refuse a row that is not a mapping of its fields, naming the row."""
+    if not isinstance(row, Mapping):
+        raise where.error(
+            f"each {what} must be a mapping of its fields, got {type(row).__name__}: {row!r:.60}"
+        )
+
+
 def from_mappings(
     builder: Builder,
     units: Iterable[Mapping[str, object]],
@@ -453,6 +469,7 @@ def from_mappings(
         builder.working.append(working_group_row(w, Where(path=path, line=n if path is None else None)))
     for n, u in enumerate(units, start=1):
         where = Where(path=path, line=n if path is None else None)
+        _mapping(u, "unit", where)
         uid = clean_id(u.get("id"), "unit id", where)
         parent_raw = u.get("parent")
         parent = None if parent_raw in (None, "") else clean_id(parent_raw, "parent id", where)
@@ -470,6 +487,7 @@ def from_mappings(
         )
     for n, grp in enumerate(groups, start=1):
         where = Where(path=path, line=n if path is None else None)
+        _mapping(grp, "group", where)
         gid = clean_id(grp.get("id"), "group id", where)
         builder.group(gid, str(grp.get("name") or gid), where)
         supervised = grp.get("supervises") or ()
@@ -487,6 +505,7 @@ def from_mappings(
             )
     for n, p in enumerate(people, start=1):
         where = Where(path=path, line=n if path is None else None)
+        _mapping(p, "person", where)
         builder.people.append(
             PersonRow(
                 id=clean_id(p.get("id"), "person id", where),
@@ -498,6 +517,7 @@ def from_mappings(
         )
     for n, c in enumerate(contacts, start=1):
         where = Where(path=path, line=n if path is None else None)
+        _mapping(c, "contact", where)
         builder.edges.append(
             EdgeRow(
                 source=clean_id(c.get("person"), "person id", where),

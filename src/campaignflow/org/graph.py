@@ -9,7 +9,6 @@ types: ``administers`` (parent unit → child unit, a tree whose levels descend)
 
 from __future__ import annotations
 
-import difflib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from os import PathLike
@@ -33,6 +32,7 @@ from campaignflow.org.build import (
 )
 from campaignflow.org.data import WorkingGroup, graph_to_dict, working_group_of
 from campaignflow.org.io import read_csv, read_json, read_working_groups, write_csv
+from campaignflow.org.suggest import closest
 
 
 @attrs.frozen(kw_only=True)
@@ -77,6 +77,7 @@ class Org:
         self._pilots: frozenset[str] | None = None
         self._working: tuple[WorkingGroup, ...] | None = None
         self._working_of: dict[str, tuple[WorkingGroup, ...]] | None = None
+        self._alphabet: str | None = None  # the characters ids use, worked out at the first typo
         self._index()
 
     def _index(self) -> None:
@@ -250,7 +251,16 @@ class Org:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Org:
-        """Build from :meth:`to_dict` output."""
+        """Build from :meth:`to_dict` output.
+
+        Raises:
+            OrgError: ``data`` is not a mapping, or holds a bad entry (named by its row).
+        """
+        given: object = data  # callers outside mypy pass anything
+        if not isinstance(given, Mapping):
+            msg = f"an org document must be a mapping with a 'units' list, got {type(given).__name__}"
+            raise OrgError(msg)
+        data, _ = read_json(data)
         return cls.from_dicts(
             data.get("units", ()),
             people=data.get("people", ()),
@@ -381,7 +391,11 @@ class Org:
         if not isinstance(unit, str):
             return ()
         named = [u for u in self._parent if self.name_of(u) == unit][:3]
-        close = difflib.get_close_matches(unit, self._parent, n=3, cutoff=0.75)
+        if len(unit) > 200:  # noqa: PLR2004 - no id is longer (org/build.py's MAX_ID)
+            return tuple(named)
+        if self._alphabet is None:
+            self._alphabet = "".join(sorted({c for u in self._parent for c in u}))
+        close = closest(unit, self._parent, self._alphabet)
         return tuple(dict.fromkeys([*named, *close]))[:3]
 
     def roots(self) -> tuple[str, ...]:

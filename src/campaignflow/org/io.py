@@ -135,14 +135,18 @@ def _text(source: str | PathLike[str]) -> tuple[str, str | None]:
             raise OrgError(f"the document is larger than {MAX_JSON_BYTES} bytes")
         return source, None
     path = str(source)
+    if not path.strip():
+        raise OrgError("no org document: give a file path or the JSON text itself")
     file = Path(source)
     try:
         size = file.stat().st_size
-    except OSError as exc:
-        raise OrgError(f"cannot read: {exc.strerror}", path=path) from None
-    if size > MAX_JSON_BYTES:
-        raise OrgError(f"{size} bytes is more than the {MAX_JSON_BYTES} allowed", path=path)
-    return file.read_text(encoding="utf-8-sig"), path
+        if size > MAX_JSON_BYTES:
+            raise OrgError(f"{size} bytes is more than the {MAX_JSON_BYTES} allowed", path=path)
+        return file.read_text(encoding="utf-8-sig"), path
+    except OSError as exc:  # missing, a directory, unreadable, a name too long
+        raise OrgError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise OrgError(f"cannot read as UTF-8 text: {exc}", path=path) from None
 
 
 def read_json(

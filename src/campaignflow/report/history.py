@@ -9,6 +9,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -86,6 +87,14 @@ def history_lines(definition: Definition, org: Org, steps: Iterable[Step]) -> It
         )
 
 
+def _iso(value: object) -> str:
+    """Dates and times in evidence, as the hashed bodies write them (ISO 8601)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    msg = f"Object of type {type(value).__name__} is not JSON serializable"
+    raise TypeError(msg)
+
+
 def step_record(step: Step) -> dict[str, Any]:
     """A step as JSON-ready data: its hashed body with ``seq``, ``prev_hash`` and ``hash``."""
     return {"seq": step.seq, **step_to_dict(step), "prev_hash": step.prev_hash, "hash": step.hash}
@@ -94,7 +103,7 @@ def step_record(step: Step) -> dict[str, Any]:
 def jsonl_lines(steps: Iterable[Step]) -> Iterator[str]:
     """The log as JSON lines, one step each (Chinese kept as is), streamed."""
     for step in steps:
-        yield json.dumps(step_record(step), ensure_ascii=False, sort_keys=True) + "\n"
+        yield json.dumps(step_record(step), ensure_ascii=False, sort_keys=True, default=_iso) + "\n"
 
 
 CSV_COLUMNS = (
@@ -156,7 +165,9 @@ def csv_lines(steps: Iterable[Step]) -> Iterator[str]:
                 step.count,
                 "" if ev is None else ev["id"],
                 "" if ev is None else ev["kind"],
-                "" if ev is None else json.dumps(ev["value"], ensure_ascii=False, sort_keys=True),
+                ""
+                if ev is None
+                else json.dumps(ev["value"], ensure_ascii=False, sort_keys=True, default=_iso),
                 "" if verdict is None else json.dumps(verdict, ensure_ascii=False, sort_keys=True),
                 step.prev_hash,
                 step.hash,

@@ -31,7 +31,8 @@ class EvidenceVerbs(RunState):
             PermissionDenied: no actor, or the unit is outside its scope.
         """
         rec = self._unit(unit)
-        kind = self._evidence_kind(unit, evidence)  # a bad type is refused before authorisation is logged
+        # A bad value is refused before authorisation is logged; what is kept is what stores read back.
+        evidence, kind = self._evidence_kind(unit, evidence)
         actor = self._authorise(unit, by, "record", None)
         step = self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=self._now())
         stored = self._append_one(unit, rec, step)
@@ -62,9 +63,9 @@ class EvidenceVerbs(RunState):
         steps: list[Step] = []
         expected: dict[str, int] = {}
         touched: dict[str, _Unit] = {}
-        for unit, evidence in items:
+        for unit, given in items:
             rec = self._unit(unit)
-            kind = self._evidence_kind(unit, evidence)
+            evidence, kind = self._evidence_kind(unit, given)
             if unit not in touched:
                 self._authorise(unit, actor, "record", None)
                 expected[unit] = rec.version
@@ -100,12 +101,11 @@ class EvidenceVerbs(RunState):
             EvidenceError: undeclared type, unknown or missing fields, a refused value.
         """
         value = evidence_from_json(self.definition, kind, data)
-        check_evidence(unit, value, self.clock())
-        return value
+        return check_evidence(unit, value, self.clock())
 
-    def _evidence_kind(self, unit: str, evidence: object) -> str:
-        """The evidence's type name, after checking it is declared and safe to store."""
-        check_evidence(unit, evidence, self.clock())
+    def _evidence_kind(self, unit: str, evidence: object) -> tuple[Any, str]:
+        """The evidence as stores read it back and its type name, after checking it is declared and safe."""
+        conformed = check_evidence(unit, evidence, self.clock())
         kind = evidence_name(type(evidence))
         declared = self.definition.evidence_types.get(kind)
         if declared is not type(evidence):
@@ -115,7 +115,7 @@ class EvidenceVerbs(RunState):
                 f"{self.definition.id!r} (declared: {known}); add it with campaign.evidence({kind})"
             )
             raise EvidenceError(msg, unit=unit)
-        return kind
+        return conformed, kind
 
     def retract(self, unit: str, evidence_id: str, *, reason: str, by: Actor) -> Step:
         """Withdraw a piece of evidence (it stays in the log, but no rule reads it)."""

@@ -1,7 +1,7 @@
 """Evidence built from JSON (a web form, an API body) through the store's own decoder.
 
 The value a client posts is decoded exactly as a stored record is read back
-(``_codec.decode_value``: dates from ISO strings, tuples from lists, nested
+(``store.convert.from_data``: dates from ISO strings, tuples from lists, nested
 attrs values from objects), so what the app records is what every store gives
 back. What cannot be decoded is an :class:`~campaignflow.EvidenceError` naming
 the type, the field and the fix, as ``record`` raises for a bad value.
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import msgspec
 
 from campaignflow.definition.model import Definition
 from campaignflow.exceptions import EvidenceError
@@ -48,6 +49,6 @@ def evidence_from_json(definition: Definition, kind: str, data: object) -> Any:
         raise EvidenceError(msg)
     try:
         return decode_value(cls, data)
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, msgspec.ValidationError) as exc:
         msg = f"{kind} evidence refused: {exc}; send values of the declared types"
         raise EvidenceError(msg) from None

@@ -16,8 +16,7 @@ from campaignflow.run.members import remember, started
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
 from campaignflow.run.state import _Unit, unit_row
-from campaignflow.store import Checkpoint, Store, UnitRow, open_store
-from campaignflow.store._base import checkpoint_hash
+from campaignflow.store import Store, UnitRow
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 from campaignflow.values.records import Kind, Step
 
@@ -186,21 +185,26 @@ class _Replayer:
         self.units = {u: _Unit(definition.initial) for u in org}
         self.blocked: dict[str, Blocked] = {}
         self.heads: dict[str, str] = {}
+        self.last: dict[str, int] = {}  # each unit's last replayed seq
+        self.index: dict[str, tuple[str, str, int, bool]] = {}  # evidence id: unit, kind, seq, live
 
     def chain(self, step: Step) -> str:
         """Check the step's place in its unit's hash chain; returns a problem or ""."""
         head = self.heads.get(step.unit, "")
         if step.prev_hash != head:
+            before = self.last.get(step.unit)
+            after = f"its previous step {before}" if before else "the start of its chain"
             return (
-                f"step {step.seq} of unit {step.unit!r} does not follow the unit's previous "
-                "step (a step was deleted, inserted or reordered before it)"
+                f"step {step.seq} of unit {step.unit!r} does not follow {after}: a step of the unit "
+                "between them was deleted, or this one was inserted or moved"
             )
         if chain_hash(head, canonical(step_to_dict(step))) != step.hash:
             return f"step {step.seq} of unit {step.unit!r} was altered: its hash does not match"
         self.heads[step.unit] = step.hash
+        self.last[step.unit] = step.seq
         return ""
 
-    def apply(self, step: Step) -> str:  # noqa: PLR0911 - one early return per kind of problem
+    def apply(self, step: Step) -> str:  # noqa: C901, PLR0911 - one early return per kind of problem
         """Apply one step; returns a problem sentence, or "" when it is consistent."""
         rec = self.units.get(step.unit)
         if rec is None:
@@ -224,6 +228,11 @@ class _Replayer:
             return self._move(rec, step, send_back_event(step.target))
         if step.dest != rec.state:
             return f"step {step.seq} ({step.kind.value}) moves unit {step.unit!r}"
+        if step.kind is Kind.RECORD and step.evidence is not None:
+            self.index[step.evidence.id] = (step.unit, step.evidence.kind, step.seq, True)
+        elif step.kind is Kind.RETRACT and step.target in self.index:
+            unit, kind, seq, _ = self.index[step.target]
+            self.index[step.target] = (unit, kind, seq, False)
         if step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
             self.blocked[step.unit] = Blocked.from_verdict(step.verdict)
         return ""
@@ -242,72 +251,3 @@ class _Replayer:
 
     def row(self, unit: str) -> UnitRow:
         return unit_row(unit, self.units[unit], self.bits, self.blocked.get(unit), self.heads.get(unit, ""))
-
-
-def _same(a: UnitRow, b: UnitRow) -> bool:
-    keys = ("stage", "version", "reworks", "fired", "blocked", "head")
-    return all(getattr(a, k) == getattr(b, k) for k in keys)
-
-
-def verify(definition: Definition, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
-    """Replay ``store``'s whole log through the campaign and compare with its projection.
-
-    Returns a report naming the first differing unit (org order) or the first
-    inconsistent step; never raises for a bad log (a foreign store still raises
-    :class:`StoreError`).
-    """
-    org = Org.coerce(org)
-    store = open_store(store, evidence_types=definition.evidence_types)
-    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
-    replay = _Replayer(definition, org)
-    points = iter(store.checkpoints())  # streamed beside the log: together they hold every head
-    point = next(points, None)
-    n = 0
-    for step in store.steps():
-        n += 1
-        problem = replay.apply(step)
-        if problem:
-            return VerifyReport(
-                ok=False, steps=n, units=len(org), unit=step.unit, seq=step.seq, problem=problem
-            )
-        while point is not None and point.last_seq <= step.seq:
-            broken = _checkpoint(point, replay.heads)
-            if broken is not None:
-                unit, problem = broken
-                return VerifyReport(
-                    ok=False, steps=n, units=len(org), unit=unit, seq=point.last_seq, problem=problem
-                )
-            point = next(points, None)
-    if point is not None:
-        problem = f"the log ends before checkpoint {point.last_seq}: steps up to it were removed"
-        return VerifyReport(ok=False, steps=n, units=len(org), seq=point.last_seq, problem=problem)
-    stored = {row.unit: row for row in store.rows()}
-    for unit in org:
-        mine = replay.row(unit)
-        theirs = stored.get(unit, UnitRow(unit=unit, stage=definition.initial, version=0))
-        if not _same(mine, theirs):
-            return VerifyReport(
-                ok=False,
-                steps=n,
-                units=len(org),
-                unit=unit,
-                problem=f"unit {unit!r}: replay gives {_show(mine)}, the projection holds {_show(theirs)}",
-            )
-    return VerifyReport(ok=True, steps=n, units=len(org))
-
-
-def _checkpoint(point: Checkpoint, heads: Mapping[str, str]) -> tuple[str | None, str] | None:
-    """A problem with a checkpoint once replay has passed its last step, or None."""
-    if checkpoint_hash(point.first_seq, point.last_seq, point.heads) != point.hash:
-        return None, f"checkpoint {point.last_seq} was altered: its hash does not match"
-    for unit, head in point.heads:
-        if heads.get(unit, "") != head:
-            return unit, (
-                f"unit {unit!r} does not reach the head checkpoint {point.last_seq} recorded: "
-                "its chain was cut short or rewritten"
-            )
-    return None
-
-
-def _show(row: UnitRow) -> str:
-    return f"stage={row.stage!r} version={row.version} reworks={dict(row.reworks)} fired={list(row.fired)}"

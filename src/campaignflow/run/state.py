@@ -19,9 +19,11 @@ from campaignflow.definition.labels import Labels
 from campaignflow.definition.model import Definition, Escalation, Transition
 from campaignflow.definition.ordering import ordering_rules
 from campaignflow.exceptions import (
+    EvidenceError,
     InvalidTransition,
     PermissionDenied,
     UnknownEvent,
+    UnknownStage,
 )
 from campaignflow.org.graph import Org
 from campaignflow.run import audit as _audit
@@ -181,10 +183,19 @@ class RunState:
         return bool(self._unit(unit).fired & self._bits.get(event, 0))
 
     def reached(self, unit: str, stage: str) -> bool:
-        """True when the unit is in ``stage`` or a later one (declaration order)."""
+        """True when the unit is in ``stage`` or a later one (declaration order).
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            UnknownStage: the campaign declares no stage ``stage``.
+        """
         index = self.counters.stage_index
         here = index[self._unit(unit).state]
-        return here >= index[self.definition.first_leaf(stage)]
+        try:
+            leaf = self.definition.first_leaf(stage)
+        except (KeyError, TypeError):
+            raise UnknownStage(stage, campaign=self.definition.id, known=tuple(index)) from None
+        return here >= index[leaf]
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type name ``kind`` that counts (see ``rework(redo=)``)."""
@@ -219,10 +230,21 @@ class RunState:
         self._unit(unit)
         return self.store.history(unit)
 
-    def evidence(self, unit: str, tp: type[Any]) -> Sequence[Recorded[Any]]:
-        """The unit's live evidence of type ``tp``."""
+    def evidence(self, unit: str, tp: type[Any] | str) -> Sequence[Recorded[Any]]:
+        """The unit's live evidence of type ``tp`` (a declared evidence class, or its name).
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            EvidenceError: ``tp`` is not an evidence type the campaign declares.
+        """
         self._unit(unit)
-        return self.store.records(unit, evidence_name(tp))
+        declared = self.definition.evidence_types
+        name = tp if isinstance(tp, str) else evidence_name(tp) if isinstance(tp, type) else None
+        if name is None or name not in declared:
+            known = ", ".join(sorted(declared)) or "(none)"
+            msg = f"{tp!r} is not an evidence type of campaign {self.definition.id!r} (declared: {known})"
+            raise EvidenceError(msg, unit=unit)
+        return self.store.records(unit, name)
 
     def state(self, unit: str) -> UnitState:
         """The unit's current state."""
@@ -242,7 +264,15 @@ class RunState:
 
         Returns the refusal in force then (the last fire attempt refused by its gate,
         with no move since), or ``None`` if the unit was not blocked.
+
+        Raises:
+            UnknownUnit: the unit is not in the org.
+            TypeError: ``when`` is neither a ``datetime`` nor an ISO 8601 string.
         """
+        given: object = when  # callers outside mypy pass anything
+        if not isinstance(given, str | datetime):
+            msg = f"when must be a datetime or an ISO 8601 string, got {type(given).__name__}"
+            raise TypeError(msg)
         moment = when if isinstance(when, str) else when.isoformat()
         blocked: Blocked | None = None
         for step in self.history(unit):

@@ -139,6 +139,17 @@ class MemoryStore:
         evidence = self._evidence
         return {(u, k): tuple(evidence.get(u, {}).get(k, ())) for u in units for k in kinds}
 
+    def evidence_index(self) -> Iterator[tuple[str, str, str, int, bool]]:
+        """``(id, unit, kind, seq, live)`` of the live evidence this store reads (verify)."""
+        return iter(
+            [
+                (r.id, r.unit, r.kind, r.seq, True)
+                for kinds in self._evidence.values()
+                for records in kinds.values()
+                for r in records
+            ]
+        )
+
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
         return tuple(self._chain(unit))

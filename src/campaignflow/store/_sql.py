@@ -30,6 +30,7 @@ from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbe
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
 from campaignflow.store._schema import bind_campaign, check_schema, still_bound
+from campaignflow.store._sql_audit import AuditReads
 from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, metadata, steps_t, units_t
 from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
@@ -81,7 +82,7 @@ def drop_schema(target: str | Engine) -> None:
     forget(None, engine)
 
 
-class SQLStore:
+class SQLStore(AuditReads):
     """The log and projection in SQL tables (prefix ``cf_``).
 
     Args:
@@ -434,13 +435,16 @@ class SQLStore:
     # ------------------------------------------------------------ reading
 
     def _decode(self, seq: int, body: str, prev: str, digest: str) -> Step:
-        return step_from_dict(
-            orjson.loads(body),
-            seq=seq,
-            prev_hash=prev,
-            hash=digest,
-            evidence_types=self.evidence_types,
-        )
+        try:
+            data = orjson.loads(body)
+            return step_from_dict(
+                data, seq=seq, prev_hash=prev, hash=digest, evidence_types=self.evidence_types
+            )
+        except StoreError:
+            raise
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = f"step {seq}: its body does not parse as a step ({type(exc).__name__}: {exc})"
+            raise StoreError(msg, seq=seq) from None
 
     def _evidence(self, seq: int, body: str, prev: str, digest: str) -> Recorded[Any] | None:
         """The evidence of the log row ``seq``, decoded once while the store keeps it."""

@@ -1,16 +1,17 @@
 """Checks every piece of evidence passes before it is written, whatever its class.
 
 The user's own attrs validators run when the value is built; these run when it
-is recorded, so that hostile or careless input cannot reach the log: values of
-the wrong type for their annotation, NaN and infinities, huge or control-laden
-strings, naive or future timestamps, huge collections.
+is recorded, so that hostile or careless input cannot reach the log: NaN and
+infinities, integers outside 64 bits, lone surrogates, huge or control-laden
+strings, naive or future timestamps, huge collections. Then the converter
+(:mod:`campaignflow.store.convert`) refuses a value whose shape contradicts its
+annotation and gives back the value every store will read.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import types
 import typing
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -19,20 +20,27 @@ from typing import Any
 import attrs
 
 from campaignflow.exceptions import EvidenceError
+from campaignflow.store.convert import conform
 
 MAX_TEXT = 100_000
 MAX_ITEMS = 10_000
 MAX_DEPTH = 8
 FUTURE_SLACK = timedelta(days=1)  # clocks disagree; a day ahead is a typo, not skew
 CONTROL = frozenset(chr(c) for c in range(32)) - {"\n", "\t", "\r"}
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what SQL integers and every JSON reader keep exactly
 
 
-def check_evidence(unit: str, value: object, now: datetime) -> None:
-    """Raise :class:`EvidenceError` naming the field and the fix if ``value`` is unsafe."""
+def check_evidence(unit: str, value: object, now: datetime) -> Any:
+    """``value`` as every store gives it back, after checking it is safe to store.
+
+    Raises:
+        EvidenceError: naming the unit, the class, the field and the fix.
+    """
     if not attrs.has(type(value)):
         msg = f"unit {unit!r}: evidence must be an instance of an attrs class, got {type(value).__name__}"
         raise EvidenceError(msg, unit=unit)
     _check(unit, type(value).__name__, value, now, depth=0)
+    return conform(unit, value)
 
 
 def _check(unit: str, where: str, value: Any, now: datetime, depth: int) -> None:
@@ -45,15 +53,17 @@ def _check(unit: str, where: str, value: Any, now: datetime, depth: int) -> None
 
 
 def _fail(unit: str, where: str, problem: str) -> None:
+    kind, _, path = where.partition(".")
     msg = f"unit {unit!r}: evidence field {where} {problem}"
-    raise EvidenceError(msg, unit=unit)
+    raise EvidenceError(msg, unit=unit, kind=kind, field=path.split(".")[0].split("[")[0])
 
 
 def _value(unit: str, where: str, tp: Any, value: Any, now: datetime, depth: int) -> None:  # noqa: C901, PLR0912, PLR0917
-    if value is None:
+    if value is None or isinstance(value, bool | enum.Enum):
         return
-    _type_matches(unit, where, tp, value)
-    if isinstance(value, bool | enum.Enum | int):
+    if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            _fail(unit, where, f"is {value}, outside 64 bits: record a number from {INT_MIN} to {INT_MAX}")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -63,6 +73,11 @@ def _value(unit: str, where: str, tp: Any, value: Any, now: datetime, depth: int
             _fail(unit, where, f"is {len(value)} characters long: keep it under {MAX_TEXT}")
         if not CONTROL.isdisjoint(value):
             _fail(unit, where, "contains control characters: remove them")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                _fail(unit, where, "holds a lone surrogate, which is not text: record valid Unicode")
     elif isinstance(value, datetime):
         if value.tzinfo is None:
             _fail(unit, where, f"is a naive datetime ({value.isoformat()}): give it a timezone")
@@ -80,6 +95,7 @@ def _value(unit: str, where: str, tp: Any, value: Any, now: datetime, depth: int
         if len(value) > MAX_ITEMS:
             _fail(unit, where, f"holds {len(value)} items: keep it under {MAX_ITEMS}")
         for k, item in value.items():
+            _value(unit, f"{where} key", Any, k, now, depth + 1)
             _value(unit, f"{where}[{k!r}]", Any, item, now, depth + 1)
     elif attrs.has(type(value)):
         _check(unit, where, value, now, depth + 1)
@@ -90,24 +106,3 @@ def _value(unit: str, where: str, tp: Any, value: Any, now: datetime, depth: int
 def _inner(tp: Any) -> Any:
     args = typing.get_args(tp)
     return args[0] if args else Any
-
-
-def _type_matches(unit: str, where: str, tp: Any, value: Any) -> None:
-    """Refuse a value whose type contradicts a plain annotation (str, int, float, bool, dates)."""
-    options = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
-    plain = [o for o in options if o in (str, int, float, bool, datetime, date)]
-    if not plain or len(plain) != len(options):
-        return  # generics, enums, attrs classes, Any: checked by shape below, or by the user's validators
-    ok = False
-    for o in plain:
-        if o is float:
-            ok = ok or (isinstance(value, int | float) and not isinstance(value, bool))
-        elif o is int:
-            ok = ok or (isinstance(value, int) and not isinstance(value, bool))
-        elif o is date:
-            ok = ok or isinstance(value, date)
-        else:
-            ok = ok or isinstance(value, o)
-    if not ok:
-        names = " or ".join(o.__name__ for o in plain)
-        _fail(unit, where, f"is a {type(value).__name__} ({value!r:.40}), expected {names}")

@@ -18,8 +18,9 @@ from campaignflow.definition.rules import Rule, evaluate
 from campaignflow.exceptions import GateClosed, InvalidTransition
 from campaignflow.org.graph import Org
 from campaignflow.run.clock import CountingIds, FixedClock
-from campaignflow.run.replay import open_run, verify
+from campaignflow.run.replay import open_run
 from campaignflow.run.run import Run
+from campaignflow.run.verify import verify
 from campaignflow.store import MemoryStore
 from campaignflow.testing.strategies import Scenario, evidence_against, evidence_for
 from campaignflow.values.records import Kind

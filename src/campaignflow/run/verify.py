@@ -1,0 +1,219 @@
+"""Verifying a store: replay its log and check every table a run reads against the hashed bodies.
+
+What is checked, in one pass over the log and its checkpoints:
+
+- every body parses and hashes into its unit's chain (``prev_hash``, ``hash``);
+- each row's ``seq``, ``unit`` and ``kind`` columns equal what its hashed body says;
+- each step replays through the campaign (source, destination, send-back counts);
+- each checkpoint's hash, and that replay reaches the heads it recorded;
+- the evidence index (``cf_evidence``: ids, units, kinds, seqs, live flags),
+  rebuilt from the log and compared row by row;
+- the projection (``cf_units``), rebuilt by replay and compared unit by unit;
+- the denial log's own hash chain, when the store keeps one.
+
+A deleted step is named by its own seq when the log no longer reaches it (the
+tail of a unit's chain), or by the seq of the next step of the same unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from campaignflow.definition.model import Definition
+from campaignflow.exceptions import StoreError
+from campaignflow.org.graph import Org
+from campaignflow.run.replay import VerifyReport, _Replayer
+from campaignflow.store import Checkpoint, Store, UnitRow, open_store
+from campaignflow.store._base import checkpoint_hash
+from campaignflow.values.records import Step
+
+
+class _Problem(Exception):
+    def __init__(self, problem: str, *, unit: str | None = None, seq: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.unit, self.seq = problem, unit, seq
+
+
+def verify(definition: Definition, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
+    """Replay ``store``'s whole log and check every table a run reads against it.
+
+    Returns a report naming the first problem: the step's seq and unit, the
+    evidence id, the checkpoint or the unit whose projection differs. Never
+    raises for a bad log (a foreign store still raises :class:`StoreError`).
+    """
+    org = Org.coerce(org)
+    store = open_store(store, evidence_types=definition.evidence_types)
+    store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
+    check = _Verify(definition, org, store)
+    try:
+        check.log()
+        check.evidence()
+        check.projection()
+        check.denials()
+    except _Problem as found:
+        return VerifyReport(
+            ok=False, steps=check.n, units=len(org), unit=found.unit, seq=found.seq, problem=found.problem
+        )
+    except StoreError as exc:
+        seq = getattr(exc, "seq", None)
+        if seq is None:
+            raise
+        return VerifyReport(ok=False, steps=check.n, units=len(org), seq=seq, problem=str(exc))
+    return VerifyReport(ok=True, steps=check.n, units=len(org))
+
+
+class _Verify:
+    def __init__(self, definition: Definition, org: Org, store: Store) -> None:
+        self.definition, self.org, self.store = definition, org, store
+        self.replay = _Replayer(definition, org)
+        self.n = 0
+        self.seen = bytearray()  # bit per seq: which seqs the log holds
+        self.short: dict[str, tuple[Checkpoint, str]] = {}  # units a checkpoint says went further
+
+    def _saw(self, seq: int) -> None:
+        byte = seq >> 3
+        if byte >= len(self.seen):
+            self.seen.extend(bytes(byte - len(self.seen) + 1024))
+        self.seen[byte] |= 1 << (seq & 7)
+
+    def _has(self, seq: int) -> bool:
+        byte = seq >> 3
+        return byte < len(self.seen) and bool(self.seen[byte] & (1 << (seq & 7)))
+
+    def log(self) -> None:  # noqa: C901 - one pass over log, columns and checkpoints together
+        points = iter(self.store.checkpoints())
+        point = next(points, None)
+        columns: Iterator[tuple[int, str, str]] | None = None
+        reader = getattr(self.store, "columns", None)
+        if reader is not None:
+            columns = iter(reader())
+        for step in self.store.steps():
+            self.n += 1
+            self._saw(step.seq)
+            if columns is not None:
+                _columns(step, next(columns, None))
+            while point is not None and point.last_seq < step.seq:  # its last step is gone: check it first
+                self._checkpoint(point)
+                point = next(points, None)
+            problem = self.replay.apply(step)
+            if problem:
+                raise _Problem(problem, unit=step.unit, seq=step.seq)
+            if step.unit in self.short:  # replay went on where a checkpoint said the chain was further
+                _, problem = self.short.pop(step.unit)
+                raise _Problem(problem, unit=step.unit, seq=step.seq)
+            while point is not None and point.last_seq <= step.seq:
+                self._checkpoint(point)
+                point = next(points, None)
+        if columns is not None:
+            extra = next(columns, None)
+            if extra is not None:
+                raise _Problem(
+                    f"row {extra[0]} of the log has no body the store reads", unit=extra[1], seq=extra[0]
+                )
+        while point is not None:
+            self._checkpoint(point)
+            point = next(points, None)
+        for unit, (cut, _) in sorted(self.short.items(), key=lambda kv: kv[1][0].last_seq):
+            gone = [s for s in range(cut.first_seq, cut.last_seq + 1) if not self._has(s)]
+            last = self.replay.last.get(unit)
+            ends = f"its chain ends at step {last}" if last else "it has no step left"
+            if gone:
+                what = (
+                    f"step {gone[0]}" if len(gone) == 1 else f"one of steps {', '.join(map(str, gone[:5]))}"
+                )
+                problem = (
+                    f"{what} of unit {unit!r} is missing: {ends}, but checkpoint {cut.last_seq} "
+                    "recorded a later head (steps up to it were removed: its chain was cut short)"
+                )
+                raise _Problem(problem, unit=unit, seq=gone[0])
+            problem = (
+                f"unit {unit!r} does not reach the head checkpoint {cut.last_seq} recorded "
+                f"({ends}): the checkpoint or the chain was rewritten"
+            )
+            raise _Problem(problem, unit=unit, seq=cut.last_seq)
+
+    def _checkpoint(self, point: Checkpoint) -> None:
+        if checkpoint_hash(point.first_seq, point.last_seq, point.heads) != point.hash:
+            msg = f"checkpoint {point.last_seq} was altered: its hash does not match"
+            raise _Problem(msg, seq=point.last_seq)
+        heads = self.replay.heads
+        for unit, head in point.heads:
+            if heads.get(unit, "") != head and unit not in self.short:
+                # Not yet a problem: the unit's next step, if any, names where its chain broke.
+                problem = (
+                    f"unit {unit!r} does not reach the head checkpoint {point.last_seq} recorded: "
+                    "the checkpoint was rewritten"
+                )
+                self.short[unit] = (point, problem)
+
+    def evidence(self) -> None:
+        reader = getattr(self.store, "evidence_index", None)
+        if reader is None:
+            return
+        stored = {row[0]: tuple(row[1:]) for row in reader()}
+        for ident, (unit, kind, seq, live) in self.replay.index.items():
+            found = stored.pop(ident, None)
+            if found is None:
+                if live:
+                    msg = f"evidence {ident!r} of step {seq} is missing from the evidence index"
+                    raise _Problem(msg, unit=unit, seq=seq)
+                continue
+            if found != (unit, kind, seq, live):
+                msg = (
+                    f"the evidence index row of {ident!r} says unit={found[0]!r} kind={found[1]!r} "
+                    f"seq={found[2]} live={found[3]}; step {seq} of the log says unit={unit!r} "
+                    f"kind={kind!r} live={live}"
+                )
+                raise _Problem(msg, unit=unit, seq=seq)
+        for ident, (unit, _, seq, _) in sorted(stored.items(), key=lambda kv: kv[1][2]):
+            msg = f"the evidence index holds {ident!r} (seq {seq}), which no step of the log recorded"
+            raise _Problem(msg, unit=unit, seq=seq)
+
+    def projection(self) -> None:
+        stored = {row.unit: row for row in self.store.rows()}
+        initial = self.definition.initial
+        for unit in self.org:
+            mine = self.replay.row(unit)
+            theirs = stored.pop(unit, UnitRow(unit=unit, stage=initial, version=0))
+            if not _same(mine, theirs):
+                msg = f"unit {unit!r}: replay gives {_show(mine)}, the projection holds {_show(theirs)}"
+                raise _Problem(msg, unit=unit)
+        for unit in sorted(stored):
+            msg = f"the projection holds unit {unit!r}, which is not in the org"
+            raise _Problem(msg, unit=unit)
+
+    def denials(self) -> None:
+        reader = getattr(self.store, "denial_problem", None)
+        if reader is None:
+            return
+        found = reader()
+        if found is not None:
+            seq, problem = found
+            raise _Problem(problem, seq=seq)
+
+
+def _columns(step: Step, col: tuple[int, str, str] | None) -> None:
+    """The row's own ``seq``, ``unit`` and ``kind`` columns must say what its hashed body says."""
+    if col is None:
+        msg = f"step {step.seq} of unit {step.unit!r} has a body but no log row"
+        raise _Problem(msg, unit=step.unit, seq=step.seq)
+    seq, unit, kind = col
+    if seq != step.seq:
+        msg = f"step {step.seq}: the log's rows and bodies disagree on seq ({seq})"
+        raise _Problem(msg, unit=step.unit, seq=step.seq)
+    if unit != step.unit:
+        msg = f"step {seq}: its unit column says {unit!r}, its hashed body says {step.unit!r}"
+        raise _Problem(msg, unit=step.unit, seq=seq)
+    if kind != step.kind.value:
+        msg = f"step {seq} of unit {step.unit!r}: its kind column says {kind!r}, its body {step.kind.value!r}"
+        raise _Problem(msg, unit=step.unit, seq=seq)
+
+
+def _same(a: UnitRow, b: UnitRow) -> bool:
+    keys = ("stage", "version", "reworks", "fired", "blocked", "head")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def _show(row: UnitRow) -> str:
+    return f"stage={row.stage!r} version={row.version} reworks={dict(row.reworks)} fired={list(row.fired)}"

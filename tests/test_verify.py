@@ -1,0 +1,206 @@
+"""verify checks every column and table a run reads against the hashed bodies, and names where."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import campaignflow as cf
+from campaignflow.presets import safety
+
+CLERK = cf.Actor(id="li", roles={"secretary", "inspector"})
+UNITS = ["s1", "s2", "s3"]
+
+
+def _store(tmp_path: Path) -> tuple[cf.Campaign, str]:
+    """A log of single writes and batches over three units (seqs 1..12)."""
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    c = safety.campaign()
+    run = c.start(UNITS, store=url, clock=cf.FixedClock(step=timedelta(hours=1)), ids=cf.CountingIds())
+    run.record_many([(u, safety.Briefing(attendees=3)) for u in UNITS], by=CLERK)  # 1-3
+    run.fire_many(UNITS, "start", by=CLERK)  # 4-6
+    run.record("s1", safety.Inspection(hours=1), by=CLERK)  # 7
+    run.record_many([("s2", safety.Inspection(hours=2)), ("s1", safety.Inspection(hours=3))], by=CLERK)  # 8-9
+    live = run.evidence("s1", safety.Inspection)
+    run.retract("s1", live[0].id, reason="duplicate", by=CLERK)  # 10
+    run.record("s3", safety.Inspection(hours=4), by=CLERK)  # 11
+    run.record("s2", safety.Inspection(hours=5), by=CLERK)  # 12
+    assert c.verify(UNITS, url).ok
+    return c, url
+
+
+def _sql(url: str, *statements: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def _units_by_seq(url: str) -> dict[int, str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = {int(s): str(u) for s, u in conn.exec_driver_sql("SELECT seq, unit FROM cf_steps")}
+    engine.dispose()
+    return found
+
+
+class TestColumns:
+    def test_unit_column(self, tmp_path: Path) -> None:
+        """A step's unit column rewritten (what every per-unit read uses) is named by its seq."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_steps SET unit = 's3' WHERE seq = 7")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 7)
+        assert "unit column" in report.problem
+
+    def test_kind_column(self, tmp_path: Path) -> None:
+        """A step's kind column rewritten is named by its seq."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_steps SET kind = 'retract' WHERE seq = 8")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 8)
+        assert "kind column" in report.problem
+
+    def test_seq_column_moved_to_a_gap(self, tmp_path: Path) -> None:
+        """A step moved to an unused seq after its unit's next step breaks that unit's chain there."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_steps SET seq = 100 WHERE seq = 8")
+        report = c.verify(UNITS, url)
+        assert not report.ok
+        assert report.seq == 12  # s2's next step no longer follows its previous one
+
+    def test_body_that_does_not_parse(self, tmp_path: Path) -> None:
+        """A body that is not JSON is a mismatch naming its seq, not a traceback."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_steps SET body = '{not json' WHERE seq = 5")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 5)
+        assert "does not parse" in report.problem
+
+    def test_body_of_the_wrong_shape(self, tmp_path: Path) -> None:
+        """A body that parses but is no step is a mismatch naming its seq."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_steps SET body = '[1, 2]' WHERE seq = 6")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 6)
+
+
+class TestEvidenceIndex:
+    def test_live_flag_flipped_off(self, tmp_path: Path) -> None:
+        """Evidence hidden from gates by flipping its live flag is named by its step."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_evidence SET live = 0 WHERE seq = 11")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq, report.unit) == (False, 11, "s3")
+        assert "live=False" in report.problem
+
+    def test_retracted_evidence_revived(self, tmp_path: Path) -> None:
+        """Retracted evidence flipped back to live is named by the step that recorded it."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_evidence SET live = 1 WHERE seq = 7")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 7)
+
+    def test_index_row_moved_to_another_unit(self, tmp_path: Path) -> None:
+        """An index row pointed at another unit or kind is named by its step."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_evidence SET unit = 's1' WHERE seq = 12")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 12)
+
+    def test_index_row_deleted(self, tmp_path: Path) -> None:
+        """A live record's index row deleted is named by its step."""
+        c, url = _store(tmp_path)
+        _sql(url, "DELETE FROM cf_evidence WHERE seq = 2")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 2)
+        assert "missing from the evidence index" in report.problem
+
+    def test_index_row_inserted(self, tmp_path: Path) -> None:
+        """An index row no step recorded is named."""
+        c, url = _store(tmp_path)
+        _sql(
+            url,
+            "INSERT INTO cf_evidence (id, unit, kind, seq, live) VALUES ('forged', 's1', 'Briefing', 4, 1)",
+        )
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 4)
+        assert "'forged'" in report.problem
+
+
+class TestProjection:
+    def test_stage_rewritten(self, tmp_path: Path) -> None:
+        """A projection row moved to another stage is named by its unit."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_units SET stage = 'mobilise' WHERE unit = 's2'")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.unit) == (False, "s2")
+
+    def test_version_rewritten(self, tmp_path: Path) -> None:
+        """A projection row's version edited is named by its unit."""
+        c, url = _store(tmp_path)
+        _sql(url, "UPDATE cf_units SET version = 99 WHERE unit = 's3'")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.unit) == (False, "s3")
+
+    def test_row_for_a_unit_outside_the_org(self, tmp_path: Path) -> None:
+        """A projection row added for a unit the org lacks is named."""
+        c, url = _store(tmp_path)
+        _sql(
+            url,
+            "INSERT INTO cf_units (unit, stage, version, body, head) "
+            "SELECT 'x9', stage, version, body, head FROM cf_units WHERE unit = 's1'",
+        )
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.unit) == (False, "x9")
+
+
+class TestDeletedSteps:
+    @pytest.mark.parametrize("seq", range(1, 13))
+    def test_a_deleted_step_is_named_by_its_seq_or_its_units_next_step(
+        self, tmp_path: Path, seq: int
+    ) -> None:
+        """Wherever a step is deleted, verify names it or the next step of the same unit, never another's."""
+        c, url = _store(tmp_path)
+        units = _units_by_seq(url)
+        unit = units[seq]
+        later = sorted(s for s, u in units.items() if u == unit and s > seq)
+        _sql(url, f"DELETE FROM cf_steps WHERE seq = {seq}")  # noqa: S608 - a test's own integer
+        report = c.verify(UNITS, url)
+        assert not report.ok
+        assert report.unit == unit
+        assert report.seq == (later[0] if later else seq), report.problem
+
+    def test_the_tail_cut_with_its_checkpoints_too_is_not_detected(self, tmp_path: Path) -> None:
+        """The documented limit: the last batch removed with its checkpoint and rows rebuilt passes."""
+        c, url = _store(tmp_path)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            head = conn.exec_driver_sql("SELECT hash FROM cf_steps WHERE unit = 's2' AND seq = 8").scalar()
+            body = conn.exec_driver_sql("SELECT body FROM cf_units WHERE unit = 's2'").scalar()
+        engine.dispose()
+        assert body is not None
+        _sql(
+            url,
+            "DELETE FROM cf_steps WHERE seq = 12",
+            "DELETE FROM cf_evidence WHERE seq = 12",
+            "DELETE FROM cf_checkpoints WHERE last_seq = 12",
+            f"UPDATE cf_units SET version = version - 1, head = '{head}' WHERE unit = 's2'",  # noqa: S608
+        )
+        assert c.verify(UNITS, url).ok  # security.md: only an external copy of the last checkpoint finds this
+
+
+class TestMemory:
+    def test_a_memory_run_verifies(self) -> None:
+        """The memory store's evidence index agrees with its log."""
+        c = safety.campaign()
+        store = cf.MemoryStore()
+        run = c.start(UNITS, store=store)
+        run.record("s1", safety.Inspection(hours=1), by=CLERK)
+        run.record("s1", safety.Inspection(hours=2), by=CLERK)
+        run.retract("s1", run.evidence("s1", safety.Inspection)[0].id, reason="x", by=CLERK)
+        assert c.verify(UNITS, store).ok
