@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow.definition.combinators import walk
-from campaignflow.definition.rules import ApprovedBy
+from campaignflow.definition.approval import ApprovedBy
 from campaignflow.testing.strategies import orgs
 
 
