@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from conftest import reset_pg
 
 OFFICE = cf.Actor(id="office")
 NEED = 2
@@ -176,3 +177,14 @@ class TestNoGatePassesOnVoidedEvidence:
         """SQLite: the same, on a durable store."""
         with tempfile.TemporaryDirectory() as tmp:
             _drive(f"sqlite:///{Path(tmp) / 'p.db'}", plan)
+
+    @settings(
+        max_examples=8,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(STEPS)
+    def test_postgresql(self, pg_url: str, plan: list[str]) -> None:
+        """PostgreSQL: the same, on the server the suite starts (scripts/pg.sh)."""
+        reset_pg(pg_url)
+        _drive(pg_url, plan)
