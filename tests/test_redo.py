@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from conftest import reset_pg
 
 OFFICE = cf.Actor(id="office")
 NEED = 2
@@ -105,6 +106,21 @@ class TestRedo:
         assert not again.check("hs", "finish_study").passed
         assert len(again.evidence("hs", Note)) == NEED
 
+    def test_a_batch_fire_voids_the_same(self, tmp_path: Path) -> None:
+        """fire_many reads its units' evidence at once (SQLite): voided records do not count there either."""
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+        run = campaign().start(org(), store=url, clock=cf.FixedClock(), ids=cf.CountingIds())
+        items = [(u, v) for u in ("zm", "hs") for v in (Note(), Note(), Plan())]
+        run.record_many(items, by=OFFICE)
+        run.fire_many(["zm", "hs"], "finish_study", by=OFFICE)
+        run.send_back("hs", "study", reason="返工", by=OFFICE)
+        run.send_back("zm", "study", reason="返工", by=cf.Actor(id="province"))
+        run.record("zm", Note(), by=OFFICE)
+        run.record("zm", Note(), by=OFFICE)
+        result = run.fire_many(["zm", "hs"], "finish_study", by=OFFICE)
+        assert ([s.unit for s in result.fired], [v.unit for v in result.refused]) == (["zm"], ["hs"])
+        assert "not counted" in result.refused[0].failures[0].reason
+
     def test_without_redo_a_send_back_voids_nothing(self) -> None:
         """A rework without redo= keeps today's behaviour: the old evidence counts again."""
         c = cf.Campaign("plain")
@@ -176,3 +192,14 @@ class TestNoGatePassesOnVoidedEvidence:
         """SQLite: the same, on a durable store."""
         with tempfile.TemporaryDirectory() as tmp:
             _drive(f"sqlite:///{Path(tmp) / 'p.db'}", plan)
+
+    @settings(
+        max_examples=8,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(STEPS)
+    def test_postgresql(self, pg_url: str, plan: list[str]) -> None:
+        """PostgreSQL: the same, on the server the suite starts (scripts/pg.sh)."""
+        reset_pg(pg_url)
+        _drive(pg_url, plan)
