@@ -255,7 +255,8 @@ def bench_postgres(url: str, batch: int, total: int) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, raw_steps"
+            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, cf_denials, "
+            "raw_steps"
         )
     engine.dispose()
     units = [f"u{i}" for i in range(total)]

@@ -78,7 +78,8 @@ def reset_pg(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, app_notes"
+            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, cf_denials, "
+            "app_notes"
         )
     engine.dispose()
 

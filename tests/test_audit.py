@@ -151,6 +151,7 @@ class TestAuthorisation:
         in_scope = scope is None or any(org.is_ancestor(s, unit) for s in scope)
         allowed = bool(roles & {"secretary", "inspector"})
         denied: cf.PermissionDenied | None = None
+        before = (run.history(unit), run.state(unit).version)
         try:
             run.fire(unit, "start", by=actor)
         except cf.PermissionDenied as exc:
@@ -158,7 +159,14 @@ class TestAuthorisation:
         if denied is not None:
             assert not (in_scope and allowed)
             assert ("outside its scope" in str(denied)) == (not in_scope)
-            assert run.history(unit)[-1].kind is cf.Kind.DENY
+            assert (run.history(unit), run.state(unit).version) == before  # the unit's chain is not touched
+            (logged,) = run.store.denials()  # type: ignore[attr-defined]
+            assert (logged.seq, logged.unit, logged.actor, logged.action) == (
+                denied.seq,
+                unit,
+                "someone",
+                "start",
+            )
             assert run.stage_of(unit) == "mobilise"
         else:
             assert in_scope

@@ -360,3 +360,20 @@ def test_sets_are_written_in_one_order_whatever_the_process() -> None:
         tags: frozenset[str]
 
     assert to_data(Tagged(tags=frozenset({"b", "c", "a"}))) == {"tags": ["a", "b", "c"]}
+
+
+@attrs.frozen
+class Guarded:
+    hours: float = attrs.field(validator=attrs.validators.ge(0))
+
+
+def test_the_classs_own_validator_refusing_on_the_way_back_is_an_evidence_error() -> None:
+    """A value its class's validator refuses (mutated past it) is an EvidenceError, nothing written."""
+    c = _campaign(Guarded)
+    run = c.start(["u"], clock=cf.FixedClock(start=NOW))
+    value = Guarded(hours=1)
+    object.__setattr__(value, "hours", -1.0)
+    with pytest.raises(cf.EvidenceError, match="'hours' must be >= 0") as info:
+        run.record("u", value, by=ACTOR)
+    assert (info.value.unit, info.value.kind) == ("u", "Guarded")
+    assert run.history("u") == ()

@@ -84,9 +84,12 @@ class TestFire:
         """An actor without an allowed role is denied, and the denial is logged."""
         run = _run()
         _ready(run, "s1")
-        with pytest.raises(cf.PermissionDenied, match="needs role inspector"):
+        before = (run.history("s1"), run.state("s1").version)
+        with pytest.raises(cf.PermissionDenied, match="needs role inspector") as refused:
             run.fire("s1", "approve", by=SEC)
-        assert run.history("s1")[-1].kind is cf.Kind.DENY
+        assert (run.history("s1"), run.state("s1").version) == before
+        (denial,) = run.store.denials()  # type: ignore[attr-defined]
+        assert (denial.seq, denial.unit, denial.action) == (refused.value.seq, "s1", "approve")
 
     def test_actor_required(self) -> None:
         """No write happens without an actor."""

@@ -176,7 +176,7 @@ class TestRefusalsKept:
     def test_a_permission_refusal_is_logged_though_the_request_rolls_back(
         self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
     ) -> None:
-        """PermissionDenied escaping the request's transaction leaves its deny step committed."""
+        """A PermissionDenied escaping the request's rollback leaves its denial kept, the unit untouched."""
         url = _url(kind, tmp_path, request)
         engine = sa.create_engine(url)
         with engine.begin() as conn:
@@ -188,15 +188,19 @@ class TestRefusalsKept:
             )
         engine.dispose()
         error = refused.value
-        (step,) = SQLStore(url, evidence_types=TYPES).history("s1")
-        assert (step.kind, step.seq, step.actor, step.at, error.kept) == (
-            cf.Kind.DENY,
+        store = SQLStore(url, evidence_types=TYPES)
+        assert store.history("s1") == ()
+        assert store.row("s1") is None  # no version bumped: the unit's writers never conflict with it
+        (denial,) = store.denials()
+        assert (denial.seq, denial.unit, denial.actor, denial.at, error.kept) == (
             error.seq,
+            "s1",
             "out",
             error.at,
             True,
         )
-        assert CAMPAIGN.verify(["s1", "s2"], url).ok
+        report = CAMPAIGN.verify(["s1", "s2"], url)
+        assert (report.ok, report.denials) == (True, 1)
 
     def test_after_the_request_wrote_the_refusal_goes_with_its_transaction(
         self, kind: str, tmp_path: Path, request: pytest.FixtureRequest

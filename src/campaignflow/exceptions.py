@@ -180,8 +180,9 @@ class PermissionDenied(CampaignflowError, PermissionError):
         actor: who tried.
         action: what was tried (an event, ``"record"``, ``"send_back"``...).
         at: when, once the refusal was written (ISO time).
-        seq: the log number of the refusal's ``deny`` step, once written.
-        kept: True when that step was committed in the store's own transaction
+        seq: the refusal's number in the store's denial log, once written (a
+            store without a denial log: the seq of its ``deny`` step).
+        kept: True when it was committed in the store's own transaction
             (it survives the caller's rollback); see :class:`GateClosed`.
     """
 

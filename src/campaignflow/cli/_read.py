@@ -49,7 +49,10 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
             )
         report = campaign.verify(org, store)
         if report.ok:
-            return True, f"ok: {report.steps} steps of {report.units} units replay to the stored projection"
+            denied = f"; {report.denials} refused attempts in the denial log" if report.denials else ""
+            return True, (
+                f"ok: {report.steps} steps of {report.units} units replay to the stored projection{denied}"
+            )
         where = f"seq {report.seq}" if report.seq is not None else f"unit {report.unit!r}"
         return False, f"MISMATCH at {where}: {report.problem}"
 

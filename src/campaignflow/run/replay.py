@@ -164,6 +164,7 @@ class VerifyReport:
         unit: the first differing unit (org order), if any.
         seq: the first bad step's seq, if the log itself is inconsistent.
         problem: a sentence naming what differs.
+        denials: entries of the denial log checked (refused authorisations).
     """
 
     ok: bool
@@ -172,6 +173,7 @@ class VerifyReport:
     unit: str | None = None
     seq: int | None = None
     problem: str = ""
+    denials: int = 0
 
 
 class _Replayer:

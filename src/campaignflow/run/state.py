@@ -36,6 +36,7 @@ from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import UnitState
 from campaignflow.run.rollup import Blocked, Counters, Overdue
 from campaignflow.store import Store, UnitRow
+from campaignflow.store.denials import Denial
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Recorded, Step
 
@@ -400,10 +401,40 @@ class RunState:
         )
 
     def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:
-        """Log a refused authorisation (kept apart from the caller's transaction when possible)."""
+        """Log a refused authorisation in the denial log, never in the unit's chain or version.
+
+        Kept apart from the caller's transaction when the store allows. A store
+        without a denial log (``append_denial``) gets a ``deny`` step, as before.
+        """
         reason = str(error)
         rec = self._unit(unit)
         stage = rec.state
+        keep = getattr(self.store, "append_denial", None)
+        if keep is not None:
+            denial, kept = keep(
+                Denial(
+                    seq=0,
+                    unit=unit,
+                    actor=actor.id,
+                    action=action,
+                    stage=stage,
+                    reason=reason,
+                    at=self._now(),
+                )
+            )
+            if isinstance(error, PermissionDenied):
+                error.seq, error.at, error.kept = denial.seq, denial.at, bool(kept)
+            _audit.emit(
+                "unit_denied",
+                campaign=self.definition.id,
+                unit=unit,
+                trigger=action,
+                actor=actor.id,
+                reason=reason,
+                verdict=None,
+                denial=denial.seq,
+            )
+            return
         step = Step(
             seq=0,
             unit=unit,

@@ -26,6 +26,7 @@ from campaignflow.org.graph import Org
 from campaignflow.run.replay import VerifyReport, _Replayer
 from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
+from campaignflow.store.denials import chain_problem
 from campaignflow.values.records import Step
 
 
@@ -53,14 +54,20 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
         check.denials()
     except _Problem as found:
         return VerifyReport(
-            ok=False, steps=check.n, units=len(org), unit=found.unit, seq=found.seq, problem=found.problem
+            ok=False,
+            steps=check.n,
+            units=len(org),
+            unit=found.unit,
+            seq=found.seq,
+            problem=found.problem,
+            denials=check.denied,
         )
     except StoreError as exc:
         seq = getattr(exc, "seq", None)
         if seq is None:
             raise
         return VerifyReport(ok=False, steps=check.n, units=len(org), seq=seq, problem=str(exc))
-    return VerifyReport(ok=True, steps=check.n, units=len(org))
+    return VerifyReport(ok=True, steps=check.n, units=len(org), denials=check.denied)
 
 
 class _Verify:
@@ -68,6 +75,7 @@ class _Verify:
         self.definition, self.org, self.store = definition, org, store
         self.replay = _Replayer(definition, org)
         self.n = 0
+        self.denied = 0
         self.seen = bytearray()  # bit per seq: which seqs the log holds
         self.short: dict[str, tuple[Checkpoint, str]] = {}  # units a checkpoint says went further
 
@@ -184,13 +192,18 @@ class _Verify:
             raise _Problem(msg, unit=unit)
 
     def denials(self) -> None:
-        reader = getattr(self.store, "denial_problem", None)
+        reader = getattr(self.store, "denials", None)
         if reader is None:
             return
-        found = reader()
+        log = list(reader())
+        self.denied = len(log)
+        found = chain_problem(log)
         if found is not None:
             seq, problem = found
             raise _Problem(problem, seq=seq)
+        for d in log:
+            if d.unit not in self.replay.units:
+                raise _Problem(f"denial {d.seq} names unit {d.unit!r}, which is not in the org", seq=d.seq)
 
 
 def _columns(step: Step, col: tuple[int, str, str] | None) -> None:

@@ -33,7 +33,7 @@ __all__ = ["Checkpoint", "MemoryStore", "SQLStore", "Store", "UnitRow", "drop_sc
 
 def drop_schema(target: str | Engine) -> None:
     """Drop campaignflow's tables (``cf_*``) from the database at ``target`` (tests, resets)."""
-    from campaignflow.store._sql import drop_schema as drop  # noqa: PLC0415
+    from campaignflow.store._schema import drop_schema as drop  # noqa: PLC0415
 
     drop(target)
 

@@ -10,6 +10,7 @@ import attrs
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, numbered
 from campaignflow.store.codec import chain_hash, step_bytes
+from campaignflow.store.denials import Denial, chained
 from campaignflow.values.records import Kind, Recorded, Step
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
@@ -38,6 +39,7 @@ class MemoryStore:
         # that unit's history (the heads are resolved when checkpoints are read).
         self._batches: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
         self._checkpoints: dict[int, Checkpoint] = {}
+        self._denials: list[Denial] = []
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -77,6 +79,17 @@ class MemoryStore:
     ) -> tuple[list[Step], bool]:
         """:meth:`append`; nothing here rolls back, so the refusal is always kept."""
         return self.append(steps, rows, expected), True
+
+    def append_denial(self, denial: Denial) -> tuple[Denial, bool]:
+        """Append ``denial`` to the denial log (always kept: nothing here rolls back)."""
+        denials = self._denials
+        stored = chained(denial, len(denials) + 1, denials[-1].hash if denials else "")
+        denials.append(stored)
+        return stored, True
+
+    def denials(self) -> Iterator[Denial]:
+        """The denial log in seq order."""
+        return iter(tuple(self._denials))
 
     def _chain(self, unit: str) -> list[Step]:
         """The unit's steps, hashing those written since the last read."""

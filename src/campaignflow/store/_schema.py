@@ -9,9 +9,12 @@ through the application's connection. Only ``start()`` (a fresh bind) and
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import StoreError
+from campaignflow.store._engines import engine_for, forget
+from campaignflow.store._errors import wrap
+from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import SCHEMA_VERSION, meta_t, metadata, steps_t
 
 
@@ -87,3 +90,15 @@ def still_bound(conn: Connection, campaign: str) -> bool:
     """
     found = {str(key): str(value) for key, value in conn.execute(STILL_BOUND)}
     return found == {"schema_version": str(SCHEMA_VERSION), "campaign": campaign}
+
+
+def drop_schema(target: str | Engine) -> None:
+    """Drop campaignflow's tables (``cf_*``) from a database: for tests and resets only."""
+    engine = engine_for(target) if isinstance(target, str) else target
+    try:
+        with engine.begin() as conn:
+            take_write_lock(conn)
+            metadata.drop_all(conn)
+    except sa.exc.SQLAlchemyError as exc:
+        raise wrap(exc, str(engine.url)) from None
+    forget(None, engine)

@@ -30,10 +30,11 @@ from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbe
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
 from campaignflow.store._schema import bind_campaign, check_schema, still_bound
-from campaignflow.store._sql_audit import AuditReads
+from campaignflow.store._sql_audit import AuditReads, write_denial
 from campaignflow.store._sqlite_lock import take_write_lock
-from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, metadata, steps_t, units_t
+from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, steps_t, units_t
 from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
+from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
 # The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
@@ -68,18 +69,6 @@ RECORDS_MANY = (
     .where(evidence_t.c.live.is_(True))
     .order_by(steps_t.c.seq)
 )
-
-
-def drop_schema(target: str | Engine) -> None:
-    """Drop campaignflow's tables (``cf_*``) from a database: for tests and resets only."""
-    engine = engine_for(target) if isinstance(target, str) else target
-    try:
-        with engine.begin() as conn:
-            take_write_lock(conn)
-            metadata.drop_all(conn)
-    except sa.exc.SQLAlchemyError as exc:
-        raise wrap(exc, str(engine.url)) from None
-    forget(None, engine)
 
 
 class SQLStore(AuditReads):
@@ -298,6 +287,21 @@ class SQLStore(AuditReads):
         apart = SQLStore(self._engine, evidence_types=self.evidence_types)
         apart._ready = True  # the same database, checked by this store
         return apart.append(steps, rows, expected), True
+
+    def append_denial(self, denial: Denial) -> tuple[Denial, bool]:
+        """Append ``denial`` to the denial log, apart from the caller's transaction where possible.
+
+        Returns the stored denial and whether it was committed on its own (as
+        :meth:`append_refusal`). Denials are rare: they take one lock of their own
+        (SQLite's write lock, a PostgreSQL advisory lock), never a unit's version.
+        """
+        if self._conn is not None and can_write_apart(self._conn):
+            apart = SQLStore(self._engine, evidence_types=self.evidence_types)
+            apart._ready = True  # the same database, checked by this store
+            return apart.append_denial(denial)[0], True
+        with self._tx() as conn:
+            stored = write_denial(conn, denial)
+        return stored, self._conn is None
 
     def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
         """One DBAPI executemany of the hot statement ``name``; the summed row count.

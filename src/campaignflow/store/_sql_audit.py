@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from campaignflow.store._tables import evidence_t, steps_t
+from campaignflow.exceptions import StoreError
+from campaignflow.store._tables import denials_t, evidence_t, steps_t
+from campaignflow.store.denials import Denial, chained, denial_body
 
 CHUNK = 5_000
 
@@ -43,3 +46,57 @@ class AuditReads:
         with self._read() as conn:
             found = conn.execute(sa.select(t.id, t.unit, t.kind, t.seq, t.live)).all()
         return iter([(str(i), str(u), str(k), int(s), bool(v)) for i, u, k, s, v in found])
+
+    def denials(self) -> Iterator[Denial]:
+        """The denial log in seq order (empty for a store written before it existed)."""
+        with self._read() as conn:
+            if not sa.inspect(conn).has_table("cf_denials"):
+                return iter(())
+            t = denials_t.c
+            found = conn.execute(
+                sa.select(t.seq, t.unit, t.actor, t.body, t.prev_hash, t.hash).order_by(t.seq)
+            ).all()
+        return iter([_denial(*row) for row in found])
+
+
+def _denial(seq: int, unit: str, actor: str, body: str, prev: str, digest: str) -> Denial:  # noqa: PLR0917 - a row
+    """A stored denial; its unit and actor columns must say what its body says."""
+    try:
+        data = orjson.loads(body)
+        denial = Denial(
+            seq=int(seq),
+            prev_hash=str(prev),
+            hash=str(digest),
+            **{k: str(data[k]) for k in ("unit", "actor", "action", "stage", "reason", "at")},
+        )
+        if data.get("seq") != seq:
+            raise ValueError("seq")  # noqa: TRY301 - one message for every kind of bad body
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        msg = f"denial {seq}: its body does not parse as a denial ({type(exc).__name__}: {exc})"
+        raise StoreError(msg, seq=int(seq)) from None
+    if (denial.unit, denial.actor) != (unit, actor):
+        said = f"{denial.unit!r}/{denial.actor!r}"
+        msg = f"denial {seq}: its unit/actor columns say {unit!r}/{actor!r}, its body {said}"
+        raise StoreError(msg, seq=int(seq))
+    return denial
+
+
+def write_denial(conn: Connection, denial: Denial) -> Denial:
+    """Append ``denial`` after the log's last one, in ``conn``'s transaction (denials' own lock first)."""
+    denials_t.create(conn, checkfirst=True)  # a store written before the denial log
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1667853668)")  # b'cfdd': denials only
+    t = denials_t.c
+    last = conn.execute(sa.select(t.seq, t.hash).order_by(t.seq.desc()).limit(1)).first()
+    stored = chained(denial, (last[0] if last else 0) + 1, last[1] if last else "")
+    conn.execute(
+        sa.insert(denials_t).values(
+            seq=stored.seq,
+            unit=stored.unit,
+            actor=stored.actor,
+            body=denial_body(stored).decode(),
+            prev_hash=stored.prev_hash,
+            hash=stored.hash,
+        )
+    )
+    return stored

@@ -58,3 +58,15 @@ evidence_t = sa.Table(
     sa.Column("live", sa.Boolean, nullable=False),
     sa.Index("cf_evidence_unit_kind", "unit", "kind", "live"),
 )
+denials_t = sa.Table(
+    "cf_denials",
+    metadata,
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

@@ -95,8 +95,9 @@ def conform(unit: str, value: object) -> Any:
         back = from_data(cls, data)
     except msgspec.ValidationError as exc:
         text = str(exc)
-        path = text.rpartition(" - at `$")[2].rstrip("`").lstrip(".")
-        raise _refused(unit, cls, path, text.partition(" - at ")[0]) from None
+        problem, at, where = text.partition(" - at `$")
+        path = where.rstrip("`").lstrip(".") if at else ""  # no path: the class's own validator refused
+        raise _refused(unit, cls, path, problem) from None
     if back != value:
         name, got = _first_difference(value, back)
         raise _refused(unit, cls, name, f"got {got!r:.80}, which reads back as a different value")
