@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.definition.combinators import walk
 from campaignflow.definition.approval import ApprovedBy
+from campaignflow.definition.combinators import walk
 from campaignflow.testing.strategies import orgs
 
 
