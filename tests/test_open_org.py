@@ -73,7 +73,7 @@ class TestOpenComparesTheOrg:
         assert c.verify(["u1", "u2", "u3"], run.store).ok
 
     def test_units_started_but_never_written_cannot_leave(self, target: object) -> None:
-        """A unit the run was started with is refused as missing from the org, even if never written to."""
+        """A unit the run was started with cannot leave the org, even if nothing was written to it."""
         c = campaign()
         run = c.start(["u1", "u2"], store=target)
         with pytest.raises(cf.OrgMismatch) as caught:
