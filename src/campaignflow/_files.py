@@ -15,17 +15,7 @@ def write_text_atomically(path: Path, text: str) -> None:
         TargetError: the file cannot be written (missing folder, no permission, disk full),
             naming the path and the reason; nothing is left at ``path``'s temporary name.
     """
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        temp.write_text(text, encoding="utf-8")
-        temp.replace(path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        msg = f"cannot write {path}: {exc.strerror or exc}"
-        raise TargetError(msg) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    write_lines_atomically(path, (text,))
 
 
 def write_lines_atomically(path: Path, lines: Iterable[str]) -> int:

@@ -13,6 +13,7 @@ from campaignflow.org.graph import Org
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
 from campaignflow.run.members import remember, started
+from campaignflow.run.refresh import blocked_of
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
 from campaignflow.run.state import _Unit, unit_row
@@ -22,18 +23,6 @@ from campaignflow.values.records import Kind, Step
 
 NAMED = 10
 """Units an error message names before "and N more" (the error's ``units`` holds all)."""
-
-
-def _blocked(unit: str, data: Mapping[str, Any] | None) -> Blocked | None:
-    if not data:
-        return None
-    return Blocked(
-        unit=unit,
-        event=data["event"],
-        stage=data["stage"],
-        reasons=tuple(data["reasons"]),
-        at=data["at"],
-    )
 
 
 def open_run(
@@ -83,7 +72,7 @@ def open_run(
             rec.state, rec.version = row.stage, row.version
             rec.fired = sum(bits.get(e, 0) for e in row.fired)
             rec.reworks = dict(row.reworks) or None
-            blocked = _blocked(unit, row.blocked)
+            blocked = blocked_of(unit, row.blocked)
             if blocked is not None:
                 run._blocked[unit] = blocked  # noqa: SLF001 - replay builds the run's own state
                 counters.blocked(unit, +1)
