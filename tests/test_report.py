@@ -208,3 +208,40 @@ class TestAsOf:
         assert "召开专题民主生活会" in blocked
         assert f"{len(report.board) - 10} more of {len(report.board)}" in html  # the rest folded
         assert html.count("<details") >= 2
+
+
+class TestWorkingGroups:
+    def test_the_report_reads_progress_per_working_group(self) -> None:
+        """Each working group stationed in the subtree: its units per stage, in the data and the dashboard."""
+        org = cf.Org.from_dicts(
+            [
+                {"id": "gc", "parent": None, "level": "township", "name": "宫村镇"},
+                {"id": "v1", "parent": "gc", "level": "village", "name": "宫村"},
+                {"id": "v2", "parent": "gc", "level": "village", "name": "兴隆庄"},
+                {"id": "v3", "parent": "gc", "level": "village", "name": "后村"},
+            ],
+            people=[
+                {"id": "c1", "name": "李干部", "unit": "gc", "roles": ["cadre"]},
+                {"id": "c2", "name": "张干部", "unit": "gc", "roles": ["cadre"]},
+            ],
+            working_groups=[
+                {"id": "wg-1", "name": "第一工作组", "leader": "c1", "units": ["v1", "v2"]},
+                {"id": "wg-2", "name": "第二工作组", "leader": "c2", "units": ["v3"]},
+            ],
+        )
+        c = cf.Campaign("wg-report")
+        c.stages("station", "done")
+        c.transition("finish", "station", "done")
+        run = c.start(org)
+        run.fire("v1", "finish", by=cf.Actor(id="office"))
+        report = cf.build_report(run)
+        groups = {w.group: w for w in report.working_groups}
+        assert groups["wg-1"].by_stage == {"station": 1, "done": 1}
+        assert groups["wg-2"].by_stage == {"station": 1}
+        assert report.names["c1"] == "李干部"
+        html = report.to_html()
+        assert 'id="working-groups"' in html
+        assert "第一工作组" in html
+        assert "李干部" in html
+        assert json.loads(report.to_json())["working_groups"][0]["name"] == "第一工作组"
+        assert [w.group for w in cf.build_report(run, "v3").working_groups] == ["wg-2"]

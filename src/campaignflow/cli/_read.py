@@ -171,6 +171,14 @@ def report_text(result: Any) -> str:
         console.print(f"duty overdue: {line}", markup=False)
     if result.duties_overdue > 20:
         console.print(f"... and {result.duties_overdue - 20} more duties overdue", markup=False)
+    for w in result.working_groups:
+        stages = ", ".join(f"{stage} {n}" for stage, n in w.by_stage.items())
+        leader = result.names.get(w.leader, w.leader)
+        console.print(
+            f"working group {w.name} ({leader}): {len(w.units)} units: {stages}; "
+            f"{w.blocked} blocked, {w.sent_back} sent back",
+            markup=False,
+        )
     return console.export_text()
 
 

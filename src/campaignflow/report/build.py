@@ -14,6 +14,7 @@ from campaignflow.report.timeline import Timeline, build_timeline
 from campaignflow.run.duties import ObligationReport
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
+from campaignflow.run.working_groups import WorkingGroupProgress
 
 LEDGER_LIMIT = 5_000  # units: reading every unit's ledger evidence beyond this is not "seconds"
 
@@ -77,6 +78,8 @@ class Report:
         labels: labels of the stage paths and events, for display.
         timeline: units per stage per week (per day for short campaigns) from
             the log (``None`` for subtrees over 5,000 units).
+        working_groups: progress per working group (住村联户工作组) stationed in
+            the subtree: its units per stage label, blocked, sent back.
         late_units: the units past a stage's deadline, one line each ("overdue
             since"), earliest due first, at most ``limit``.
     """
@@ -103,12 +106,12 @@ class Report:
     at_reason: str = ""
     labels: dict[str, str] = attrs.field(factory=dict)
     timeline: Timeline | None = None
+    late_units: tuple[str, ...] = ()
+    working_groups: tuple[WorkingGroupProgress, ...] = ()
 
     def label(self, key: str) -> str:
         """The label of a stage path or an event (the key itself when it has none)."""
         return self.labels.get(key) or key
-
-    late_units: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -200,6 +203,13 @@ def build_report(
         timeline = build_timeline(d, units, steps, now)
     labels = {path: d.label_of(path) for path in d.paths}
     labels.update({t.event: t.label for t in d.transitions if t.label})
+    groups = tuple(
+        g
+        for g in run.working_groups()
+        if top is None or any(u == top or org.is_ancestor(top, u) for u in g.units)
+    )
+    names = {b.unit: org.name_of(b.unit) for b in progress.blocked_units}
+    names.update({g.leader: org.name_of(g.leader) for g in groups})
     return Report(
         campaign=d.label,
         node=progress.node,
@@ -215,7 +225,7 @@ def build_report(
         board=tuple(board[:limit]),
         overdue=progress.overdue,
         ledger=_ledger(run, units) if small else (),
-        names={b.unit: org.name_of(b.unit) for b in progress.blocked_units},
+        names=names,
         duties={} if duties is None else _duty_counts(duties),
         late=() if duties is None else tuple(x.describe() for x in duties.overdue[:limit]),
         duties_overdue=0 if duties is None else len(duties.overdue),
@@ -224,6 +234,7 @@ def build_report(
         labels=labels,
         timeline=timeline,
         late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
+        working_groups=groups,
     )
 
 
