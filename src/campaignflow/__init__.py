@@ -48,6 +48,7 @@ from campaignflow.definition.review import ReviewRecord as ReviewRecord
 from campaignflow.definition.rules import Rule as Rule
 from campaignflow.definition.sharing import CountsBelow as CountsBelow
 from campaignflow.exceptions import ActorError as ActorError
+from campaignflow.exceptions import ArgumentError as ArgumentError
 from campaignflow.exceptions import CampaignflowError as CampaignflowError
 from campaignflow.exceptions import ConcurrentUpdate as ConcurrentUpdate
 from campaignflow.exceptions import DefinitionError as DefinitionError
@@ -103,6 +104,7 @@ __all__ = [
     "Actor",
     "ActorError",
     "Allowed",
+    "ArgumentError",
     "AwaitingItem",
     "BatchResult",
     "Blocked",

@@ -19,6 +19,7 @@ The hierarchy::
     ├── GateClosed                        the gate's verdict did not pass
     ├── PermissionDenied (PermissionError)  the actor may not do this
     ├── ActorError (ValueError)           an actor id is malformed
+    ├── ArgumentError (ValueError)        an argument's value is out of range
     ├── StoreError                        the store is unreadable or inconsistent
     │   └── ConcurrentUpdate              another writer changed the unit first
     ├── VerifyError                       replay does not match the projection
@@ -198,6 +199,13 @@ class PermissionDenied(CampaignflowError, PermissionError):
 
 class ActorError(CampaignflowError, ValueError):
     """An actor is malformed: empty, overlong or control-laden id, bad roles or scope."""
+
+
+class ArgumentError(CampaignflowError, ValueError):
+    """An argument of a run's method has a value it cannot take (a negative page size, an unknown mode).
+
+    A value of a plainly wrong Python type (a string for a count) is a ``TypeError``.
+    """
 
 
 class StoreError(CampaignflowError):

@@ -435,6 +435,7 @@ def id_list(value: object, what: str, where: Where) -> tuple[str, ...]:
 
 def working_group_row(w: Mapping[str, object], where: Where) -> WorkingGroupRow:
     """A working group row from a dict ``{"id", "name", "leader", "members", "units"}``."""
+    _mapping(w, "working group", where)
     wid = clean_id(w.get("id"), "working group id", where)
     return WorkingGroupRow(
         id=wid,

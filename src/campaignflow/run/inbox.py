@@ -24,7 +24,8 @@ from campaignflow.definition.approval import ApprovedBy
 from campaignflow.definition.combinators import walk
 from campaignflow.definition.context import evidence_name
 from campaignflow.definition.model import Transition
-from campaignflow.run.authz import in_scope
+from campaignflow.run.arguments import whole
+from campaignflow.run.authz import in_scope, require_actor
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.values.findings import Verdict
 
@@ -141,8 +142,11 @@ class InboxQueries(RunState):
 
         Raises:
             UnknownUnit: the unit is not in the org.
+            PermissionDenied: ``by`` is neither ``None`` nor an actor.
         """
         rec = self._unit(unit)
+        if by is not None:
+            require_actor(by, unit=unit, action="next_actions")
         now = self.clock()
         at = now.isoformat()
         out = []
@@ -179,7 +183,13 @@ class InboxQueries(RunState):
             actor: whose inbox.
             limit: items returned at most (a page).
             offset: items skipped first (the next page starts at ``offset + limit``).
+
+        Raises:
+            PermissionDenied: ``actor`` is not an actor.
+            ArgumentError: a negative ``limit`` or ``offset`` (a non-int is a ``TypeError``).
         """
+        require_actor(actor, unit="*", action="awaiting")
+        limit, offset = whole(limit, "limit"), whole(offset, "offset")
         now = self.clock()
         at = now.isoformat()
         items: list[tuple[str, str, int, AwaitingItem]] = []

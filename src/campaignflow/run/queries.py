@@ -10,6 +10,7 @@ import attrs
 from campaignflow.exceptions import (
     DefinitionError,
 )
+from campaignflow.run.arguments import whole
 from campaignflow.run.duties import ObligationReport, obligation_report
 from campaignflow.run.refresh import catch_up, load_row, recount
 from campaignflow.run.results import UnitState
@@ -38,8 +39,11 @@ class Queries(RunState):
 
         A long-lived run (one per worker) calls it with the number it returned
         last time, and reads only the units written meanwhile.
+
+        Raises:
+            ArgumentError: a negative ``since`` (a non-int is a ``TypeError``).
         """
-        return catch_up(self, since)
+        return catch_up(self, whole(since, "since"))
 
     def progress(self, node: str | None = None, *, limit: int = 100, now: datetime | None = None) -> Progress:
         """Roll-up of the subtree under ``node`` (the whole org by default).

@@ -10,6 +10,7 @@ import attrs
 from campaignflow.definition.model import Definition
 from campaignflow.exceptions import OrgMismatch, StoreError
 from campaignflow.org.graph import Org
+from campaignflow.run.arguments import one_of
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine, EngineRefused, send_back_event
 from campaignflow.run.members import remember, started
@@ -107,9 +108,7 @@ def _named(units: list[str]) -> str:
 
 def _compare(org: Org, known: frozenset[str], new_units: str) -> None:
     """Refuse an org that differs from the units the run was started with."""
-    if new_units not in {"refuse", "start"}:
-        msg = f"new_units={new_units!r}: use 'refuse' or 'start'"
-        raise ValueError(msg)
+    one_of(new_units, "new_units", ("refuse", "start"))
     extra = sorted(known.difference(org))
     if extra:
         msg = (
