@@ -48,7 +48,6 @@ HOT = {
         "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
-CHUNK = 5_000
 DECODED = 200_000  # decoded evidence records a store keeps, at most
 CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
 
@@ -502,21 +501,8 @@ class SQLStore(AuditReads):
 
     def steps(self) -> Iterator[Step]:
         """The whole log in seq order, read in chunks."""
-        last = 0
-        while True:
-            query = (
-                sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-                .where(steps_t.c.seq > last)
-                .order_by(steps_t.c.seq)
-                .limit(CHUNK)
-            )
-            with self._read() as conn:
-                chunk = conn.execute(query).all()
-            if not chunk:
-                return
-            for row in chunk:
-                yield self._decode(*row)
-            last = chunk[-1][0]
+        for row in self._log_rows(steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash):
+            yield self._decode(*row)
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -22,12 +23,12 @@ class AuditReads:
     def _read(self) -> AbstractContextManager[Connection]:  # pragma: no cover - SQLStore's own
         raise NotImplementedError
 
-    def columns(self) -> Iterator[tuple[int, str, str]]:
-        """``(seq, unit, kind)`` of every log row in seq order, as stored beside the bodies (verify)."""
+    def _log_rows(self, *columns: sa.ColumnElement[Any]) -> Iterator[tuple[Any, ...]]:
+        """``(seq, *columns)`` of every log row in seq order, read a chunk per short transaction."""
         last = 0
         while True:
             query = (
-                sa.select(steps_t.c.seq, steps_t.c.unit, steps_t.c.kind)
+                sa.select(steps_t.c.seq, *columns)
                 .where(steps_t.c.seq > last)
                 .order_by(steps_t.c.seq)
                 .limit(CHUNK)
@@ -36,9 +37,13 @@ class AuditReads:
                 chunk = conn.execute(query).all()
             if not chunk:
                 return
-            for seq, unit, kind in chunk:
-                yield int(seq), str(unit), str(kind)
+            yield from (tuple(row) for row in chunk)
             last = chunk[-1][0]
+
+    def columns(self) -> Iterator[tuple[int, str, str]]:
+        """``(seq, unit, kind)`` of every log row in seq order, as stored beside the bodies (verify)."""
+        for seq, unit, kind in self._log_rows(steps_t.c.unit, steps_t.c.kind):
+            yield int(seq), str(unit), str(kind)
 
     def evidence_index(self) -> Iterator[tuple[str, str, str, int, bool]]:
         """``(id, unit, kind, seq, live)`` of every evidence index row (verify)."""
