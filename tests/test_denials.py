@@ -114,3 +114,29 @@ class TestTamperedDenials:
             c.open(UNITS, url).record("s1", safety.Briefing(attendees=1), by=OUTSIDER)
         assert refused.value.seq == 1
         assert c.verify(UNITS, url).denials == 1
+
+
+class _StoreWithoutDenialLog:
+    """A host's own store written before the denial log: everything but ``append_denial``."""
+
+    def __init__(self, inner: cf.MemoryStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name in {"append_denial", "denials"}:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_a_store_without_a_denial_log_keeps_the_refusal_in_the_units_chain() -> None:
+    """The fallback for older stores: a deny step in the unit's chain, its seq on the error."""
+    c = safety.campaign()
+    run = c.start(UNITS, store=_StoreWithoutDenialLog(cf.MemoryStore()))
+    before = run.state("s1").version
+    with pytest.raises(cf.PermissionDenied) as refused:
+        run.record("s1", safety.Briefing(attendees=3), by=OUTSIDER)
+    (step,) = run.history("s1")
+    assert step.kind is cf.Kind.DENY
+    assert step.actor == OUTSIDER.id
+    assert refused.value.seq == step.seq
+    assert run.state("s1").version == before + 1

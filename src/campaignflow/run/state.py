@@ -408,7 +408,6 @@ class RunState:
         """
         reason = str(error)
         rec = self._unit(unit)
-        stage = rec.state
         keep = getattr(self.store, "append_denial", None)
         if keep is not None:
             denial, kept = keep(
@@ -417,24 +416,33 @@ class RunState:
                     unit=unit,
                     actor=actor.id,
                     action=action,
-                    stage=stage,
+                    stage=rec.state,
                     reason=reason,
                     at=self._now(),
                 )
             )
-            if isinstance(error, PermissionDenied):
-                error.seq, error.at, error.kept = denial.seq, denial.at, bool(kept)
-            _audit.emit(
-                "unit_denied",
-                campaign=self.definition.id,
-                unit=unit,
-                trigger=action,
-                actor=actor.id,
-                reason=reason,
-                verdict=None,
-                denial=denial.seq,
-            )
-            return
+            seq, at, where = denial.seq, denial.at, "denial"
+        else:
+            stored, kept = self._deny_in_chain(unit, rec, actor, action, reason)
+            seq, at, where = stored.seq, stored.at, "seq"
+        if isinstance(error, PermissionDenied):
+            error.seq, error.at, error.kept = seq, at, bool(kept)
+        _audit.emit(
+            "unit_denied",
+            campaign=self.definition.id,
+            unit=unit,
+            trigger=action,
+            actor=actor.id,
+            reason=reason,
+            verdict=None,
+            **{where: seq},
+        )
+
+    def _deny_in_chain(
+        self, unit: str, rec: _Unit, actor: Actor, action: str, reason: str
+    ) -> tuple[Step, bool]:
+        """A ``deny`` step in the unit's own chain, for stores written before the denial log."""
+        stage = rec.state
         step = Step(
             seq=0,
             unit=unit,
@@ -453,18 +461,7 @@ class RunState:
         except BaseException:
             rec.version -= 1
             raise
-        if isinstance(error, PermissionDenied):
-            error.seq, error.at, error.kept = stored.seq, stored.at, kept
-        _audit.emit(
-            "unit_denied",
-            campaign=self.definition.id,
-            unit=unit,
-            trigger=action,
-            actor=actor.id,
-            reason=reason,
-            verdict=None,
-            seq=stored.seq,
-        )
+        return stored, kept
 
     def _append_one(self, unit: str, rec: _Unit, step: Step) -> Step:
         """Write one step for one unit; every step bumps the unit's version."""
