@@ -47,6 +47,25 @@ def _quiet_structlog() -> object:
     structlog.reset_defaults()
 
 
+def system_program(script: str, what: str) -> str:
+    """The path a scripts/ installer prints (it installs the Debian package when missing, as root).
+
+    In CI (CI=true) a program that cannot be had fails the test; elsewhere it skips.
+    """
+    done = subprocess.run(
+        ["bash", str(Path(__file__).resolve().parent.parent / "scripts" / script)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = f"no {what}: {done.stderr.strip()[-300:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return done.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throwaway PostgreSQL server (scripts/pg.sh), for the whole session.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from campaignflow.presets.zhongmou import zhongmou_org
 from campaignflow.report.as_of import run_as_of
 from campaignflow.report.build import build_report
 from campaignflow.report.dashboard import HEIGHT, TOP
+from conftest import system_program
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = ROOT / "artefacts"
@@ -119,15 +119,7 @@ def _stage_at(run: cf.Run, unit: str, when: datetime) -> str:
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """Chromium's path (scripts/chromium.sh installs it when missing); CI never skips."""
-    done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "chromium.sh")], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        message = f"no chromium: {done.stderr.strip()[-300:]}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return done.stdout.strip().splitlines()[-1]
+    return system_program("chromium.sh", "chromium")
 
 
 def test_dashboard_renders_in_chromium(chromium: str, run: cf.Run) -> None:

@@ -6,17 +6,38 @@ import ast
 import importlib.metadata as md
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "campaignflow"
 
 
-def imported_top_level_modules() -> dict[str, set[str]]:
-    """Every module outside the standard library that src/ imports, anywhere in a file, with its files."""
+def _guarded(tree: ast.AST) -> set[int]:
+    """ids of the import nodes inside a ``try`` whose handlers catch ImportError: optional imports."""
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(h.type, ast.Name) and h.type.id in {"ImportError", "ModuleNotFoundError"}
+            for h in node.handlers
+        ):
+            guarded.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return guarded
+
+
+def imported_top_level_modules(*, optional: bool = False) -> dict[str, set[str]]:
+    """Every module outside the standard library that src/ imports, anywhere in a file, with its files.
+
+    With ``optional`` only the imports guarded by ``except ImportError`` (an
+    extra's, turned into a named error when missing); without it every other one.
+    """
     found: dict[str, set[str]] = {}
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        guarded = _guarded(tree)
+        for node in ast.walk(tree):
+            if (id(node) in guarded) != optional:
+                continue
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -49,6 +70,20 @@ def test_every_imported_package_is_a_core_dependency() -> None:
         if not dists & required:
             missing[module] = sorted(files)
     assert not missing, f"imported but not in [project] dependencies: {missing}"
+
+
+def test_every_optional_import_is_an_extra() -> None:
+    """An import guarded by ``except ImportError`` names a package some extra of pyproject.toml declares."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    declared = {
+        re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower() for name, reqs in extras.items() for r in reqs
+    }
+    optional = imported_top_level_modules(optional=True)
+    assert "graphviz" in optional  # the diagram extra: the check sees what it guards
+    assert "graphviz" in extras["diagram"][0]
+    assert set(optional) <= declared, f"guarded imports no extra declares: {set(optional) - declared}"
 
 
 def test_the_check_sees_the_imports_it_guards() -> None:

@@ -56,6 +56,7 @@ from campaignflow.exceptions import EvidenceError as EvidenceError
 from campaignflow.exceptions import GateClosed as GateClosed
 from campaignflow.exceptions import HookFailed as HookFailed
 from campaignflow.exceptions import InvalidTransition as InvalidTransition
+from campaignflow.exceptions import MissingDependency as MissingDependency
 from campaignflow.exceptions import OrgError as OrgError
 from campaignflow.exceptions import OrgMismatch as OrgMismatch
 from campaignflow.exceptions import PermissionDenied as PermissionDenied
@@ -130,6 +131,7 @@ __all__ = [
     "Judgement",
     "Kind",
     "MemoryStore",
+    "MissingDependency",
     "NextAction",
     "Obligation",
     "ObligationReport",

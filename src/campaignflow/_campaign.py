@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from campaignflow.definition.builder import CampaignBuilder
-from campaignflow.definition.diagram import mermaid
+from campaignflow.definition.diagram import FORMATS, draw
 from campaignflow.org.graph import Org
+from campaignflow.run.arguments import one_of
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.describe import describe, origin, reference
 from campaignflow.run.replay import VerifyReport, open_run
@@ -105,14 +106,25 @@ class Campaign(CampaignBuilder):
         """
         return check_campaign(self, budget=budget)
 
-    def diagram(self) -> str:
-        """The campaign as mermaid ``stateDiagram-v2`` text.
+    def diagram(self, format: str = "mermaid") -> str:  # noqa: A002 - the name users pass
+        """The campaign's shape: mermaid ``stateDiagram-v2`` text, or an SVG picture.
 
         Compound stages are compound states with their labels; transitions are
         edges labelled with their label, event, ordering and gate labels;
-        reworks are ``返工`` edges back. Paste it into any mermaid renderer.
+        reworks are ``返工`` edges back. Paste the mermaid text into any mermaid
+        renderer; ``format="svg"`` returns the SVG document's text, laid out by
+        Graphviz.
+
+        Args:
+            format: ``"mermaid"`` or ``"svg"``.
+
+        Raises:
+            ArgumentError: another format.
+            MissingDependency: ``"svg"`` without the ``graphviz`` binding
+                (``pip install 'campaignflow[diagram]'``) or Graphviz's ``dot``
+                program (``apt-get install graphviz``).
         """
-        return mermaid(self.build())
+        return draw(self.build(), one_of(format, "format", FORMATS))
 
     def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
         """Replay ``store``'s log through this campaign and compare with its projection."""

@@ -23,7 +23,8 @@ The hierarchy::
     ├── StoreError                        the store is unreadable or inconsistent
     │   └── ConcurrentUpdate              another writer changed the unit first
     ├── VerifyError                       replay does not match the projection
-    └── HookFailed                        a host hook raised after a committed write
+    ├── HookFailed                        a host hook raised after a committed write
+    └── MissingDependency (ImportError)   an optional package or program is not installed
 
 Every message names the unit, event, rule or value at fault and says what to do.
 """
@@ -278,3 +279,12 @@ class OrgMismatch(OrgError, StoreError):
     def __init__(self, message: str, *, units: tuple[str, ...]) -> None:
         super().__init__(message)
         self.units = units
+
+
+class MissingDependency(CampaignflowError, ImportError):
+    """An optional package or program a feature needs is not installed; the message names the install.
+
+    For example ``campaign.diagram(format="svg")`` without the ``diagram`` extra
+    (``pip install 'campaignflow[diagram]'``) or without Graphviz's ``dot``
+    (``apt-get install graphviz``).
+    """

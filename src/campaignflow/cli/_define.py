@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from campaignflow.cli._app import NEGATIVE, OK, command, guard
+from campaignflow.cli._app import NEGATIVE, OK, OUT, command, guard
+from campaignflow.cli._read import write_or_print
 
 
 @command()
@@ -39,17 +40,32 @@ def check(target: str, fmt: str, budget: int) -> None:
 @command()
 @click.argument("target")
 @click.option("--org", "org_path", type=click.Path(path_type=Path), help="Draw this org's tree instead.")
-def diagram(target: str, org_path: Path | None) -> None:
-    """Print the campaign's stage machine as mermaid text: compound stages, labels, gates.
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "svg"]),
+    default=None,
+    help="mermaid text, or an SVG picture (the diagram extra and Graphviz's dot). "
+    "Default: svg when --out ends in .svg, mermaid otherwise.",
+)
+@OUT
+def diagram(target: str, org_path: Path | None, fmt: str | None, out: Path | None) -> None:
+    """Draw the campaign's stage machine: compound stages, labelled transitions, gates, reworks.
 
-    TARGET is MODULE:ATTR (a Campaign or a zero-argument callable returning one).
-    With --org FILE (JSON or units.csv, up to 200 units) the org tree is drawn.
+    TARGET is MODULE:ATTR (a Campaign or a zero-argument callable returning one),
+    looked up from the current directory first. The SVG needs
+    pip install 'campaignflow[diagram]' and Graphviz (apt-get install graphviz).
+    With --org FILE (JSON or units.csv, up to 200 units) the org tree is drawn
+    as mermaid text.
 
-    Example: campaignflow diagram campaignflow.presets.mass_line:campaign > campaign.mmd
+    Example: campaignflow diagram campaignflow.presets.mass_line:campaign --out campaign.svg
     """
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
 
     if org_path is not None:
-        print(guard(lambda: _targets.load_org(org_path).to_mermaid()))
+        if fmt == "svg":
+            raise click.BadParameter("the org tree is drawn as mermaid text only", param_hint="--format")
+        write_or_print(out, guard(lambda: _targets.load_org(org_path).to_mermaid()))
         return
-    print(guard(lambda: _targets.load_campaign(target).diagram()))
+    chosen = fmt or ("svg" if out is not None and out.suffix.lower() == ".svg" else "mermaid")
+    write_or_print(out, guard(lambda: _targets.load_campaign(target).diagram(format=chosen)))
