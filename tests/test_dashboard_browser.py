@@ -61,19 +61,49 @@ document.title = "PROBE" + JSON.stringify({
 </script>"""
 
 
+# Test-only probe for the drill-downs: which sections are laid out, before and after a
+# township's link is clicked, and the counts the one shown draws.
+DRILL_PROBE = """<script>
+window.addEventListener("load", () => {
+  const laidOut = () => [...document.querySelectorAll("section.drill")]
+    .filter(s => s.getBoundingClientRect().height > 0).map(s => s.dataset.unit);
+  const counts = unit => {
+    const p = "unit-" + unit + "-";
+    const cards = ["units", "blocked-count", "sent-back", "stage-overdue", "duties-overdue"]
+      .map(id => Number(document.getElementById(p + id).querySelector("b").textContent));
+    const funnel = [...document.getElementById(p + "funnel").querySelectorAll("text.funnel-n")]
+      .map(t => [t.dataset.stage, Number(t.textContent)]);
+    const rows = [...document.getElementById(p + "heatmap").querySelectorAll("tr.heat-row")]
+      .map(tr => [tr.dataset.unit, [...tr.cells].slice(1).map(td => Number(td.textContent))]);
+    const box = document.getElementById("unit-" + unit).getBoundingClientRect();
+    return {cards, funnel, rows, top: box.top, height: box.height};
+  };
+  const before = laidOut();
+  const target = location.hash.slice("#unit-".length);
+  const landed = target ? counts(target) : null;
+  const link = document.querySelector('tr.heat-row[data-unit="t-05"] a');
+  link.click();
+  document.title = "PROBE" + JSON.stringify({
+    before, landed, href: link.getAttribute("href"), after: laidOut(), clicked: counts("t-05"),
+  });
+});
+</script>"""
+
+
 @pytest.fixture(scope="module")
 def run() -> cf.Run:
     """The mass-line campaign simulated over Zhongmou (seed 1), in memory, once for this module."""
     return simulate(zhongmou_org(), seed=1).run
 
 
-def _probe(chromium: str, html: str, probe: str) -> dict[str, object]:
-    """Render ``html`` with ``probe`` appended in headless Chromium; the probe's JSON from the title."""
+def _probe(chromium: str, html: str, probe: str, fragment: str = "") -> dict[str, object]:
+    """Render ``html`` (at ``#fragment``) with ``probe`` appended in headless Chromium; the probe's JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "probe.html"
         page.write_text(html.replace("</body>", probe + "</body>"), encoding="utf-8")
+        url = page.as_uri() + (f"#{fragment}" if fragment else "")
         dom = subprocess.run(
-            [chromium, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}", "--dump-dom", page.as_uri()],
+            [chromium, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}", "--dump-dom", url],
             capture_output=True,
             text=True,
             timeout=600,  # a guard against a hung browser, not a speed check
@@ -194,3 +224,41 @@ def test_timeline_draws_the_logs_counts(chromium: str, run: cf.Run, day: str) ->
     assert any(v for line in lines for v in line["values"][1:] if line["stage"] != run.definition.initial)  # type: ignore[attr-defined]
     assert f"as of {day} 00:00 UTC" in html
     assert _screenshot(chromium, html, f"dashboard-{day}").stat().st_size > 10_000
+
+
+def _counts(report: cf.Report) -> dict[str, object]:
+    """What a drill-down section must draw for ``report``, in the probe's shape."""
+    return {
+        "cards": [
+            report.total,
+            len(report.blocked),
+            sum(b.sent_back for b in report.board),
+            report.overdue,
+            report.duties_overdue,
+        ],
+        "funnel": [[s, n] for s, n in zip(report.stages, report.funnel, strict=True)],
+        "rows": [[r.unit, [*r.by_stage, r.blocked, r.sent_back]] for r in report.rows],
+    }
+
+
+def test_each_township_opens_its_own_drill_down_page(chromium: str, run: cf.Run) -> None:
+    """No drill-down shows until a township is named.
+
+    #unit-t-03 (官渡镇) and a click on 万滩镇's row each show exactly that
+    township's section, at the top of the window, drawing build_report(run, township).
+    """
+    html = cf.build_report(run, drill_down=True).to_html()
+    seen = _probe(chromium, html, DRILL_PROBE)
+    assert seen["before"] == []
+    assert seen["href"] == "#unit-t-05"
+    assert seen["after"] == ["t-05"]
+    clicked = seen["clicked"]
+    assert {k: clicked[k] for k in ("cards", "funnel", "rows")} == _counts(cf.build_report(run, "t-05"))  # type: ignore[index]
+    assert clicked["height"] > 0  # type: ignore[index]
+    landed = _probe(chromium, html, DRILL_PROBE, fragment="unit-t-03")
+    assert landed["before"] == ["t-03"]
+    section = landed["landed"]
+    assert {k: section[k] for k in ("cards", "funnel", "rows")} == _counts(cf.build_report(run, "t-03"))  # type: ignore[index]
+    assert abs(section["top"]) < 2  # type: ignore[index]  # scrolled to it
+    page = cf.build_report(run, "t-03").to_html()
+    assert _screenshot(chromium, page, "township-t-03").stat().st_size > 10_000

@@ -275,7 +275,7 @@ def _run(
     whole = run.progress(limit=10)
     shown = inboxes(run)  # read while the store is open
     on_progress("writing the dashboard", 0, 0)
-    page = build_report(run).to_html()
+    page = build_report(run, drill_down=True).to_html()
     example = sim.refusals[0].explain() if sim.refusals else "(no refusal)"
     for opened in (reopened.store, store):
         if isinstance(opened, SQLStore):  # release the file before it is moved

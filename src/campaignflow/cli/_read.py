@@ -102,7 +102,8 @@ def write_or_print(out: Path | None, text: str) -> None:
 
 @command()
 @click.argument("db")
-@click.option("--unit", default=None, help="Report on this unit's subtree (default: the whole org).")
+@click.argument("node", required=False)
+@click.option("--unit", default=None, help="Report on this unit's subtree (default: the whole org); as NODE.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True
 )
@@ -112,6 +113,7 @@ def write_or_print(out: Path | None, text: str) -> None:
 @ORG
 def report(  # noqa: PLR0917 - click passes every option positionally
     db: str,
+    node: str | None,
     unit: str | None,
     fmt: str,
     at: str | None,
@@ -121,18 +123,25 @@ def report(  # noqa: PLR0917 - click passes every option positionally
 ) -> None:
     """Report progress, blocked units and why, the 曝光台, overdue stages and duties, the ledger.
 
-    With --at DATE the campaign as it stood then, rebuilt from the log; the
-    output states the moment judged and why. --format html is the dashboard.
+    NODE (or --unit) reports on that unit's subtree: a township's own page. With
+    --at DATE the campaign as it stood then, rebuilt from the log; the output
+    states the moment judged and why. --format html is the dashboard: each unit
+    of its heat map with units below it (each township) links to its own
+    drill-down page in the same file.
 
-    Example: campaignflow report zhongmou-demo.db --unit t-01 --at 2014-03-10 --format html --out t01.html
+    Example: campaignflow report zhongmou-demo.db t-01 --at 2014-03-10 --format html --out t01.html
     """
     from campaignflow.report.build import build_report  # noqa: PLC0415 - keep --help fast
 
+    if node is not None and unit is not None and node != unit:
+        msg = f"NODE {node!r} and --unit {unit!r} name two units: give one"
+        raise click.UsageError(msg)
+    where = node if node is not None else unit
     when = parse_at(at)
 
     def build() -> Any:
         run, moment = open_run_at(db, campaign_ref, org_path, when)
-        return build_report(run, unit, at_reason=moment.reason)
+        return build_report(run, where, at_reason=moment.reason, drill_down=fmt == "html")
 
     result = guard(build)
     if fmt == "text":

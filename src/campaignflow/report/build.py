@@ -82,6 +82,9 @@ class Report:
             the subtree: its units per stage label, blocked, sent back.
         late_units: the units past a stage's deadline, one line each ("overdue
             since"), earliest due first, at most ``limit``.
+        drill_downs: with ``build_report(..., drill_down=True)``, the report of
+            each unit of ``rows`` that has units below it (each township), for
+            the dashboard's drill-down pages; empty otherwise.
     """
 
     campaign: str
@@ -108,6 +111,7 @@ class Report:
     timeline: Timeline | None = None
     late_units: tuple[str, ...] = ()
     working_groups: tuple[WorkingGroupProgress, ...] = ()
+    drill_downs: tuple[Report, ...] = ()
 
     def label(self, key: str) -> str:
         """The label of a stage path or an event (the key itself when it has none)."""
@@ -135,17 +139,25 @@ class Report:
         """A self-contained HTML dashboard (inline CSS and SVG, nothing fetched)."""
         from campaignflow.report.dashboard import render  # noqa: PLC0415 - jinja2 only when asked
 
-        return render(self, self.names)
+        return render(self)
 
 
 def build_report(
-    run: Run, node: str | None = None, *, limit: int = 200, at_reason: str = "the run's clock"
+    run: Run,
+    node: str | None = None,
+    *,
+    limit: int = 200,
+    at_reason: str = "the run's clock",
+    drill_down: bool = False,
 ) -> Report:
     """The report of ``node``'s subtree (the whole org when ``None``), judged at the run's clock.
 
     Counts come from the run's incremental counters; the send-back board and the
     ledger read the subtree's units, and the timeline its log (both only up to
     5,000 units). ``at_reason`` says why the run's clock stands where it does.
+    With ``drill_down`` the report also holds, as ``drill_downs``, the report of
+    each of its rows' units that has units below it (at most ``limit``): the
+    dashboard links each township of its heat map to that report's page.
     """
     org, d = run.org, run.definition
     now = run.clock()
@@ -235,6 +247,13 @@ def build_report(
         timeline=timeline,
         late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
         working_groups=groups,
+        drill_downs=tuple(
+            build_report(run, row.unit, limit=limit, at_reason=at_reason)
+            for row in rows[:limit]
+            if org.children(row.unit)
+        )
+        if drill_down
+        else (),
     )
 
 

@@ -18,6 +18,8 @@ _TEMPLATE = _ENV.from_string(
 COLOURS = ("#3f7fbf", "#e07b39", "#4caf50", "#9c27b0", "#d32f2f", "#00897b", "#795548", "#607d8b")
 SHOWN = 10
 """Rows of a long table shown before the rest is folded into a <details>."""
+HEAT_SHOWN = 30
+"""Rows of the heat map shown before the rest is folded (it is the overview: more stay in view)."""
 
 # The timeline's plot area inside its SVG, in px.
 LEFT, TOP, WIDTH, HEIGHT = 48, 12, 560, 180
@@ -60,11 +62,13 @@ def chart(timeline: Timeline) -> dict[str, Any]:
     }
 
 
-def render(report: Any, names: dict[str, str] | None = None) -> str:
+def render(report: Any) -> str:
     """The dashboard's HTML text (every value escaped) of a ``Report``.
 
+    The report's sections, then one drill-down section per report of its
+    ``drill_downs`` (the same sections, ids prefixed ``unit-ID-``), shown when
+    its heat-map row's link names it (``#unit-ID``, CSS ``:target``: no script).
     The template reads the report's attributes; this module imports nothing of
     the report's data, so that ``Report.to_html()`` can call it without a circle.
     """
-    drawn = chart(report.timeline) if report.timeline is not None else None
-    return _TEMPLATE.render(r=report, names=names or {}, chart=drawn, shown=SHOWN)
+    return _TEMPLATE.render(r=report, chart=chart, shown=SHOWN, heat_shown=HEAT_SHOWN)
