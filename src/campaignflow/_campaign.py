@@ -53,6 +53,7 @@ class Campaign(CampaignBuilder):
         store: Store | str | Any = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
+        pause_gc: bool | None = None,
     ) -> Run:
         """Start a run of this campaign over ``org`` (an Org or a list of unit ids).
 
@@ -62,6 +63,12 @@ class Campaign(CampaignBuilder):
                 (``"sqlite:///campaign.db"``), engine or connection; default in memory.
             clock: "now" for every step (default: the UTC wall clock).
             ids: the evidence id source (default: random UUIDs).
+            pause_gc: pause Python's cyclic garbage collector, process-wide,
+                while a batch of 256 or more (``fire_many``, ``record_many``)
+                runs: 1.3-1.8x faster batches, but no thread of the process
+                collects cycles meanwhile. ``None`` (the default): off, unless
+                the environment sets ``CAMPAIGNFLOW_PAUSE_GC=1``;
+                ``run.pause_gc`` changes it later.
 
         A store with metadata (SQLite, PostgreSQL) records the org, the
         campaign's structure and, when the campaign was built in an importable
@@ -70,6 +77,7 @@ class Campaign(CampaignBuilder):
         """
         run = Run.start(self.build(), org, store=store, clock=clock, ids=ids)
         describe(run.store, run.definition, run.org, reference(self, self._origin))
+        _pause(run, pause_gc)
         return run
 
     def open(
@@ -80,6 +88,7 @@ class Campaign(CampaignBuilder):
         clock: Clock | None = None,
         ids: IdSource | None = None,
         new_units: Literal["refuse", "start"] = "refuse",
+        pause_gc: bool | None = None,
     ) -> Run:
         """Open the run of this campaign held in ``store`` (from its projection).
 
@@ -92,11 +101,15 @@ class Campaign(CampaignBuilder):
                 with: ``"refuse"`` (``OrgMismatch`` naming them) or ``"start"``
                 (they start in the initial stage). Stored units ``org`` lacks are
                 always refused.
+            pause_gc: pause the cyclic garbage collector during large batches,
+                as for :meth:`start`.
 
         Raises:
             OrgMismatch: the org differs from the store's units (see ``new_units``).
         """
-        return open_run(self.build(), org, store, clock=clock, ids=ids, new_units=new_units)
+        run = open_run(self.build(), org, store, clock=clock, ids=ids, new_units=new_units)
+        _pause(run, pause_gc)
+        return run
 
     def check(self, *, budget: int = 100) -> CheckReport:
         """Static checks: dead ends, events nobody may fire, unsatisfiable rules, labels...
@@ -129,3 +142,13 @@ class Campaign(CampaignBuilder):
     def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
         """Replay ``store``'s log through this campaign and compare with its projection."""
         return verify(self.build(), org, store)
+
+
+def _pause(run: Run, value: object) -> None:
+    """``pause_gc=``: a bool sets it, ``None`` leaves what the environment said (run/gc.py)."""
+    if value is None:
+        return
+    if not isinstance(value, bool):
+        msg = f"pause_gc must be True, False or None, got {value!r}"
+        raise TypeError(msg)
+    run.pause_gc = value

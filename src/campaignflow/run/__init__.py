@@ -5,7 +5,7 @@ Holds: ``run`` (``Run``: recording, firing, batches, send-backs, queries),
 verdicts), ``authz`` (who may act where), ``rollup`` (incremental counts,
 ``Progress``), ``duties`` (``ObligationReport``), ``replay`` (open and verify a
 stored run), ``retry``, ``clock`` (clocks and id sources), ``audit`` (structured
-events), ``gc`` (collector pauses on bulk work).
+events), ``gc`` (the opt-in collector pause during large batches).
 
 May import: ``definition``, ``org``, ``store``, ``values``, ``exceptions``.
 Knows nothing of reports, the testing kit or the command line.

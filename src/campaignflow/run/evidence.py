@@ -55,7 +55,7 @@ class EvidenceVerbs(RunState):
         """
         actor = require_actor(by, unit="*", action="record")
         items = list(items)
-        with paused(len(items)):
+        with paused(len(items), on=self.pause_gc):
             return self._record_many(items, actor)
 
     def _record_many(self, items: list[tuple[str, object]], actor: Actor) -> list[Step]:

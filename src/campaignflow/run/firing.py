@@ -160,7 +160,7 @@ class FiringVerbs(RunState):
         self._event(event)
         actor = require_actor(by, unit="*", action=event)
         wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
-        with paused(len(wanted)):
+        with paused(len(wanted), on=self.pause_gc):
             checked: list[tuple[str, _Unit, Transition]] = []
             cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
             for unit in wanted:

@@ -1,26 +1,41 @@
-"""Pausing the cyclic garbage collector during large batches.
+"""Pausing the cyclic garbage collector during a run's large batches: opt-in.
 
-A batch allocates tens of thousands of short-lived acyclic objects (steps,
-verdicts, rows); each allocation burst triggers collections that walk every
-tracked object of the process — 640,000 units' worth at national scale — and
-found nothing to free. Reference counting frees the batch's garbage anyway;
-the collector runs again as soon as the batch ends. Measured: 13 % of a
-10,000-step durable batch (benchmarks/run.py).
+A batch (``fire_many``, ``record_many``) allocates tens of thousands of
+objects that live until it commits (steps, verdicts, rows); so many survivors
+trigger full collections, which walk every tracked object of the process (a
+national org's worth) and free nothing that reference counting would not: one
+took 0.2 s of a 0.78 s durable batch of 10,000. Pausing the collector for the
+batch makes it 1.3-1.8x faster (benchmarks/gc_pause.py).
+
+But the collector is process-wide: while one thread's batch runs, no thread of
+the host collects cycles. So the pause is the host's choice, off by default:
+``campaign.start(org, pause_gc=True)`` / ``campaign.open(..., pause_gc=True)``,
+``run.pause_gc = True``, or for every run of a process that owns its threads
+(a batch script, a benchmark) the environment variable
+``CAMPAIGNFLOW_PAUSE_GC=1`` (docs/explanation/performance.md).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 BATCH = 256  # below this, a collection or two costs less than it is worth thinking about
+ENV = "CAMPAIGNFLOW_PAUSE_GC"
+"""The environment variable that turns the pause on for the runs that do not choose (``1``)."""
+
+
+def default() -> bool:
+    """Whether a run that does not choose pauses: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the environment."""
+    return os.environ.get(ENV, "").strip() == "1"
 
 
 @contextmanager
-def paused(size: int) -> Iterator[None]:
-    """Pause collection while a batch of ``size`` items is processed (if it was on)."""
-    if size < BATCH or not gc.isenabled():
+def paused(size: int, *, on: bool) -> Iterator[None]:
+    """Pause collection while a batch of ``size`` items is processed, if ``on`` (and it was enabled)."""
+    if not on or size < BATCH or not gc.isenabled():
         yield
         return
     gc.disable()

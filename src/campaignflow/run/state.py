@@ -30,6 +30,7 @@ from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor, require_role, require_scope
 from campaignflow.run.clock import Clock, IdSource
 from campaignflow.run.engine import Engine
+from campaignflow.run.gc import default as pause_by_default
 from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
 from campaignflow.run.redo import Voids
 from campaignflow.run.refusals import append_kept
@@ -153,6 +154,8 @@ class RunState:
         self.counters = Counters(org, definition)
         # When the run started (ISO), where relative deadlines need it ("": unknown).
         self.started = ""
+        # Pause the process's cyclic collector during this run's batches: the host's choice (run/gc.py).
+        self.pause_gc = pause_by_default()
 
     @property
     def escalations(self) -> list[Escalation]:
