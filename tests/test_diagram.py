@@ -235,3 +235,23 @@ class TestMissingDependency:
     def test_an_unknown_format_is_an_argument_error(self) -> None:
         with pytest.raises(cf.ArgumentError, match="format='png'"):
             mass_line.campaign().diagram(format="png")
+
+
+def test_the_org_tree_is_mermaid_only(tmp_path: Path) -> None:
+    """`diagram X --org FILE --out tree.mmd` writes the org's mermaid; an SVG of it is a usage error."""
+    org = cf.Org.from_dicts(
+        [
+            {"id": "t", "parent": None, "level": "township", "name": "城关镇"},
+            {"id": "v", "parent": "t", "level": "village", "name": "东村"},
+        ]
+    )
+    path = tmp_path / "org.json"
+    path.write_text(org.to_json(), encoding="utf-8")
+    out = tmp_path / "tree.mmd"
+    target = "campaignflow.presets.mass_line:campaign"
+    result = CliRunner().invoke(main, ["diagram", target, "--org", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == org.to_mermaid()
+    refused = CliRunner().invoke(main, ["diagram", target, "--org", str(path), "--format", "svg"])
+    assert refused.exit_code == 2
+    assert "mermaid text only" in refused.output
