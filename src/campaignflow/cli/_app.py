@@ -97,13 +97,43 @@ def command(**kwargs: Any) -> Callable[[F], F]:
     return register
 
 
+CHOSEN = "campaignflow.campaign_id"  # where --campaign-id keeps its value, in the click context's meta
+
+
+def _choose(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta[CHOSEN] = value
+
+
+CAMPAIGN_ID = click.option(
+    "--campaign-id",
+    metavar="ID",
+    default=None,
+    expose_value=False,  # read by open_db from the context: every DB command takes it alike
+    callback=_choose,
+    help="The campaign to read when DB holds several (`campaignflow campaigns DB` lists them).",
+)
+
+
+def chosen_campaign() -> str | None:
+    """The ``--campaign-id`` of the command running, if any."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get(CHOSEN)
+
+
 def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
-    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign."""
+    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign.
+
+    The campaign is the one ``--campaign-id`` names, or the database's only one;
+    a database holding several, none chosen, is a usage error listing them.
+    """
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
+    from campaignflow.cli._db import require_one  # noqa: PLC0415
     from campaignflow.org.graph import Org  # noqa: PLC0415
     from campaignflow.store import SQLStore  # noqa: PLC0415
 
-    store = SQLStore(_targets.store_url(db))
+    url = _targets.store_url(db)
+    chosen = require_one(db, url, chosen_campaign())
+    store = SQLStore(url, campaign=chosen)
     ref = campaign_ref or store.meta("factory")
     if ref is None:
         recorded = store.meta("campaign")  # the campaign id the store is bound to
@@ -125,6 +155,9 @@ def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[A
             raise _targets.TargetError(msg)
         org = Org.from_json(recorded)
     definition = campaign.build()  # bound now: reading the log decodes its evidence
+    if chosen is not None and definition.id != chosen:
+        msg = f"--campaign {ref} builds campaign {definition.id!r}, not {chosen!r} (--campaign-id)"
+        raise _targets.TargetError(msg)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     return campaign, org, store
 

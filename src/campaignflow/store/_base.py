@@ -76,6 +76,23 @@ def make_checkpoint(steps: Sequence[Step]) -> Checkpoint:
     )
 
 
+@attrs.frozen
+class StoredCampaign:
+    """A campaign a database holds, as its catalogue lists it (:meth:`SQLStore.campaigns`).
+
+    Attributes:
+        id: the campaign's id.
+        prefix: the prefix of its tables (``cf_`` for a database's first campaign).
+        schema: the schema revision its tables were created at.
+        created_at: when it was added to the database (ISO 8601, UTC).
+    """
+
+    id: str
+    prefix: str
+    schema: int
+    created_at: str
+
+
 class Store(Protocol):
     """What a run needs of its storage. Every method is atomic."""
 

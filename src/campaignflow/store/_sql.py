@@ -14,6 +14,7 @@ sequence, and writers on different units never wait for each other.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,52 +27,68 @@ from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._apart import can_write_apart, mark_written
-from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
+from campaignflow.store._base import Checkpoint, StoredCampaign, UnitRow, make_checkpoint, numbered
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
-from campaignflow.store._schema import bind_campaign, check_schema, still_bound
+from campaignflow.store._schema import (
+    bind_campaign,
+    check_schema,
+    entries,
+    select_campaign,
+    still_bound,
+)
 from campaignflow.store._sql_audit import AuditReads, write_denial
 from campaignflow.store._sqlite_lock import take_write_lock
-from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, steps_t, units_t
+from campaignflow.store._tables import Tables, tables
 from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
 from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
-# The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
+# The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg), on the tables of prefix {p}.
 HOT = {
-    "insert_steps": "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+    "insert_steps": "INSERT INTO {p}steps (seq, unit, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
     "insert_units": (
-        "INSERT INTO cf_units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO {p}units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (unit) DO NOTHING"
     ),
     "update_units": (
-        "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
+        "UPDATE {p}units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
 DECODED = 200_000  # decoded evidence records a store keeps, at most
 CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
 
-# Built once: building a select per call cost more than running it.
-RECORDS = (
-    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-    .where(
-        evidence_t.c.unit == sa.bindparam("unit"),
-        evidence_t.c.kind == sa.bindparam("kind"),
-        evidence_t.c.live.is_(True),
+
+@functools.cache
+def hot(prefix: str, dialect: str) -> dict[str, str]:
+    """The hot statements on the tables of ``prefix``, in the placeholders of ``dialect``'s driver."""
+    found = {name: statement.format(p=prefix) for name, statement in HOT.items()}
+    return found if dialect == "sqlite" else {name: s.replace("?", "%s") for name, s in found.items()}
+
+
+@functools.cache  # built once per campaign: building a select per call cost more than running it
+def records_queries(t: Tables) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The live evidence of one ``(unit, kind)``, and of all (filtered by the caller), in seq order."""
+    steps, evidence = t.steps, t.evidence
+    live = sa.select(steps.c.seq, steps.c.body, steps.c.prev_hash, steps.c.hash).join(
+        evidence, evidence.c.seq == steps.c.seq
     )
-    .order_by(steps_t.c.seq)
-)
-RECORDS_MANY = (
-    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-    .where(evidence_t.c.live.is_(True))
-    .order_by(steps_t.c.seq)
-)
+    one = live.where(
+        evidence.c.unit == sa.bindparam("unit"),
+        evidence.c.kind == sa.bindparam("kind"),
+        evidence.c.live.is_(True),
+    ).order_by(steps.c.seq)
+    return one, live.where(evidence.c.live.is_(True)).order_by(steps.c.seq)
 
 
 class SQLStore(AuditReads):
-    """The log and projection in SQL tables (prefix ``cf_``).
+    """The log and projection in SQL tables (prefix ``cf_``, ``cf_<n>_`` for later campaigns).
+
+    A database holds any number of campaigns, each in tables of its own (listed
+    by :meth:`campaigns`). ``bind`` (what ``start`` and ``open`` call) selects
+    the campaign by its id, and a fresh bind adds a campaign the database does
+    not hold yet. Reads before any bind (:meth:`meta`, :meth:`steps`...) read
+    ``campaign``, or the database's only campaign.
 
     Args:
         target: an SQLAlchemy URL (``"sqlite:///campaign.db"``,
@@ -80,6 +97,8 @@ class SQLStore(AuditReads):
             transaction (as a savepoint) and commits or rolls back with it.
         evidence_types: evidence classes by name, to decode stored evidence (the
             run passes its campaign's on start and open).
+        campaign: the id of the campaign to read, for a database holding several
+            (default: its only one); ``bind`` to another id is refused.
     """
 
     def __init__(
@@ -87,8 +106,12 @@ class SQLStore(AuditReads):
         target: str | Engine | Connection,
         *,
         evidence_types: Mapping[str, type[Any]] | None = None,
+        campaign: str | None = None,
     ) -> None:
         self._conn: Connection | None = None
+        self._campaign = campaign
+        self._t: Tables = tables()  # the campaign's tables, once picked (bind, or a first read)
+        self._picked = False
         self._owned = isinstance(target, str)
         if isinstance(target, str):
             self.where = target
@@ -163,51 +186,82 @@ class SQLStore(AuditReads):
             raise wrap(exc, self.where) from None
 
     def _schema(self, *, fresh: bool) -> None:
-        if self._ready:
+        """Check the schema (``fresh``: create it when there is none) and pick the campaign's tables."""
+        if self._ready and self._picked:
             return
         if fresh:
             with self._tx() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=True)
+                self._t = select_campaign(conn, self.where, self._campaign)
         else:
             with self._read() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=False)
-        self._ready = True
+                self._t = select_campaign(conn, self.where, self._campaign)
+        self._ready = self._picked = True
+
+    def _tables(self) -> Tables:
+        """The campaign's tables: picked by ``bind``, or else on the first read (see the class)."""
+        if not self._picked:
+            self._schema(fresh=False)
+        return self._t
+
+    def campaigns(self) -> list[StoredCampaign]:
+        """The campaigns the database holds (id, table prefix, revision, when added), first first."""
+        with self._read() as conn:
+            check_schema(conn, self.where, owned=self._owned, create=False)
+            return entries(conn)
 
     def meta(self, key: str) -> str | None:
-        """A value of the store's metadata table."""
+        """A value of the campaign's metadata table."""
+        meta = self._tables().meta
         with self._read() as conn:
-            value = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == key)).scalar()
+            value = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
             return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
-        """Set a metadata value (e.g. the campaign's factory, the org's source)."""
+        """Set a metadata value of the campaign (e.g. its factory, the org's source)."""
         self._schema(fresh=True)
+        meta = self._t.meta
         with self._tx() as conn:
-            conn.execute(sa.delete(meta_t).where(meta_t.c.key == key))
-            conn.execute(sa.insert(meta_t).values(key=key, value=value))
+            conn.execute(sa.delete(meta).where(meta.c.key == key))
+            conn.execute(sa.insert(meta).values(key=key, value=value))
 
     def bind(
         self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None
     ) -> None:
-        """Tie the store to ``campaign`` (creating the schema for a fresh run)."""
+        """Tie the store to ``campaign``: select its tables (a fresh run: create them, if need be).
+
+        Raises:
+            StoreError: the store was opened for another campaign; see :meth:`Store.bind`.
+        """
+        if self._campaign is not None and campaign != self._campaign:
+            msg = f"{self.where}: this store was opened for campaign {self._campaign!r}, not {campaign!r}"
+            raise StoreError(msg)
         if evidence_types is not None:
             self.evidence_types = dict(evidence_types)
             if self._decoded is not None:
                 self._decoded.clear()  # decoded with other classes
         memo = known(self._engine)
+        key = f"prefix:{campaign}"
         if fresh:
             with self._tx() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=True)
-                bind_campaign(conn, self.where, campaign, fresh=True)
+                self._t = bind_campaign(conn, self.where, campaign, fresh=True)
         else:
             with self._read() as conn:  # opening reads; it never takes SQLite's write lock
                 # A database this engine checked before: one key lookup confirms it.
-                if memo.get("campaign") != campaign or not still_bound(conn, campaign):
+                prefix = memo.get(key)
+                if prefix is not None and still_bound(conn, campaign, tables(prefix)):
+                    self._t = tables(prefix)
+                else:
                     check_schema(conn, self.where, owned=self._owned, create=False)
-                    bind_campaign(conn, self.where, campaign, fresh=False)
-        self._ready = True
+                    self._t = bind_campaign(conn, self.where, campaign, fresh=False)
+        self._ready = self._picked = True
+        if self._decoded is not None and self._campaign != campaign:
+            self._decoded.clear()  # seqs number each campaign's log apart
+        self._campaign = campaign
         if not fresh or self._conn is None:  # a start in the caller's transaction may roll back
-            memo["campaign"] = campaign
+            memo[key] = self._t.prefix
 
     # ------------------------------------------------------------ writing
 
@@ -257,7 +311,7 @@ class SQLStore(AuditReads):
             self._index(conn, stored)
             point = make_checkpoint(stored)
             conn.execute(
-                sa.insert(checkpoints_t).values(
+                sa.insert(self._t.checkpoints).values(
                     first_seq=point.first_seq,
                     last_seq=point.last_seq,
                     heads=orjson.dumps(point.heads).decode(),
@@ -284,7 +338,8 @@ class SQLStore(AuditReads):
         if not can_write_apart(self._conn):
             return self.append(steps, rows, expected), False
         apart = SQLStore(self._engine, evidence_types=self.evidence_types)
-        apart._ready = True  # the same database, checked by this store
+        apart._ready = apart._picked = True  # the same database and campaign, checked by this store
+        apart._t = self._t
         return apart.append(steps, rows, expected), True
 
     def append_denial(self, denial: Denial) -> tuple[Denial, bool]:
@@ -296,10 +351,11 @@ class SQLStore(AuditReads):
         """
         if self._conn is not None and can_write_apart(self._conn):
             apart = SQLStore(self._engine, evidence_types=self.evidence_types)
-            apart._ready = True  # the same database, checked by this store
+            apart._ready = apart._picked = True  # the same database and campaign, checked by this store
+            apart._t = self._t
             return apart.append_denial(denial)[0], True
         with self._tx() as conn:
-            stored = write_denial(conn, denial)
+            stored = write_denial(conn, denial, self._t)
         return stored, self._conn is None
 
     def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
@@ -312,8 +368,7 @@ class SQLStore(AuditReads):
         """
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            statement = HOT[name]
-            cursor.executemany(statement if self.dialect == "sqlite" else statement.replace("?", "%s"), rows)
+            cursor.executemany(hot(self._t.prefix, self.dialect)[name], rows)
             count = cursor.rowcount
         finally:
             cursor.close()
@@ -328,10 +383,11 @@ class SQLStore(AuditReads):
         """
         if self.dialect == "postgresql":
             query = sa.text(
-                "SELECT nextval(pg_get_serial_sequence('cf_steps', 'seq')) FROM generate_series(1, :n)"
+                "SELECT nextval(pg_get_serial_sequence(:steps, 'seq')) FROM generate_series(1, :n)"
             )
-            return sorted(int(r[0]) for r in conn.execute(query, {"n": n}))
-        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(steps_t.c.seq), 0))).scalar() or 0
+            return sorted(int(r[0]) for r in conn.execute(query, {"steps": self._t.steps.name, "n": n}))
+        seq = self._t.steps.c.seq
+        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(seq), 0))).scalar() or 0
         return list(range(int(top) + 1, int(top) + n + 1))
 
     def _heads(self, conn: Connection, expected: Mapping[str, int]) -> dict[str, str]:
@@ -345,10 +401,10 @@ class SQLStore(AuditReads):
         units = sorted(expected)
         for i in range(0, len(units), 2_000):
             part = units[i : i + 2_000]
-            c = units_t.c
+            c = self._t.units.c
             query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(part))
             if self.dialect == "postgresql":
-                query = query.order_by(units_t.c.unit).with_for_update()
+                query = query.order_by(c.unit).with_for_update()
             for unit, head, version in conn.execute(query):
                 if version != expected[unit]:
                     raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
@@ -407,10 +463,9 @@ class SQLStore(AuditReads):
         """
         found: dict[str, tuple[str, int]] = {}
         names = [v["u"] for v in attempted]
+        c = self._t.units.c
         for i in range(0, len(names), 500):
-            query = sa.select(units_t.c.unit, units_t.c.head, units_t.c.version).where(
-                units_t.c.unit.in_(names[i : i + 500])
-            )
+            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(names[i : i + 500]))
             found.update((unit, (head, version)) for unit, head, version in conn.execute(query))
         for values in attempted:
             head, version = found.get(values["u"], ("", 0))
@@ -429,11 +484,12 @@ class SQLStore(AuditReads):
             for s in stored
             if s.kind is Kind.RECORD and s.evidence is not None
         ]
+        evidence = self._t.evidence
         if added:
-            conn.execute(sa.insert(evidence_t), added)
+            conn.execute(sa.insert(evidence), added)
         for s in stored:
             if s.kind is Kind.RETRACT:
-                conn.execute(sa.update(evidence_t).where(evidence_t.c.id == s.target).values(live=False))
+                conn.execute(sa.update(evidence).where(evidence.c.id == s.target).values(live=False))
 
     # ------------------------------------------------------------ reading
 
@@ -466,9 +522,10 @@ class SQLStore(AuditReads):
 
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type ``kind``, oldest first (one indexed query)."""
+        one = records_queries(self._tables())[0]
         with self._read() as conn:
             out = []
-            for row in conn.execute(RECORDS, {"unit": unit, "kind": kind}):
+            for row in conn.execute(one, {"unit": unit, "kind": kind}):
                 recorded = self._evidence(*row)
                 if recorded is not None:
                     out.append(recorded)
@@ -479,10 +536,12 @@ class SQLStore(AuditReads):
     ) -> dict[tuple[str, str], tuple[Recorded[Any], ...]]:
         """Live evidence of ``kinds`` for many units, by ``(unit, kind)``: a batch's reads at once."""
         found: dict[tuple[str, str], list[Recorded[Any]]] = {}
+        t = self._tables()
+        live = records_queries(t)[1]
         with self._read() as conn:
             for i in range(0, len(units), 2_000):
                 part = list(units[i : i + 2_000])
-                query = RECORDS_MANY.where(evidence_t.c.unit.in_(part), evidence_t.c.kind.in_(list(kinds)))
+                query = live.where(t.evidence.c.unit.in_(part), t.evidence.c.kind.in_(list(kinds)))
                 for row in conn.execute(query):
                     recorded = self._evidence(*row)
                     if recorded is not None:
@@ -491,23 +550,28 @@ class SQLStore(AuditReads):
 
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
-        query = (
-            sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-            .where(steps_t.c.unit == unit)
-            .order_by(steps_t.c.seq)
-        )
+        c = self._tables().steps.c
+        query = sa.select(c.seq, c.body, c.prev_hash, c.hash).where(c.unit == unit).order_by(c.seq)
         with self._read() as conn:
             return tuple(self._decode(*row) for row in conn.execute(query))
 
     def steps(self) -> Iterator[Step]:
         """The whole log in seq order, read in chunks."""
-        for row in self._log_rows(steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash):
+        c = self._tables().steps.c
+        for row in self._log_rows(c.body, c.prev_hash, c.hash):
             yield self._decode(*row)
+
+    def step_count(self) -> int:
+        """How many steps the campaign's log holds."""
+        steps = self._tables().steps
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(steps)).scalar() or 0)
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
+        units = self._tables().units
         with self._read() as conn:
-            result = conn.execute(sa.select(units_t)).all()
+            result = conn.execute(sa.select(units)).all()
         return iter([_row(r) for r in result])
 
     def checkpoints(self) -> Iterator[Checkpoint]:
@@ -517,9 +581,10 @@ class SQLStore(AuditReads):
         holds about as many heads as steps: they are never all in memory at once.
         """
         after: tuple[int, int] | None = None
-        c = checkpoints_t.c
+        checkpoints = self._tables().checkpoints
+        c = checkpoints.c
         while True:
-            query = sa.select(checkpoints_t).order_by(c.last_seq, c.id).limit(CHECKPOINT_PAGE)
+            query = sa.select(checkpoints).order_by(c.last_seq, c.id).limit(CHECKPOINT_PAGE)
             if after is not None:
                 query = query.where(
                     sa.or_(c.last_seq > after[0], sa.and_(c.last_seq == after[0], c.id > after[1]))
@@ -539,7 +604,7 @@ class SQLStore(AuditReads):
 
     def units_since(self, seq: int) -> tuple[list[str], int]:
         """The units with steps after ``seq``, and the last seq (an index range on the log)."""
-        c = steps_t.c
+        c = self._tables().steps.c
         query = sa.select(c.unit, sa.func.max(c.seq)).where(c.seq > seq).group_by(c.unit)
         with self._read() as conn:
             found = conn.execute(query).all()
@@ -548,16 +613,18 @@ class SQLStore(AuditReads):
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
         """The stored rows of ``units`` that have one, by unit (one read per 2,000)."""
         found: dict[str, UnitRow] = {}
+        t = self._tables().units
         with self._read() as conn:
             for i in range(0, len(units), 2_000):
-                query = sa.select(units_t).where(units_t.c.unit.in_(list(units[i : i + 2_000])))
+                query = sa.select(t).where(t.c.unit.in_(list(units[i : i + 2_000])))
                 found.update((r.unit, _row(r)) for r in conn.execute(query))
         return found
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
+        t = self._tables().units
         with self._read() as conn:
-            found = conn.execute(sa.select(units_t).where(units_t.c.unit == unit)).first()
+            found = conn.execute(sa.select(t).where(t.c.unit == unit)).first()
         return None if found is None else _row(found)
 
     def close(self) -> None:
