@@ -120,7 +120,7 @@ class TestFixture:
         assert listed[0].created_at.startswith("2026-03-02")  # the log's first step
 
     def test_the_migrated_store_takes_new_steps_and_campaigns(self, old: str) -> None:
-        """A migrated store goes on: new steps chain on the old heads; another campaign gets its own tables."""
+        """A migrated store goes on: new steps chain on the old heads; another campaign gets its tables."""
         migrate(old)
         run = safety.campaign().open(SITES, old)
         run.record("plant-4", safety.Briefing(attendees=2), by=INSPECTOR)

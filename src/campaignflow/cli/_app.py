@@ -156,7 +156,8 @@ def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[A
         org = Org.from_json(recorded)
     definition = campaign.build()  # bound now: reading the log decodes its evidence
     if chosen is not None and definition.id != chosen:
-        msg = f"--campaign {ref} builds campaign {definition.id!r}, not {chosen!r} (--campaign-id)"
+        given = f"--campaign {ref}" if campaign_ref else f"the recorded {ref}"
+        msg = f"{given} builds campaign {definition.id!r}, not {chosen!r} (--campaign-id): pass --campaign"
         raise _targets.TargetError(msg)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     return campaign, org, store
