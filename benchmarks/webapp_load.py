@@ -39,7 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from campaignflow.store import SQLStore
+from campaignflow.store import SQLStore, drop_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "webapp" / "app.py"
@@ -65,10 +65,10 @@ def free_port() -> int:
 
 def reset(url: str) -> None:
     """Drop campaignflow's tables and the app's from the database at ``url``."""
+    drop_schema(url)  # every campaign's tables, the catalogue and the version table
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("cf_meta", "cf_steps", "cf_units", "cf_evidence", "cf_checkpoints", "clerk_notes"):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS clerk_notes")
     engine.dispose()
 
 
