@@ -67,7 +67,8 @@ def reset(url: str) -> None:
     """Drop campaignflow's tables and the app's from the database at ``url``."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("cf_meta", "cf_steps", "cf_units", "cf_evidence", "cf_checkpoints", "clerk_notes"):
+        tables = ("cf_meta", "cf_steps", "cf_units", "cf_evidence", "cf_checkpoints", "cf_denials", "cf_keys")
+        for table in (*tables, "clerk_notes"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     engine.dispose()
 

@@ -79,7 +79,7 @@ def reset_pg(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, cf_denials, "
-            "app_notes"
+            "cf_keys, app_notes"
         )
     engine.dispose()
 

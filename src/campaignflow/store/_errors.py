@@ -12,7 +12,7 @@ from campaignflow.exceptions import ConcurrentUpdate, StoreError
 
 # Tables whose keys only a rival writer's concurrent step can take: a collision there
 # means this write lost a race, and retrying it against the fresh state is right.
-RACED = ("cf_steps", "cf_units")
+RACED = ("cf_steps", "cf_units", "cf_keys")
 # PostgreSQL's deadlock and serialization failures: the transaction lost a race too.
 RACED_CODES = ("40P01", "40001")
 

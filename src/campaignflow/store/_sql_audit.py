@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from campaignflow.exceptions import StoreError
-from campaignflow.store._tables import denials_t, evidence_t, steps_t
+from campaignflow.store._tables import denials_t, evidence_t, keys_t, steps_t
 from campaignflow.store.denials import Denial, chained, denial_body
 
 CHUNK = 5_000
@@ -51,6 +51,15 @@ class AuditReads:
         with self._read() as conn:
             found = conn.execute(sa.select(t.id, t.unit, t.kind, t.seq, t.live)).all()
         return iter([(str(i), str(u), str(k), int(s), bool(v)) for i, u, k, s, v in found])
+
+    def keys(self) -> Iterator[tuple[str, str, int]]:
+        """``(key, unit, seq)`` of the idempotency keys index (empty for a store without one; verify)."""
+        with self._read() as conn:
+            if not sa.inspect(conn).has_table(keys_t.name):
+                return iter(())
+            t = keys_t.c
+            found = conn.execute(sa.select(t.key, t.unit, t.seq).order_by(t.seq)).all()
+        return iter([(str(k), str(u), int(s)) for k, u, s in found])
 
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order (empty for a store written before it existed)."""

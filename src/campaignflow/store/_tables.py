@@ -70,3 +70,13 @@ denials_t = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+# Idempotency keys: the step each key wrote. Created by start() with the rest, or at the
+# first keyed write into a store written before it (as cf_denials); verify checks it
+# against the keys hashed into the steps.
+keys_t = sa.Table(
+    "cf_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+)
