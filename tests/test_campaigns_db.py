@@ -172,6 +172,18 @@ class TestOneDatabase:
         assert bad.seq == 1
         assert safety.campaign().verify(["s1", "s2"], url).ok
 
+    def test_idempotency_keys_are_kept_per_campaign(self, url: str) -> None:
+        """A key repeated in the second campaign returns its step; the same key in the first is its own."""
+        a, b = _two(url)
+        first = b.record("s3", safety.Briefing(attendees=2), by=ACTOR, key="req-1")
+        again = twin().open(["s1", "s3"], url)
+        assert again.record("s3", safety.Briefing(attendees=2), by=ACTOR, key="req-1") == first
+        assert len(again.history("s3")) == 1
+        other = a.record("s2", safety.Briefing(attendees=9), by=ACTOR, key="req-1")
+        assert (other.unit, other.seq) == ("s2", 4)
+        assert twin().verify(["s1", "s3"], url).ok
+        assert safety.campaign().verify(["s1", "s2"], url).ok
+
     def test_a_started_campaign_is_not_started_again(self, url: str) -> None:
         """start() of a campaign the database holds with steps is refused; the others are untouched."""
         _two(url)

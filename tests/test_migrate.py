@@ -27,6 +27,7 @@ LOG = {  # the rows a migration must leave byte for byte as they are, by table
     "cf_units": "SELECT unit, stage, version, body, head FROM cf_units ORDER BY unit",
     "cf_evidence": "SELECT id, unit, kind, seq, live FROM cf_evidence ORDER BY id",
 }
+REVISIONS = [str(n) for n in range(2, SCHEMA_VERSION + 1)]  # what a schema-1 database goes through
 INSPECTOR = cf.Actor(id="wang", roles={"inspector", "secretary"})
 
 
@@ -86,7 +87,8 @@ class TestFixture:
         """Opening (or starting on) a schema-1 database names `campaignflow migrate` and changes nothing."""
         before = _rows(old)
         with pytest.raises(
-            cf.StoreError, match=r"schema 1, this campaignflow reads 2: run `campaignflow migrate"
+            cf.StoreError,
+            match=rf"schema 1, this campaignflow reads {SCHEMA_VERSION}: run `campaignflow migrate",
         ):
             safety.campaign().open(SITES, old)
         with pytest.raises(cf.StoreError, match="campaignflow migrate"):
@@ -102,10 +104,11 @@ class TestFixture:
         before = _rows(old)
         done = migrate(old)
         assert (done.before, done.after) == (1, SCHEMA_VERSION)
-        assert [rev for rev, _ in done.applied] == ["2"]
+        assert [rev for rev, _ in done.applied] == REVISIONS
         assert "cf_campaigns" in done.explain()
         assert _rows(old) == before
-        assert _scalar(old, "SELECT version_num FROM cf_version") == "2"
+        assert _scalar(old, "SELECT version_num FROM cf_version") == str(SCHEMA_VERSION)
+        assert "cf_keys" in _tables(old)
         campaign = safety.campaign()
         report = campaign.verify(SITES, old)
         assert report.ok, report.problem
@@ -145,15 +148,15 @@ class TestFixture:
     def test_a_failed_migration_leaves_the_database_as_it_was(
         self, old: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """A failure after the last revision ran rolls every revision back: schema 1, no new table."""
+        """A failure after the revisions ran rolls every one of them back: schema 1, no new table."""
         made = migrations.config
 
         def failing(conn: sa.Connection, on_apply: Any = None) -> Any:
             def apply(**kwargs: Any) -> None:
                 if on_apply is not None:
                     on_apply(**kwargs)
-                if kwargs["step"].is_migration and kwargs["step"].up_revision_id == "2":
-                    raise OSError("disk full")  # injected: revision 2 was applied in the transaction
+                if kwargs["step"].is_migration and kwargs["step"].up_revision_id == REVISIONS[-1]:
+                    raise OSError("disk full")  # injected: every revision was applied in the transaction
 
             return made(conn, apply)
 
@@ -162,7 +165,7 @@ class TestFixture:
         with pytest.raises(cf.StoreError, match=r"rolled back, nothing changed .*disk full"):
             migrate(old)
         assert _scalar(old, "SELECT value FROM cf_meta WHERE key = 'schema_version'") == "1"
-        assert not {"cf_campaigns", "cf_version"} & _tables(old)
+        assert not {"cf_campaigns", "cf_version", "cf_keys"} & _tables(old)
         assert _rows(old) == before
         monkeypatch.setattr(migrations, "config", made)
         assert migrate(old).after == SCHEMA_VERSION  # and it still migrates
@@ -174,9 +177,10 @@ class TestFixture:
         with engine.begin() as conn:
             conn.exec_driver_sql("UPDATE cf_meta SET value = '7' WHERE key = 'schema_version'")
         engine.dispose()
-        with pytest.raises(cf.StoreError, match="schema 7, newer than this campaignflow's 2"):
+        newer = f"schema 7, newer than this campaignflow's {SCHEMA_VERSION}"
+        with pytest.raises(cf.StoreError, match=newer):
             migrate(old)
-        with pytest.raises(cf.StoreError, match="schema 7, newer than this campaignflow's 2"):
+        with pytest.raises(cf.StoreError, match=newer):
             safety.campaign().open(SITES, old)
 
     def test_nothing_to_migrate_in_a_database_without_a_campaign(self, tmp_path: Path) -> None:
@@ -197,8 +201,8 @@ class TestCommand:
         assert f"run `campaignflow migrate {db}`" in refused.output
         done = runner.invoke(main, ["migrate", db])
         assert done.exit_code == 0, done.output
-        assert "schema 1 → 2" in done.output
-        assert "applied revision 2" in done.output
+        assert f"schema 1 → {SCHEMA_VERSION}" in done.output
+        assert all(f"applied revision {rev}" in done.output for rev in REVISIONS)
         again = runner.invoke(main, ["migrate", db])
         assert again.exit_code == 0
         assert "nothing to migrate" in again.output
@@ -217,7 +221,7 @@ class TestCommand:
         engine.dispose()
         result = CliRunner().invoke(main, ["migrate", old])
         assert result.exit_code == 3
-        assert "schema 9, newer than this campaignflow's 2" in result.output
+        assert f"schema 9, newer than this campaignflow's {SCHEMA_VERSION}" in result.output
 
 
 def test_revision_1_builds_the_tables_main_built(tmp_path: Path) -> None:
@@ -271,7 +275,7 @@ def test_migrate_on_postgresql(pg_fresh: str, old: str) -> None:
     with pytest.raises(cf.StoreError, match="campaignflow migrate"):
         safety.campaign().open(SITES, pg_fresh)
     done = migrate(pg_fresh)
-    assert (done.before, done.after, [r for r, _ in done.applied]) == (1, 2, ["2"])
+    assert (done.before, done.after, [r for r, _ in done.applied]) == (1, SCHEMA_VERSION, REVISIONS)
     assert _rows(pg_fresh) == before
     report = safety.campaign().verify(SITES, pg_fresh)
     assert report.ok, report.problem

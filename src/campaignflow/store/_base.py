@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import attrs
 import orjson
 
+from campaignflow.exceptions import ConcurrentUpdate
 from campaignflow.values.records import Recorded, Step
 
 
@@ -143,6 +144,16 @@ class Store(Protocol):
             StoreError: the store belongs to another campaign, or (``fresh``) already
                 holds a run.
         """
+
+
+def key_taken(step: Step, expected: Mapping[str, int], seq: int) -> ConcurrentUpdate:
+    """The lost race of a write whose idempotency key a rival request wrote (at ``seq``) meanwhile.
+
+    A retry (``cf.retry``) then finds the rival's step under the key and returns it.
+    """
+    version = expected.get(step.unit, 0)
+    detail = f"idempotency key {step.key!r} was written meanwhile by another request, at step {seq}"
+    return ConcurrentUpdate(step.unit, expected=version, found=version, detail=detail)
 
 
 def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step:

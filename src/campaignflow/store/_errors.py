@@ -13,7 +13,7 @@ from campaignflow.exceptions import ConcurrentUpdate, StoreError
 
 # Tables whose keys only a rival writer's concurrent step can take (any campaign's): a
 # collision there means this write lost a race, and retrying it against the fresh state is right.
-RACED = re.compile(r"\bcf_(?:[0-9]+_)?(?:steps|units)")
+RACED = re.compile(r"\bcf_(?:[0-9]+_)?(?:steps|units|keys)")
 # PostgreSQL's deadlock and serialization failures: the transaction lost a race too.
 RACED_CODES = ("40P01", "40001")
 

@@ -30,6 +30,7 @@ from campaignflow.store._apart import can_write_apart, mark_written
 from campaignflow.store._base import Checkpoint, StoredCampaign, UnitRow, make_checkpoint, numbered
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
+from campaignflow.store._keys import find_key, write_keys
 from campaignflow.store._schema import (
     bind_campaign,
     check_schema,
@@ -308,6 +309,9 @@ class SQLStore(AuditReads):
                 numbered(step, seq, (prev, digest))
                 for (step, prev, digest), seq in zip(chained, seqs, strict=True)
             ]
+            keyed = [s for s in stored if s.key]
+            if keyed:
+                write_keys(conn, self._t, keyed, expected, remember=self._conn is None)
             self._index(conn, stored)
             point = make_checkpoint(stored)
             conn.execute(
@@ -321,6 +325,13 @@ class SQLStore(AuditReads):
             if self._conn is not None:
                 mark_written(self._conn)
             return stored
+
+    def keyed(self, key: str) -> Step | None:
+        """The step idempotency key ``key`` wrote, or None (also for a store without the index)."""
+        t = self._tables()
+        with self._read() as conn:
+            found = find_key(conn, t, key, remember=self._conn is None)
+        return None if found is None else self._decode(*found)
 
     def append_refusal(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]

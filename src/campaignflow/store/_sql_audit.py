@@ -52,6 +52,16 @@ class AuditReads:
             found = conn.execute(sa.select(t.id, t.unit, t.kind, t.seq, t.live)).all()
         return iter([(str(i), str(u), str(k), int(s), bool(v)) for i, u, k, s, v in found])
 
+    def keys(self) -> Iterator[tuple[str, str, int]]:
+        """``(key, unit, seq)`` of the idempotency keys index (empty for a store without one; verify)."""
+        keys = self._tables().keys
+        with self._read() as conn:
+            if not sa.inspect(conn).has_table(keys.name):
+                return iter(())
+            t = keys.c
+            found = conn.execute(sa.select(t.key, t.unit, t.seq).order_by(t.seq)).all()
+        return iter([(str(k), str(u), int(s)) for k, u, s in found])
+
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order (empty for a store written before it existed)."""
         denials = self._tables().denials

@@ -21,7 +21,7 @@ import re
 import attrs
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema revision this campaignflow reads and writes (its last migration)."""
 DEFAULT_PREFIX = "cf_"
 """The prefix of a database's first campaign (and of every database written before revision 2)."""
@@ -58,6 +58,7 @@ class Tables:
     checkpoints: sa.Table
     evidence: sa.Table
     denials: sa.Table
+    keys: sa.Table
 
     def name(self, table: str) -> str:
         """The full name of this campaign's table ``table`` (``"steps"`` → ``"cf_2_steps"``)."""
@@ -134,5 +135,15 @@ def tables(prefix: str = DEFAULT_PREFIX) -> Tables:
             sa.Column("body", sa.Text, nullable=False),
             sa.Column("prev_hash", sa.String(64), nullable=False),
             sa.Column("hash", sa.String(64), nullable=False),
+        ),
+        # Idempotency keys: the step each key wrote. Created by start() with the rest, or at
+        # the first keyed write into a store written before it (as denials); verify checks it
+        # against the keys hashed into the steps.
+        keys=sa.Table(
+            f"{p}keys",
+            md,
+            sa.Column("key", sa.String(200), primary_key=True),
+            sa.Column("unit", sa.String(200), nullable=False),
+            sa.Column("seq", _seq(), nullable=False),
         ),
     )

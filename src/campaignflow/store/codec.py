@@ -33,9 +33,11 @@ def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
     """A JSON-ready dict of a step (without ``seq``, ``prev_hash``, ``hash``).
 
     ``verdict=False`` leaves the verdict out (``None``), for :func:`step_bytes`.
+    ``key`` is there only when the write had one: the bytes (and hashes) of
+    unkeyed steps are those written before keys existed.
     """
     ev = step.evidence
-    return {
+    data: dict[str, Any] = {
         "unit": step.unit,
         "kind": str(step.kind),
         "actor": step.actor,
@@ -57,6 +59,9 @@ def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
             "at": ev.at,
         },
     }
+    if step.key:
+        data["key"] = step.key
+    return data
 
 
 def step_from_dict(
@@ -107,6 +112,7 @@ def step_from_dict(
         evidence=recorded,
         target=data.get("target", ""),
         count=data.get("count", 0),
+        key=data.get("key", ""),
         prev_hash=prev_hash,
         hash=hash,
     )

@@ -16,8 +16,8 @@ The chain, one file per revision in ``versions/`` (ids are the schema numbers):
   stamped at 1): it builds one in tests.
 - ``2``: the catalogue ``cf_campaigns``: several campaigns in one database. The
   existing campaign is listed under the prefix ``cf_``: no row of it moves.
-- ``3``: reserved for the idempotency keys (``cf_keys``): ``down_revision =
-  "2"``, and the table created for every prefix ``cf_campaigns`` lists.
+- ``3``: the idempotency keys index (``<prefix>keys``), created for every
+  prefix ``cf_campaigns`` lists (where a keyed write has not made it already).
 
 A new revision: a file ``versions/r000N_<what>.py`` with ``revision = "N"``,
 ``down_revision`` the previous number, its tables written out in full (never
