@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,30 @@ class TestOneDatabase:
         assert (other.unit, other.seq) == ("s2", 4)
         assert twin().verify(["s1", "s3"], url).ok
         assert safety.campaign().verify(["s1", "s2"], url).ok
+
+    def test_campaigns_started_at_once_get_a_prefix_each(self, url: str) -> None:
+        """Processes starting campaigns on one fresh database at the same moment list them all, apart."""
+        barrier = threading.Barrier(3)
+        errors: list[BaseException] = []
+
+        def start(n: int) -> None:
+            c = cf.Campaign(f"c{n}")
+            c.stages("a")
+            barrier.wait()
+            try:
+                c.start([f"u{n}"], store=SQLStore(url))
+            except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        listed = SQLStore(url).campaigns()
+        assert sorted(c.id for c in listed) == ["c0", "c1", "c2"]
+        assert sorted(c.prefix for c in listed) == ["cf_", "cf_2_", "cf_3_"]
 
     def test_a_started_campaign_is_not_started_again(self, url: str) -> None:
         """start() of a campaign the database holds with steps is refused; the others are untouched."""

@@ -7,7 +7,7 @@ each module below registers its commands on it:
 - ``_read``: ``verify``, ``report``, ``obligations``, ``explain``;
 - ``_log``: ``history``, ``export``;
 - ``_define``: ``check``, ``diagram``;
-- ``_db``: ``campaigns``, ``migrate``.
+- ``_db``: ``campaigns``, ``migrate`` (``_catalogue`` lists a database's campaigns).
 
 Every command exits 0 (ok), 1 (a negative answer), 2 (usage error) or 3 (an
 input that cannot be read or written), as listed in each ``--help``.

@@ -4,6 +4,9 @@
 - :class:`SQLStore` — SQL tables through SQLAlchemy Core: SQLite, the embedded
   default (``"sqlite:///campaign.db"``), or PostgreSQL through psycopg 3
   (``"postgresql+psycopg://user@host/db"``) for many workers on many hosts.
+  A database holds any number of campaigns, each in tables of its own
+  (:meth:`SQLStore.campaigns` lists them); :func:`migrate` upgrades a database
+  of an earlier schema (``campaignflow migrate DB``).
 
 :func:`open_store` picks one from a URL, an engine, a connection or ``None``.
 ``codec`` turns evidence into JSON and back; ``validate`` checks it against its

@@ -141,8 +141,9 @@ class Store(Protocol):
             evidence_types: the campaign's evidence classes by name, to decode with.
 
         Raises:
-            StoreError: the store belongs to another campaign, or (``fresh``) already
-                holds a run.
+            StoreError: the store holds no run of ``campaign`` (an SQL database may
+                hold several campaigns: a fresh bind adds it; a memory store holds
+                one), or (``fresh``) already holds a run of it.
         """
 
 

@@ -34,7 +34,7 @@ from campaignflow.store._tables import (
     version_t,
 )
 
-CATALOGUE_LOCK = 1667851108  # b'cfcd': PostgreSQL writers adding campaigns queue on it
+CATALOGUE_LOCK = 1667851108  # b'cfcd': PostgreSQL writers creating tables or adding campaigns queue on it
 
 
 def stored_version(conn: Connection) -> str | None:
@@ -74,11 +74,17 @@ def create_schema(conn: Connection) -> None:
 def check_schema(conn: Connection, where: str, *, owned: bool, create: bool) -> None:
     """Check the schema version; create the tables when ``create`` and there are none.
 
+    With ``create`` on PostgreSQL the transaction first takes the catalogue's
+    lock: two processes starting on one database create the tables and list
+    their campaigns one after the other (SQLite's write lock does this there).
+
     Raises:
         StoreError: the database holds other tables only (``owned``: a file or
             database campaignflow was pointed at), holds no campaign (and
             ``create`` is false), or has another schema version.
     """
+    if create and conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOGUE_LOCK})")
     names = set(sa.inspect(conn).get_table_names())
     if "cf_meta" not in names:
         if names and owned:
@@ -172,10 +178,10 @@ def bind_campaign(conn: Connection, where: str, campaign: str, *, fresh: bool) -
 
 
 def _add(conn: Connection, campaign: str, found: list[StoredCampaign]) -> Tables:
-    """List ``campaign`` in the catalogue under the next free prefix, its tables created."""
-    if conn.dialect.name == "postgresql":  # two processes adding campaigns must not take one prefix
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOGUE_LOCK})")
-        found = entries(conn)
+    """List ``campaign`` in the catalogue under the next free prefix, its tables created.
+
+    Runs after ``check_schema(create=True)`` in the same transaction: under the catalogue's lock.
+    """
     prefix = DEFAULT_PREFIX if not found else f"cf_{max(_number(e.prefix) for e in found) + 1}_"
     t = tables(prefix)
     t.metadata.create_all(conn)  # the first campaign's exist already: checkfirst skips them
