@@ -16,6 +16,10 @@ from test_keys import _target
 from test_verify import _sql
 
 ACTOR = cf.Actor(id="clerk")
+COPIED = (  # a step copied in after the log's end
+    "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) "
+    "SELECT 9999, unit, kind, body, prev_hash, hash FROM cf_steps WHERE seq = 1100"
+)
 N = BULK + 200  # over the threshold, so PostgreSQL takes the COPY path
 UNITS = [f"u{i:05d}" for i in range(N)]
 
@@ -91,18 +95,32 @@ class TestLargeBatches:
         assert len(_log(target)) == 1 + N + 1
         assert CAMPAIGN.verify(UNITS, target).ok
 
-    def test_a_step_edited_in_a_large_batch_is_found(
-        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest
+    @pytest.mark.parametrize(
+        "tamper",
+        [
+            ("UPDATE cf_steps SET body = REPLACE(body, '\"n\":5', '\"n\":6') WHERE seq = 5", 5),
+            ("UPDATE cf_steps SET kind = 'deny' WHERE seq = 1082", 1082),
+            ("DELETE FROM cf_steps WHERE seq = 3360", 3360),  # the log's end: its checkpoint
+            (COPIED, 9999),
+            ("UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 2280", 2280),
+            ("DELETE FROM cf_evidence WHERE seq = 9", 9),
+            ("UPDATE cf_units SET stage = 'a' WHERE unit = 'u00003'", None),
+        ],
+        ids=["body", "kind", "end", "copy", "checkpoint", "evidence", "projection"],
+    )
+    def test_tampering_with_a_large_batch_is_found(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest, tamper: tuple[str, int | None]
     ) -> None:
+        statement, seq = tamper
         target = str(_target(kind, tmp_path, request))
         _story(target)
-        _sql(target, "UPDATE cf_steps SET body = REPLACE(body, '\"n\":5', '\"n\":6') WHERE seq = 5")
+        assert CAMPAIGN.verify(UNITS, target).ok
+        _sql(target, statement)
         report = CAMPAIGN.verify(UNITS, target)
-        assert (report.ok, report.seq) == (False, 5)
-        _sql(target, "UPDATE cf_steps SET body = REPLACE(body, '\"n\":6', '\"n\":5') WHERE seq = 5")
-        _sql(target, "DELETE FROM cf_evidence WHERE seq = 9")
-        report = CAMPAIGN.verify(UNITS, target)
-        assert (report.ok, report.seq) == (False, 9)
+        assert not report.ok
+        assert report.seq == seq
+        if seq is None:
+            assert report.unit == "u00003"
 
     def test_two_large_batches_in_one_caller_transaction(
         self, kind: str, tmp_path: Path, request: pytest.FixtureRequest

@@ -3,18 +3,23 @@
 A batch of ``BULK`` steps or more is written with ``COPY ... FROM STDIN``
 (3-4x the rows per second of psycopg's ``executemany``, measured in
 docs/explanation/performance.md), and its projection rows through a
-session-local staging table: one ``COPY`` into it, then one ``INSERT ... ON
-CONFLICT DO NOTHING`` for units' first rows and one ``UPDATE ... FROM`` for the
-others, each still conditional on the expected version, and each returning an
-exact row count (which ``executemany`` does not sum on psycopg).
+units' first rows straight into the projection by ``COPY`` (a rival's row makes
+it fail on the unit's key: a lost race), the others through a session-local
+staging table: one ``COPY`` into it, then one ``UPDATE ... FROM``, conditional
+on the expected version, whose exact row count (which ``executemany`` does not
+sum on psycopg) tells whether every unit was still where this write expected.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
+
+from campaignflow.exceptions import ConcurrentUpdate
 
 BULK = 1_000  # rows from which COPY pays for its extra statements
 
@@ -26,14 +31,10 @@ STAGING = (
     "ON COMMIT DELETE ROWS"
 )
 COPY_UNITS = "COPY cf_units_in (unit, stage, version, body, head, expected) FROM STDIN"
-INSERT_UNITS = (
-    "INSERT INTO cf_units (unit, stage, version, body, head) "
-    "SELECT unit, stage, version, body, head FROM cf_units_in WHERE expected = 0 "
-    "ON CONFLICT (unit) DO NOTHING"
-)
+COPY_FIRST_UNITS = "COPY cf_units (unit, stage, version, body, head) FROM STDIN"
 UPDATE_UNITS = (
     "UPDATE cf_units AS u SET stage = i.stage, version = i.version, body = i.body, head = i.head "
-    "FROM cf_units_in AS i WHERE i.expected <> 0 AND u.unit = i.unit AND u.version = i.expected"
+    "FROM cf_units_in AS i WHERE u.unit = i.unit AND u.version = i.expected"
 )
 SEQS = (
     "SELECT array_agg(nextval(s.name)) FROM generate_series(1, %s), "
@@ -66,9 +67,27 @@ def copy_rows(conn: Connection, statement: str, rows: Iterable[tuple[Any, ...]])
         cursor.close()
 
 
-def copy_units(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> tuple[int, int]:
-    """``(unit, stage, version, body, head, expected)`` rows into the projection, each only
-    if its unit is still at ``expected`` (0: no row yet); the rows inserted and updated."""
+def copy_first_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Units' first projection rows ``(unit, stage, version, body, head, 0)``, COPYed in directly.
+
+    A row a rival inserted first makes the COPY fail on the unit's key: the write
+    lost the race (``ConcurrentUpdate`` naming that unit); the caller's savepoint
+    or transaction is rolled back with it.
+    """
+    psycopg = sys.modules["psycopg"]
+    try:
+        copy_rows(conn, COPY_FIRST_UNITS, (row[:5] for row in rows))
+    except psycopg.errors.UniqueViolation as exc:
+        detail = exc.diag.message_detail or ""
+        found = re.search(r"\(unit\)=\((.*)\) already exists", detail)
+        unit = found.group(1) if found else rows[0][0]
+        why = f"another writer inserted its first projection row ({detail or exc})"
+        raise ConcurrentUpdate(unit, expected=0, found=1, detail=why) from None
+
+
+def copy_units(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+    """``(unit, stage, version, body, head, expected)`` rows over the projection, each only if
+    its unit is still at ``expected``; the rows updated."""
     cursor = _cursor(conn)
     try:
         cursor.execute(STAGING)
@@ -76,8 +95,7 @@ def copy_units(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> tuple[int, 
         with cursor.copy(COPY_UNITS) as copy:
             for row in rows:
                 copy.write_row(row)
-        inserted = cursor.execute(INSERT_UNITS).rowcount
         updated = cursor.execute(UPDATE_UNITS).rowcount
     finally:
         cursor.close()
-    return int(inserted), int(updated)
+    return int(updated)

@@ -27,7 +27,15 @@ from sqlalchemy.engine import Connection, Engine
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._apart import can_write_apart, mark_written
 from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
-from campaignflow.store._bulk import BULK, COPY_EVIDENCE, COPY_STEPS, copy_rows, copy_units, next_seqs
+from campaignflow.store._bulk import (
+    BULK,
+    COPY_EVIDENCE,
+    COPY_STEPS,
+    copy_first_rows,
+    copy_rows,
+    copy_units,
+    next_seqs,
+)
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
 from campaignflow.store._keys import find_key, write_keys
@@ -379,8 +387,9 @@ class SQLStore(AuditReads):
                 (unit, row.stage, row.version, body, heads.get(unit, ""), before)
             )
         if self.dialect == "postgresql" and len(rows) >= BULK:
-            inserted, updated = copy_units(conn, [*fresh, *moved])
-            counts = ((inserted, fresh), (updated, moved))
+            if fresh:
+                copy_first_rows(conn, fresh)
+            counts = ((len(fresh), fresh), (copy_units(conn, moved) if moved else 0, moved))
         else:
             # A unit's first row must not exist yet: a rival's insert wins, ours is skipped.
             # The others: one statement for the whole batch, its summed row count telling
