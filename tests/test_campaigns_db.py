@@ -209,6 +209,23 @@ class TestOneDatabase:
         assert sorted(c.id for c in listed) == ["c0", "c1", "c2"]
         assert sorted(c.prefix for c in listed) == ["cf_", "cf_2_", "cf_3_"]
 
+    def test_large_batches_write_the_second_campaigns_tables(self, url: str) -> None:
+        """Batches over BULK (COPY on PostgreSQL) land in the second campaign's tables, and verify."""
+        from campaignflow.store._bulk import BULK  # noqa: PLC0415 - the threshold under test
+
+        units = [f"u{i:05d}" for i in range(BULK + 50)]
+        first = safety.campaign().start(units[:3], store=url)
+        second = twin().start(units, store=url)
+        second.record_many([(u, safety.Briefing(attendees=3)) for u in units], by=ACTOR)
+        second.fire_many(units, "start", by=ACTOR)
+        second.fire_many(units, "approve", by=ACTOR)  # every one refused: projection rows updated
+        first.record("u00000", safety.Briefing(attendees=1), by=ACTOR)
+        assert SQLStore(url, campaign="safety-twin").step_count() == 3 * len(units)
+        assert SQLStore(url, campaign="safety-2026").step_count() == 1
+        assert twin().open(units, url).progress().by_stage["inspect"] == len(units)
+        assert twin().verify(units, url).ok
+        assert safety.campaign().verify(units[:3], url).ok
+
     def test_a_started_campaign_is_not_started_again(self, url: str) -> None:
         """start() of a campaign the database holds with steps is refused; the others are untouched."""
         _two(url)

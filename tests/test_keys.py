@@ -25,7 +25,7 @@ UNITS = ["s1", "s2"]
 KINDS = ["memory", "sqlite", "postgresql"]
 
 
-def _target(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> object:
+def _target(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> cf.Store | str:
     if kind == "memory":
         return cf.MemoryStore()
     if kind == "sqlite":
@@ -33,7 +33,7 @@ def _target(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> object
     return str(request.getfixturevalue("pg_fresh"))
 
 
-def _start(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[cf.Run, object]:
+def _start(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[cf.Run, cf.Store | str]:
     target = _target(kind, tmp_path, request)
     run = CAMPAIGN.start(UNITS, store=target, clock=cf.FixedClock(step=timedelta(minutes=1)))
     return run, target

@@ -65,12 +65,16 @@ def checkpoint_hash(first_seq: int, last_seq: int, heads: tuple[tuple[str, str],
     return hashlib.sha256(body).hexdigest()
 
 
-def make_checkpoint(steps: Sequence[Step]) -> Checkpoint:
-    """The checkpoint of a batch of stored steps (seq and hash set)."""
-    heads: dict[str, str] = {}
-    for step in steps:
-        heads[step.unit] = step.hash
-    ordered = tuple(sorted(heads.items()))
+def make_checkpoint(steps: Sequence[Step], heads: Mapping[str, str] | None = None) -> Checkpoint:
+    """The checkpoint of a batch of stored steps (seq and hash set).
+
+    ``heads``: the chain heads after the batch, when the writer has them (it may
+    hold units the batch did not write: only the batch's are taken).
+    """
+    if heads is None:
+        ordered = tuple(sorted({step.unit: step.hash for step in steps}.items()))
+    else:
+        ordered = tuple(sorted((unit, heads[unit]) for unit in {step.unit: None for step in steps}))
     first, last = steps[0].seq, steps[-1].seq
     return Checkpoint(
         first_seq=first, last_seq=last, heads=ordered, hash=checkpoint_hash(first, last, ordered)

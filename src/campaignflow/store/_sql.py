@@ -27,6 +27,15 @@ from sqlalchemy.engine import Connection, Engine
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._apart import can_write_apart, mark_written
 from campaignflow.store._base import StoredCampaign, UnitRow, make_checkpoint, numbered
+from campaignflow.store._bulk import (
+    BULK,
+    COPY_EVIDENCE,
+    COPY_STEPS,
+    copy_first_rows,
+    copy_rows,
+    copy_units,
+    next_seqs,
+)
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
 from campaignflow.store._keys import find_key, write_keys
@@ -52,10 +61,12 @@ HOT = {
         "INSERT INTO {p}units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (unit) DO NOTHING"
     ),
+    "insert_evidence": "INSERT INTO {p}evidence (id, unit, kind, seq, live) VALUES (?, ?, ?, ?, ?)",
     "update_units": (
         "UPDATE {p}units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
+KIND_COLUMN = {kind: kind.value for kind in Kind}  # enum attribute access is slow on 3.11
 
 
 @functools.cache
@@ -260,43 +271,26 @@ class SQLStore(LogReads):
             # hence no head: its first row's insert must not conflict (checked below).
             written = {row.unit for row in rows}
             heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
-            bodies: list[dict[str, Any]] = []
-            chained: list[tuple[Step, str, str]] = []
-            for step in steps:
-                body = step_bytes(step)
-                prev = heads.get(step.unit, "")
-                digest = chain_hash(prev, body)
-                heads[step.unit] = digest
-                bodies.append(
-                    {
-                        "unit": step.unit,
-                        "kind": step.kind.value,
-                        "body": body.decode(),
-                        "prev_hash": prev,
-                        "hash": digest,
-                    }
-                )
-                chained.append((step, prev, digest))
-            # Numbers first, then one plain executemany: RETURNING with ordered parameters
-            # made SQLite insert row by row (10,000 statements for a batch of 10,000).
-            seqs = self._next_seqs(conn, len(bodies))
-            for values, seq in zip(bodies, seqs, strict=True):
-                values["seq"] = seq
-            self._many(
-                conn,
-                "insert_steps",
-                [(v["seq"], v["unit"], v["kind"], v["body"], v["prev_hash"], v["hash"]) for v in bodies],
-            )
+            # Numbers first (bodies do not hold them), then one plain executemany, or a
+            # COPY that the encoding streams into: the server stores rows while the
+            # next are encoded. RETURNING with ordered parameters made SQLite insert row
+            # by row (10,000 statements for 10,000 steps).
+            bulk = self.dialect == "postgresql" and len(steps) >= BULK
+            prefix = self._t.prefix
+            seqs = next_seqs(conn, len(steps), prefix) if bulk else self._next_seqs(conn, len(steps))
+            links: list[tuple[str, str]] = []
+            log = _log_rows(steps, seqs, heads, links)
+            if bulk:
+                copy_rows(conn, COPY_STEPS.format(p=prefix), log)
+            else:
+                self._many(conn, "insert_steps", list(log))
+            stored = list(map(numbered, steps, seqs, links))
             self._write_rows(conn, rows, expected, heads)
-            stored = [
-                numbered(step, seq, (prev, digest))
-                for (step, prev, digest), seq in zip(chained, seqs, strict=True)
-            ]
             keyed = [s for s in stored if s.key]
             if keyed:
                 write_keys(conn, self._t, keyed, expected, remember=self._conn is None)
             self._index(conn, stored)
-            point = make_checkpoint(stored)
+            point = make_checkpoint(stored, heads)
             conn.execute(
                 sa.insert(self._t.checkpoints).values(
                     first_seq=point.first_seq,
@@ -411,43 +405,49 @@ class SQLStore(LogReads):
     def _write_rows(
         self, conn: Connection, rows: Sequence[UnitRow], expected: Mapping[str, int], heads: Mapping[str, str]
     ) -> None:
-        """Upsert the rows, each only if its unit is still at the expected version."""
-        fresh: list[dict[str, Any]] = []
-        moved: list[dict[str, Any]] = []
+        """Upsert the rows, each only if its unit is still at the expected version.
+
+        Each row is written as ``(unit, stage, version, body, head, expected)``.
+        """
+        fresh: list[tuple[str, str, int, str, str, int]] = []
+        moved: list[tuple[str, str, int, str, str, int]] = []
+        encoded: dict[tuple[Any, ...], str] = {}  # a batch's rows mostly share reworks and fired
         for row in rows:
-            before = expected.get(row.unit, row.version)
-            values: dict[str, Any] = {
-                "u": row.unit,
-                "stage": row.stage,
-                "version": row.version,
-                "body": orjson.dumps(
+            unit = row.unit
+            before = expected.get(unit, row.version)
+            shape = (tuple(row.reworks.items()), row.fired) if row.blocked is None else None
+            body = None if shape is None else encoded.get(shape)
+            if body is None:
+                body = orjson.dumps(
                     {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
                     option=orjson.OPT_SORT_KEYS,
-                ).decode(),
-                "head": heads.get(row.unit, ""),
-                "expected": before,
-            }
-            (fresh if before == 0 else moved).append(values)
-        if fresh:
+                ).decode()
+                if shape is not None:
+                    encoded[shape] = body
+            (moved if before else fresh).append(
+                (unit, row.stage, row.version, body, heads.get(unit, ""), before)
+            )
+        if self.dialect == "postgresql" and len(rows) >= BULK:
+            prefix = self._t.prefix
+            if fresh:
+                copy_first_rows(conn, fresh, prefix)
+            counts = ((len(fresh), fresh), (copy_units(conn, moved, prefix) if moved else 0, moved))
+        else:
             # A unit's first row must not exist yet: a rival's insert wins, ours is skipped.
-            count = self._many(
-                conn,
-                "insert_units",
-                [(v["u"], v["stage"], v["version"], v["body"], v["head"]) for v in fresh],
+            # The others: one statement for the whole batch, its summed row count telling
+            # whether every writer won.
+            counts = (
+                (self._many(conn, "insert_units", [v[:5] for v in fresh]) if fresh else 0, fresh),
+                (
+                    self._many(conn, "update_units", [(*v[1:5], v[0], v[5]) for v in moved]) if moved else 0,
+                    moved,
+                ),
             )
-            if count != len(fresh):
-                self._lost(conn, fresh)
-        if moved:
-            # One statement for the whole batch; the summed row count tells whether every writer won.
-            count = self._many(
-                conn,
-                "update_units",
-                [(v["stage"], v["version"], v["body"], v["head"], v["u"], v["expected"]) for v in moved],
-            )
-            if count != len(moved):
-                self._lost(conn, moved)
+        for count, attempted in counts:
+            if count != len(attempted):
+                self._lost(conn, attempted)
 
-    def _lost(self, conn: Connection, attempted: list[dict[str, Any]]) -> None:
+    def _lost(self, conn: Connection, attempted: list[tuple[str, str, int, str, str, int]]) -> None:
         """Raise ConcurrentUpdate for the first unit whose row is not the one just written.
 
         Called when a driver's row count does not prove every row was written
@@ -456,36 +456,52 @@ class SQLStore(LogReads):
         settles it, where a version number could coincide with a rival's.
         """
         found: dict[str, tuple[str, int]] = {}
-        names = [v["u"] for v in attempted]
+        names = [v[0] for v in attempted]
         c = self._t.units.c
         for i in range(0, len(names), 500):
             query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(names[i : i + 500]))
             found.update((unit, (head, version)) for unit, head, version in conn.execute(query))
-        for values in attempted:
-            head, version = found.get(values["u"], ("", 0))
-            if head != values["head"]:
-                raise ConcurrentUpdate(values["u"], expected=values["expected"], found=version)
+        for unit, _, _, _, written, before in attempted:
+            head, version = found.get(unit, ("", 0))
+            if head != written:
+                raise ConcurrentUpdate(unit, expected=before, found=version)
 
     def _index(self, conn: Connection, stored: list[Step]) -> None:
+        record, retract = Kind.RECORD, Kind.RETRACT
         added = [
-            {
-                "id": s.evidence.id,
-                "unit": s.unit,
-                "kind": s.evidence.kind,
-                "seq": s.seq,
-                "live": True,
-            }
+            (s.evidence.id, s.unit, s.evidence.kind, s.seq, True)
             for s in stored
-            if s.kind is Kind.RECORD and s.evidence is not None
+            if s.kind is record and s.evidence is not None
         ]
         evidence = self._t.evidence
-        if added:
-            conn.execute(sa.insert(evidence), added)
+        if len(added) >= BULK and self.dialect == "postgresql":
+            copy_rows(conn, COPY_EVIDENCE.format(p=self._t.prefix), added)
+        elif added:
+            self._many(conn, "insert_evidence", added)
         for s in stored:
-            if s.kind is Kind.RETRACT:
+            if s.kind is retract:
                 conn.execute(sa.update(evidence).where(evidence.c.id == s.target).values(live=False))
 
     def close(self) -> None:
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             forget(self.where, self._engine)
+
+
+def _log_rows(
+    steps: Sequence[Step], seqs: Sequence[int], heads: dict[str, str], links: list[tuple[str, str]]
+) -> Iterator[tuple[int, str, str, str, str, str]]:
+    """The log rows of ``steps``, numbered ``seqs``, chained from ``heads`` (advanced as it goes).
+
+    Each body is encoded once and hashed from those bytes; ``links`` collects each
+    step's ``(prev_hash, hash)``. A generator, so that a COPY sends rows as they come.
+    """
+    kinds = KIND_COLUMN
+    for step, seq in zip(steps, seqs, strict=True):
+        body = step_bytes(step)
+        unit = step.unit
+        prev = heads.get(unit, "")
+        digest = chain_hash(prev, body)
+        heads[unit] = digest
+        links.append((prev, digest))
+        yield seq, unit, kinds[step.kind], body.decode(), prev, digest
