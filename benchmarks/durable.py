@@ -25,9 +25,8 @@ import attrs
 import sqlalchemy as sa
 
 import campaignflow as cf
+from campaignflow.store import drop_schema
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict
-
-TABLES = "cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, cf_denials, cf_keys, raw_steps"
 
 
 @attrs.frozen
@@ -97,9 +96,10 @@ def raw_pg(url: str, units: list[str], bodies: list[str]) -> float:
 
 
 def _drop(url: str) -> None:
+    drop_schema(url)  # every campaign's tables, the catalogue and the version table
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLES}")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS raw_steps")
     engine.dispose()
 
 
