@@ -183,6 +183,21 @@ class TestFixture:
         with pytest.raises(cf.StoreError, match=newer):
             safety.campaign().open(SITES, old)
 
+    def test_a_partly_dropped_store_names_the_reset(self, old: str) -> None:
+        """Tables dropped by a list of names leave the catalogue behind: named, not taken over."""
+        migrate(old)
+        engine = sa.create_engine(old)
+        with engine.begin() as conn:
+            for table in (*LOG, "cf_meta", "cf_denials", "cf_keys"):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        engine.dispose()
+        with pytest.raises(cf.StoreError, match=r"dropped in part; reset it with .*drop_schema"):
+            safety.campaign().start(SITES, store=old)
+        from campaignflow.store import drop_schema  # noqa: PLC0415
+
+        drop_schema(old)
+        assert safety.campaign().start(SITES, store=old).stage_of("plant-1") == "mobilise"
+
     def test_nothing_to_migrate_in_a_database_without_a_campaign(self, tmp_path: Path) -> None:
         """An empty file is not a store to migrate: refused, and left empty."""
         url = f"sqlite:///{tmp_path / 'empty.db'}"

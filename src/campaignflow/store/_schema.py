@@ -87,6 +87,13 @@ def check_schema(conn: Connection, where: str, *, owned: bool, create: bool) -> 
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CATALOGUE_LOCK})")
     names = set(sa.inspect(conn).get_table_names())
     if "cf_meta" not in names:
+        left = sorted(n for n in names if n.startswith("cf_"))
+        if left and {"cf_campaigns", "cf_version"} & set(left):
+            msg = (
+                f"{where} holds campaignflow tables ({', '.join(left[:5])}) but not the first "
+                "campaign's: dropped in part; reset it with campaignflow.store.drop_schema(url)"
+            )
+            raise StoreError(msg)
         if names and owned:
             listed = ", ".join(sorted(names)[:5])
             msg = (
