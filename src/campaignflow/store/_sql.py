@@ -43,7 +43,7 @@ from campaignflow.store._schema import bind_campaign, check_schema, still_bound
 from campaignflow.store._sql_audit import AuditReads, write_denial
 from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, steps_t, units_t
-from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
+from campaignflow.store.codec import chained_rows, step_from_dict
 from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
@@ -59,7 +59,6 @@ HOT = {
         "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
-KIND_COLUMN = {kind: kind.value for kind in Kind}  # enum attribute access is slow on 3.11
 DECODED = 200_000  # decoded evidence records a store keeps, at most
 CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
 
@@ -241,7 +240,7 @@ class SQLStore(AuditReads):
             bulk = self.dialect == "postgresql" and len(steps) >= BULK
             seqs = next_seqs(conn, len(steps)) if bulk else self._next_seqs(conn, len(steps))
             links: list[tuple[str, str]] = []
-            log = _log_rows(steps, seqs, heads, links)
+            log = chained_rows(steps, seqs, heads, links)
             if bulk:
                 copy_rows(conn, COPY_STEPS, log)
             else:
@@ -569,25 +568,6 @@ class SQLStore(AuditReads):
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             forget(self.where, self._engine)
-
-
-def _log_rows(
-    steps: Sequence[Step], seqs: Sequence[int], heads: dict[str, str], links: list[tuple[str, str]]
-) -> Iterator[tuple[int, str, str, str, str, str]]:
-    """The log rows of ``steps``, numbered ``seqs``, chained from ``heads`` (advanced as it goes).
-
-    Each body is encoded once and hashed from those bytes; ``links`` collects each
-    step's ``(prev_hash, hash)``. A generator, so that a COPY sends rows as they come.
-    """
-    kinds = KIND_COLUMN
-    for step, seq in zip(steps, seqs, strict=True):
-        body = step_bytes(step)
-        unit = step.unit
-        prev = heads.get(unit, "")
-        digest = chain_hash(prev, body)
-        heads[unit] = digest
-        links.append((prev, digest))
-        yield seq, unit, kinds[step.kind], body.decode(), prev, digest
 
 
 def _row(r: Any) -> UnitRow:
