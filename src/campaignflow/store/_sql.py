@@ -34,6 +34,7 @@ from campaignflow.store._bulk import (
     copy_first_rows,
     copy_rows,
     copy_units,
+    locked_heads,
     next_seqs,
 )
 from campaignflow.store._engines import engine_for, forget, known, seen
@@ -345,13 +346,17 @@ class SQLStore(AuditReads):
         """
         heads: dict[str, str] = {}
         units = sorted(expected)
-        for i in range(0, len(units), 2_000):
-            part = units[i : i + 2_000]
-            c = units_t.c
-            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(part))
-            if self.dialect == "postgresql":
-                query = query.order_by(units_t.c.unit).with_for_update()
-            for unit, head, version in conn.execute(query):
+        bulk = self.dialect == "postgresql" and len(units) >= BULK
+        for i in range(0, 1 if bulk else len(units), 2_000):
+            if bulk:  # one query, its rows locked in one order: the database's
+                found = locked_heads(conn, units)
+            else:
+                c = units_t.c
+                query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(units[i : i + 2_000]))
+                if self.dialect == "postgresql":
+                    query = query.order_by(units_t.c.unit).with_for_update()
+                found = [(r.unit, r.head, r.version) for r in conn.execute(query)]
+            for unit, head, version in found:
                 if version != expected[unit]:
                     raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
                 heads[unit] = head
