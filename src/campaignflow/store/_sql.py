@@ -36,6 +36,7 @@ from campaignflow.store._bulk import (
     copy_units,
     locked_heads,
     next_seqs,
+    stored_heads,
 )
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
@@ -350,6 +351,8 @@ class SQLStore(AuditReads):
         for i in range(0, 1 if bulk else len(units), 2_000):
             if bulk:  # one query, its rows locked in one order: the database's
                 found = locked_heads(conn, units)
+            elif self.dialect == "sqlite":  # under the write lock: no FOR UPDATE, no SQLAlchemy
+                found = stored_heads(conn, units[i : i + 2_000])
             else:
                 c = units_t.c
                 query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(units[i : i + 2_000]))
