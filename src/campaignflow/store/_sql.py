@@ -264,7 +264,11 @@ class SQLStore(AuditReads):
             )
             if self._conn is not None:
                 mark_written(self._conn)
-            return stored
+        if self._decoded is not None:  # committed: what a read would decode, as the run recorded it
+            for s in stored:
+                if s.evidence is not None:
+                    _keep(self._decoded, s.seq, s.evidence)
+        return stored
 
     def keyed(self, key: str) -> Step | None:
         """The step idempotency key ``key`` wrote, or None (also for a store without the index)."""
@@ -470,10 +474,7 @@ class SQLStore(AuditReads):
                 return found
         recorded = self._decode(seq, body, prev, digest).evidence
         if recorded is not None and cache is not None:
-            if len(cache) >= DECODED:
-                for old in list(islice(cache, DECODED // 2)):  # the earliest decoded half
-                    del cache[old]
-            cache[seq] = recorded
+            _keep(cache, seq, recorded)
         return recorded
 
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
@@ -576,6 +577,13 @@ class SQLStore(AuditReads):
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             forget(self.where, self._engine)
+
+
+def _keep(cache: dict[int, Recorded[Any]], seq: int, recorded: Recorded[Any]) -> None:
+    if len(cache) >= DECODED:
+        for old in list(islice(cache, DECODED // 2)):  # the earliest decoded half
+            del cache[old]
+    cache[seq] = recorded
 
 
 def _row(r: Any) -> UnitRow:
