@@ -72,6 +72,10 @@ class TestLargeBatches:
         reopened = CAMPAIGN.open(UNITS, target)
         assert reopened.state("u00003").to_dict() == run.state("u00003").to_dict()
         assert len(reopened.evidence("u00003", Doc)) == 1
+        # What the writing store kept of its own batch is what a new store decodes.
+        kept = [r for u in UNITS[:60] for r in run.evidence(u, Doc)]
+        assert kept == [r for u in UNITS[:60] for r in reopened.evidence(u, Doc)]
+        assert len(kept) == 54
 
     def test_a_unit_moved_by_a_rival_refuses_the_whole_batch(
         self, kind: str, tmp_path: Path, request: pytest.FixtureRequest

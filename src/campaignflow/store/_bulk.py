@@ -1,4 +1,4 @@
-"""Large batches on PostgreSQL: ``COPY`` instead of one statement per row.
+"""Large batches: ``COPY`` on PostgreSQL instead of one statement per row, plain DBAPI reads.
 
 A batch of ``BULK`` steps or more is written with ``COPY ... FROM STDIN``
 (3-4x the rows per second of psycopg's ``executemany``, measured in
@@ -37,6 +37,7 @@ UPDATE_UNITS = (
     "UPDATE {p}units AS u SET stage = i.stage, version = i.version, body = i.body, head = i.head "
     "FROM cf_units_in AS i WHERE u.unit = i.unit AND u.version = i.expected"
 )
+LOCKED_HEADS = "SELECT unit, head, version FROM {p}units WHERE unit = ANY(%s) ORDER BY unit FOR UPDATE"
 SEQS = (
     "SELECT array_agg(nextval(s.name)) FROM generate_series(1, %s), "
     "(SELECT pg_get_serial_sequence(%s, 'seq')::regclass AS name) AS s"
@@ -45,6 +46,33 @@ SEQS = (
 
 def _cursor(conn: Connection) -> Any:
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def locked_heads(conn: Connection, units: list[str], prefix: str) -> list[tuple[str, str, int]]:
+    """``(unit, head, version)`` of the stored rows of ``units``, locked ``FOR UPDATE``, by unit.
+
+    One query with an array, where ``IN`` lists of 2,000 cost a statement each.
+    """
+    cursor = _cursor(conn)
+    try:
+        return list(cursor.execute(LOCKED_HEADS.format(p=prefix), (units,)).fetchall())
+    finally:
+        cursor.close()
+
+
+def stored_heads(conn: Connection, units: list[str], prefix: str) -> list[tuple[str, str, int]]:
+    """``(unit, head, version)`` of the stored rows of ``units``, through the DBAPI cursor.
+
+    Building the ``IN`` list through SQLAlchemy cost more than the query (SQLite,
+    a batch of 10,000 units: 119 ms, five lists of 2,000).
+    """
+    cursor = _cursor(conn)
+    try:
+        marks = ", ".join("?" * len(units))
+        query = f"SELECT unit, head, version FROM {prefix}units WHERE unit IN ({marks})"  # noqa: S608 - placeholders only
+        return list(cursor.execute(query, units))
+    finally:
+        cursor.close()
 
 
 def next_seqs(conn: Connection, n: int, prefix: str) -> list[int]:

@@ -34,7 +34,9 @@ from campaignflow.store._bulk import (
     copy_first_rows,
     copy_rows,
     copy_units,
+    locked_heads,
     next_seqs,
+    stored_heads,
 )
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
@@ -47,10 +49,10 @@ from campaignflow.store._schema import (
     still_bound,
 )
 from campaignflow.store._sql_audit import write_denial
-from campaignflow.store._sql_reads import LogReads
+from campaignflow.store._sql_reads import LogReads, keep_decoded
 from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import Tables, tables
-from campaignflow.store.codec import chain_hash, step_bytes
+from campaignflow.store.codec import chained_rows
 from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
@@ -66,7 +68,6 @@ HOT = {
         "UPDATE {p}units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
-KIND_COLUMN = {kind: kind.value for kind in Kind}  # enum attribute access is slow on 3.11
 
 
 @functools.cache
@@ -279,7 +280,7 @@ class SQLStore(LogReads):
             prefix = self._t.prefix
             seqs = next_seqs(conn, len(steps), prefix) if bulk else self._next_seqs(conn, len(steps))
             links: list[tuple[str, str]] = []
-            log = _log_rows(steps, seqs, heads, links)
+            log = chained_rows(steps, seqs, heads, links)
             if bulk:
                 copy_rows(conn, COPY_STEPS.format(p=prefix), log)
             else:
@@ -301,7 +302,11 @@ class SQLStore(LogReads):
             )
             if self._conn is not None:
                 mark_written(self._conn)
-            return stored
+        if self._decoded is not None:  # committed: what a read would decode, as the run recorded it
+            for s in stored:
+                if s.evidence is not None:
+                    keep_decoded(self._decoded, s.seq, s.evidence)
+        return stored
 
     def keyed(self, key: str) -> Step | None:
         """The step idempotency key ``key`` wrote, or None (also for a store without the index)."""
@@ -387,13 +392,20 @@ class SQLStore(LogReads):
         """
         heads: dict[str, str] = {}
         units = sorted(expected)
-        for i in range(0, len(units), 2_000):
-            part = units[i : i + 2_000]
-            c = self._t.units.c
-            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(part))
-            if self.dialect == "postgresql":
-                query = query.order_by(c.unit).with_for_update()
-            for unit, head, version in conn.execute(query):
+        bulk = self.dialect == "postgresql" and len(units) >= BULK
+        prefix = self._t.prefix
+        for i in range(0, 1 if bulk else len(units), 2_000):
+            if bulk:  # one query, its rows locked in one order: the database's
+                found = locked_heads(conn, units, prefix)
+            elif self.dialect == "sqlite":  # under the write lock: no FOR UPDATE, no SQLAlchemy
+                found = stored_heads(conn, units[i : i + 2_000], prefix)
+            else:
+                c = self._t.units.c
+                query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(units[i : i + 2_000]))
+                if self.dialect == "postgresql":
+                    query = query.order_by(c.unit).with_for_update()
+                found = [(r.unit, r.head, r.version) for r in conn.execute(query)]
+            for unit, head, version in found:
                 if version != expected[unit]:
                     raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
                 heads[unit] = head
@@ -486,22 +498,3 @@ class SQLStore(LogReads):
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             forget(self.where, self._engine)
-
-
-def _log_rows(
-    steps: Sequence[Step], seqs: Sequence[int], heads: dict[str, str], links: list[tuple[str, str]]
-) -> Iterator[tuple[int, str, str, str, str, str]]:
-    """The log rows of ``steps``, numbered ``seqs``, chained from ``heads`` (advanced as it goes).
-
-    Each body is encoded once and hashed from those bytes; ``links`` collects each
-    step's ``(prev_hash, hash)``. A generator, so that a COPY sends rows as they come.
-    """
-    kinds = KIND_COLUMN
-    for step, seq in zip(steps, seqs, strict=True):
-        body = step_bytes(step)
-        unit = step.unit
-        prev = heads.get(unit, "")
-        digest = chain_hash(prev, body)
-        heads[unit] = digest
-        links.append((prev, digest))
-        yield seq, unit, kinds[step.kind], body.decode(), prev, digest

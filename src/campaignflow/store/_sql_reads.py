@@ -36,6 +36,14 @@ def records_queries(t: Tables) -> tuple[sa.Select[Any], sa.Select[Any]]:
     return one, live.where(evidence.c.live.is_(True)).order_by(steps.c.seq)
 
 
+def keep_decoded(cache: dict[int, Recorded[Any]], seq: int, recorded: Recorded[Any]) -> None:
+    """Keep ``recorded`` (the evidence of log row ``seq``) decoded, the earliest half going when full."""
+    if len(cache) >= DECODED:
+        for old in list(islice(cache, DECODED // 2)):
+            del cache[old]
+    cache[seq] = recorded
+
+
 class LogReads(AuditReads):
     """Mixed into :class:`SQLStore`: every read of the campaign's tables, through ``_read``."""
 
@@ -63,10 +71,7 @@ class LogReads(AuditReads):
                 return found
         recorded = self._decode(seq, body, prev, digest).evidence
         if recorded is not None and cache is not None:
-            if len(cache) >= DECODED:
-                for old in list(islice(cache, DECODED // 2)):  # the earliest decoded half
-                    del cache[old]
-            cache[seq] = recorded
+            keep_decoded(cache, seq, recorded)
         return recorded
 
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
