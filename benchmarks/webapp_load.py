@@ -17,6 +17,11 @@ kind. Then it audits the database: every write a client was told succeeded
 of, and the log holds nothing else (0 lost, 0 duplicated); every acknowledged
 write has its note (the app's row, same transaction); ``verify`` replays the
 log to the projection; progress equals a recount.
+
+Every write carries an ``Idempotency-Key``; a share of them (``--resend``,
+default 0.1) is sent twice at once, from two threads, so the two copies race
+through different workers: both must get the same answer (the same step's
+seq), and the log must hold the step once with one note.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import http.client
 import importlib.util
 import json
+import os
 import random
 import socket
 import subprocess
@@ -39,7 +45,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from campaignflow.store import SQLStore
+from campaignflow.store import SQLStore, drop_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "examples" / "webapp" / "app.py"
@@ -65,19 +71,23 @@ def free_port() -> int:
 
 def reset(url: str) -> None:
     """Drop campaignflow's tables and the app's from the database at ``url``."""
+    drop_schema(url)  # every campaign's tables, the catalogue and the version table
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("cf_meta", "cf_steps", "cf_units", "cf_evidence", "cf_checkpoints", "clerk_notes"):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS clerk_notes")
     engine.dispose()
 
 
-def request(port: int, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+def request(
+    port: int, method: str, path: str, body: dict[str, Any] | None, key: str | None = None
+) -> tuple[int, dict[str, Any]]:
     """One HTTP request on a fresh loopback connection; the status and the JSON body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         payload = None if body is None else json.dumps(body)
         headers = {} if body is None else {"Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         conn.request(method, path, body=payload, headers=headers)
         response = conn.getresponse()
         data = response.read()
@@ -128,6 +138,18 @@ class Results:
         self.acked: list[tuple[int, str, str]] = []  # (seq, unit, step kind) the clients were told of
         self.notes = 0  # acknowledged writes (each wrote a note)
         self.unknown = 0  # responses that leave the outcome unknown (5xx, transport errors)
+        self.repeats = 0  # writes sent twice at once with one key
+        self.mismatched = 0  # of those, pairs whose answers name different steps
+
+    def pair(self, first: tuple[int, dict[str, Any]], second: tuple[int, dict[str, Any]]) -> None:
+        """Compare the answers to one request sent twice with its key."""
+        with self.lock:
+            self.repeats += 1
+            if second[0] >= 500:
+                self.unknown += 1
+            elif first[1].get("seq") is not None or second[1].get("seq") is not None:
+                # A written step (or a kept refusal) is the answer to both copies.
+                self.mismatched += (first[0], first[1].get("seq")) != (second[0], second[1].get("seq"))
 
     def add(self, kind: str, status: int, seconds: float, path: str, body: dict[str, Any]) -> None:
         """Count one response; remember what it acknowledged."""
@@ -148,7 +170,29 @@ class Results:
                 self.unknown += 1
 
 
-def drive(port: int, units: list[str], clients: int, total: int, seconds: float) -> tuple[Results, float]:
+def twice(
+    port: int, method: str, path: str, body: dict[str, Any] | None, key: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """The same request sent at once from two threads (a client retrying while its first try runs)."""
+    answers: list[tuple[int, dict[str, Any]]] = [(0, {}), (0, {})]
+
+    def send(i: int) -> None:
+        try:
+            answers[i] = request(port, method, path, body, key)
+        except (OSError, http.client.HTTPException):
+            answers[i] = (599, {})
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+def drive(
+    port: int, units: list[str], clients: int, total: int, seconds: float, *, resend: float = 0.0
+) -> tuple[Results, float]:
     """Run ``clients`` threads until ``total`` requests or ``seconds`` passed; the results and time."""
     results = Results()
     counter = iter(range(total))
@@ -162,9 +206,15 @@ def drive(port: int, units: list[str], clients: int, total: int, seconds: float)
                 if next(counter, None) is None:
                     return
             kind, method, path, body = next_request(rng, units)
+            key = f"{seed}-{rng.getrandbits(64):016x}" if method == "POST" else None
             began = time.perf_counter()
+            if key is not None and rng.random() < resend:
+                first, second = twice(port, method, path, body, key)
+                results.add(kind, first[0], time.perf_counter() - began, path, first[1])
+                results.pair(first, second)
+                continue
             try:
-                status, data = request(port, method, path, body)
+                status, data = request(port, method, path, body, key)
             except (OSError, http.client.HTTPException):
                 with results.lock:
                     results.unknown += 1
@@ -214,6 +264,8 @@ def audit(app: ModuleType, url: str, units: list[str], results: Results) -> dict
         "verify_problem": report.problem,
         "progress_equals_recount": run.progress().counts() == run.recount().counts(),
         "unknown_outcomes": results.unknown,
+        "sent_twice": results.repeats,
+        "twice_answered_differently": results.mismatched,
     }
 
 
@@ -260,6 +312,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--units", type=int, default=362, help="sites in the org (Zhongmou's count)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--resend", type=float, default=0.1, help="share of writes sent twice at once with their key"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cf-webload-", dir="/tmp"))
     pg_data = None
@@ -284,12 +339,16 @@ def main() -> None:
             "CF_WEBAPP_DB": url,
             "CF_WEBAPP_UNITS": str(args.units),
             "PATH": str(Path(sys.executable).parent),
+            # The workers import the campaignflow this script runs with (a checkout's src/ first).
+            "PYTHONPATH": os.pathsep.join(sys.path),
         }
         proc = subprocess.Popen([*command, "app:create_app()"], env=env)  # noqa: S603 - our own command line
         try:
             wait_ready(port, proc)
             random.seed(args.seed)
-            results, elapsed = drive(port, units, args.clients, args.requests, args.seconds)
+            results, elapsed = drive(
+                port, units, args.clients, args.requests, args.seconds, resend=args.resend
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -316,6 +375,7 @@ def main() -> None:
         and found["progress_equals_recount"]
         and found["notes"] == found["acknowledged_writes"]
         and found["unknown_outcomes"] == 0
+        and found["twice_answered_differently"] == 0
     )
     print("audit clean" if clean else "AUDIT FAILED")
     sys.exit(0 if clean else 1)

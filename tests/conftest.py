@@ -96,10 +96,15 @@ def reset_pg(url: str) -> None:
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "DROP TABLE IF EXISTS cf_meta, cf_steps, cf_units, cf_evidence, cf_checkpoints, cf_denials, "
-            "app_notes"
-        )
+        # Every campaign's tables (cf_, cf_<n>_), the catalogue and the version table.
+        found = conn.execute(
+            sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE :p"
+            ),
+            {"p": "cf\\_%"},
+        ).scalars()
+        names = [*(f'"{name}"' for name in found), "app_notes"]
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {', '.join(names)}")
     engine.dispose()
 
 

@@ -18,8 +18,15 @@ from campaignflow.testing import strategies as cst
 CLERK = cf.Actor(id="li", roles={"secretary", "inspector"})
 
 
-def _store(tmp_path: Path) -> tuple[cf.Campaign, str, cf.Run]:
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file, or the PostgreSQL server's database emptied (CI=true starts one)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audit.db'}"
+    return str(request.getfixturevalue("pg_fresh"))
+
+
+def _store(url: str) -> tuple[cf.Campaign, str, cf.Run]:
     c = safety.campaign()
     run = c.start(["s1", "s2"], store=url, clock=cf.FixedClock(step=timedelta(hours=1)), ids=cf.CountingIds())
     run.record("s1", safety.Briefing(attendees=3), by=CLERK)
@@ -38,32 +45,32 @@ def _sql(url: str, statement: str) -> None:
 
 
 class TestTampering:
-    def test_edited_row(self, tmp_path: Path) -> None:
+    def test_edited_row(self, target: str) -> None:
         """An edited step is named by its seq."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "UPDATE cf_steps SET body = replace(body, '\"li\"', '\"wang\"') WHERE seq = 4")
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 4)
 
-    def test_deleted_row(self, tmp_path: Path) -> None:
+    def test_deleted_row(self, target: str) -> None:
         """A deleted step breaks its unit's chain at the next step of that unit."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "DELETE FROM cf_steps WHERE seq = 3")
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 4)
 
-    def test_reordered_rows(self, tmp_path: Path) -> None:
+    def test_reordered_rows(self, target: str) -> None:
         """Two steps of one unit swapped are caught at the first of them."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "UPDATE cf_steps SET seq = 99 WHERE seq = 4")
         _sql(url, "UPDATE cf_steps SET seq = 4 WHERE seq = 5")
         _sql(url, "UPDATE cf_steps SET seq = 5 WHERE seq = 99")
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 4)
 
-    def test_inserted_row(self, tmp_path: Path) -> None:
+    def test_inserted_row(self, target: str) -> None:
         """A copied-in step does not follow its unit's chain."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(
             url,
             "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) "
@@ -72,17 +79,17 @@ class TestTampering:
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 50)
 
-    def test_truncated_log_end(self, tmp_path: Path) -> None:
+    def test_truncated_log_end(self, target: str) -> None:
         """Cutting the log's last step is caught by the checkpoint written with it."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "DELETE FROM cf_steps WHERE seq = 5")
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 5)
         assert "steps up to it were removed" in report.problem
 
-    def test_truncated_unit_chain_with_a_rewritten_projection(self, tmp_path: Path) -> None:
+    def test_truncated_unit_chain_with_a_rewritten_projection(self, target: str) -> None:
         """A unit's whole chain removed, projection row too: the checkpoint still names the unit."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "DELETE FROM cf_steps WHERE unit = 's2'")
         _sql(url, "DELETE FROM cf_units WHERE unit = 's2'")
         _sql(url, "DELETE FROM cf_evidence WHERE unit = 's2'")
@@ -90,9 +97,9 @@ class TestTampering:
         assert (report.ok, report.unit, report.seq) == (False, "s2", 2)
         assert "cut short" in report.problem
 
-    def test_edited_checkpoint(self, tmp_path: Path) -> None:
+    def test_edited_checkpoint(self, target: str) -> None:
         """A checkpoint edited to match a forged log is itself caught."""
-        c, url, _ = _store(tmp_path)
+        c, url, _ = _store(target)
         _sql(url, "UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 2")
         report = c.verify(["s1", "s2"], url)
         assert (report.ok, report.seq) == (False, 2)

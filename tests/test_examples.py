@@ -126,3 +126,26 @@ class TestWebApp:
             denied = conn.exec_driver_sql("SELECT seq FROM cf_steps WHERE kind = 'deny'").scalars().all()
             assert denied == [closed.get_json()["seq"]]
         engine.dispose()
+
+    def test_a_repeated_idempotency_key_gets_the_first_response_and_writes_once(self, tmp_path: Path) -> None:
+        """A client resending with its Idempotency-Key: one step, one note, the same seq; elsewhere 422."""
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        module = _load_path(EXAMPLES / "webapp" / "app.py", "webapp_app")
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        client = module.create_app(url).test_client()  # type: ignore[attr-defined]
+        headers = {"Idempotency-Key": "3f1c-briefing"}
+        body = {"clerk": "li", "attendees": 12, "note": "开了"}
+        first = client.post("/units/plant-1/briefing", json=body, headers=headers)
+        again = client.post("/units/plant-1/briefing", json=body, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.get_json() == first.get_json()
+        assert "Idempotent-Replayed" not in first.headers
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = client.post("/units/plant-2/briefing", json=body, headers=headers)
+        assert (other.status_code, other.get_json()["kind"]) == (422, "KeyReused")
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM cf_steps").scalar() == 1
+            assert conn.exec_driver_sql("SELECT unit FROM clerk_notes").scalars().all() == ["plant-1"]
+        engine.dispose()

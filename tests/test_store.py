@@ -188,7 +188,7 @@ class TestBadFiles:
         safety.campaign().start(["s1"], store=db)
         other = cf.Campaign("other")
         other.stages("a")
-        with pytest.raises(cf.StoreError, match="holds campaign 'safety-2026'"):
+        with pytest.raises(cf.StoreError, match=r"holds no campaign 'other' \(it holds 'safety-2026'\)"):
             other.open(["s1"], db)
 
 

@@ -17,6 +17,12 @@ without ``--preload``:
   disposes what it inherited (``engine.dispose(close=False)``, as SQLAlchemy
   documents for multiprocessing; campaignflow does the same for every engine
   its stores used).
+- **Idempotent writes.** A client that may send a request twice (a timeout,
+  a double click) sends an ``Idempotency-Key`` header; the app passes it as
+  ``key=``: a repeat gets the first response (the same step, marked
+  ``Idempotent-Replayed: true``) and writes neither a second step nor a
+  second note, whichever worker it reaches. The same key on another
+  request is 422 (``KeyReused``).
 - **Each library error is an HTTP status**: 409 for a race still lost after
   the retries or an event the unit's stage does not allow, 422 for a closed
   gate (with the verdict), 403 for a denial, 404 for an unknown unit or
@@ -41,7 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 import campaignflow as cf
 from campaignflow.presets import safety
@@ -54,12 +60,14 @@ notes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("unit", sa.String(100)),
     sa.Column("text", sa.Text),
+    sa.Column("seq", sa.BigInteger, unique=True),  # the step the note goes with
 )
 # Most specific first: ConcurrentUpdate is a StoreError.
 STATUS: list[tuple[type[cf.CampaignflowError], int]] = [
     (cf.ConcurrentUpdate, 409),
     (cf.InvalidTransition, 409),
     (cf.GateClosed, 422),
+    (cf.KeyReused, 422),
     (cf.PermissionDenied, 403),
     (cf.UnknownUnit, 404),
     (cf.UnknownEvent, 404),
@@ -141,13 +149,24 @@ class Backend:
         """The run, opened on the request's connection (reads the projection only)."""
         return self.campaign.open(self.org, SQLStore(conn, evidence_types=self.types))
 
-    def write(self, unit: str, note: str, work: Callable[[cf.Run], cf.Step]) -> cf.Step:
-        """One request's write: the step (retried on a lost race) and the note, one transaction."""
+    def write(self, unit: str, note: str, work: Callable[[cf.Run, str | None], cf.Step]) -> cf.Step:
+        """One request's write: the step (retried on a lost race) and the note, one transaction.
+
+        ``work`` gets the run and the request's ``Idempotency-Key`` (or None). A
+        repeated key returns the step the first request wrote; that request
+        committed its note with it, so the note is written only for a new step.
+        """
+        key = request.headers.get("Idempotency-Key")
         with self.engine.begin() as conn:
             run = self.run_on(conn)
-            step = cf.retry(run, lambda: work(run), attempts=8)
-            conn.execute(notes.insert().values(unit=unit, text=note))
+            step = cf.retry(run, lambda: work(run, key), attempts=8)
+            noted = (
+                key is not None and conn.execute(sa.select(notes.c.id).where(notes.c.seq == step.seq)).first()
+            )
+            if not noted:
+                conn.execute(notes.insert().values(unit=unit, text=note, seq=step.seq))
             _maybe_fail(request.get_json(silent=True) or {})
+        g.replayed = bool(noted)
         return step
 
 
@@ -167,6 +186,12 @@ def create_app(url: str | None = None, units: list[str] | None = None) -> Flask:
     _writes(app, backend)
     _reads(app, backend)
 
+    @app.after_request
+    def mark_replay(response: Response) -> Response:
+        if g.get("replayed"):
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
+
     @app.errorhandler(cf.CampaignflowError)
     def refused(exc: cf.CampaignflowError) -> tuple[Response, int]:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
@@ -185,8 +210,8 @@ def _writes(app: Flask, backend: Backend) -> None:
         body = request.get_json(force=True)
         actor = clerk()
 
-        def work(run: cf.Run) -> cf.Step:
-            return run.record(unit, run.evidence_from(kind, body.get("value"), unit=unit), by=actor)
+        def work(run: cf.Run, key: str | None) -> cf.Step:
+            return run.record(unit, run.evidence_from(kind, body.get("value"), unit=unit), by=actor, key=key)
 
         step = backend.write(unit, str(body.get("note", "")), work)
         return {"seq": step.seq, "unit": unit, "kind": step.kind.value}, 201
@@ -196,13 +221,17 @@ def _writes(app: Flask, backend: Backend) -> None:
         body = request.get_json(force=True)
         actor = clerk()
         value = safety.Briefing(attendees=int(body["attendees"]))
-        step = backend.write(unit, str(body.get("note", "")), lambda run: run.record(unit, value, by=actor))
+        step = backend.write(
+            unit, str(body.get("note", "")), lambda run, key: run.record(unit, value, by=actor, key=key)
+        )
         return {"seq": step.seq}, 201
 
     @app.post("/units/<unit>/fire/<event>")
     def fire(unit: str, event: str) -> tuple[object, int]:
         actor = clerk()
-        step = backend.write(unit, f"fired {event}", lambda run: run.fire(unit, event, by=actor))
+        step = backend.write(
+            unit, f"fired {event}", lambda run, key: run.fire(unit, event, by=actor, key=key)
+        )
         return {"seq": step.seq, "unit": unit, "kind": step.kind.value, "stage": step.dest}, 201
 
     @app.post("/units/<unit>/send_back/<stage>")
@@ -210,7 +239,9 @@ def _writes(app: Flask, backend: Backend) -> None:
         body = request.get_json(force=True)
         actor = clerk()
         reason = str(body.get("reason", ""))
-        step = backend.write(unit, reason, lambda run: run.send_back(unit, stage, reason=reason, by=actor))
+        step = backend.write(
+            unit, reason, lambda run, key: run.send_back(unit, stage, reason=reason, by=actor, key=key)
+        )
         return {"seq": step.seq, "unit": unit, "kind": step.kind.value, "stage": step.dest}, 201
 
 

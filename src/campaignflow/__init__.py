@@ -56,6 +56,7 @@ from campaignflow.exceptions import EvidenceError as EvidenceError
 from campaignflow.exceptions import GateClosed as GateClosed
 from campaignflow.exceptions import HookFailed as HookFailed
 from campaignflow.exceptions import InvalidTransition as InvalidTransition
+from campaignflow.exceptions import KeyReused as KeyReused
 from campaignflow.exceptions import MissingDependency as MissingDependency
 from campaignflow.exceptions import OrgError as OrgError
 from campaignflow.exceptions import OrgMismatch as OrgMismatch
@@ -129,6 +130,7 @@ __all__ = [
     "IdSource",
     "InvalidTransition",
     "Judgement",
+    "KeyReused",
     "Kind",
     "MemoryStore",
     "MissingDependency",

@@ -209,6 +209,30 @@ class ArgumentError(CampaignflowError, ValueError):
     """
 
 
+class KeyReused(CampaignflowError, ValueError):
+    """An idempotency key already wrote another request's step.
+
+    A repeated key returns the first result only for the same request (the
+    same verb, unit, actor and arguments); anything else under that key is
+    refused, since answering it with the first step would hide that nothing
+    was written.
+
+    Attributes:
+        key: the idempotency key.
+        seq: the step the key first wrote.
+        unit: the unit of that step.
+    """
+
+    def __init__(self, key: str, *, seq: int, unit: str, first: str, now: str) -> None:
+        self.key = key
+        self.seq = seq
+        self.unit = unit
+        super().__init__(
+            f"idempotency key {key!r} already wrote step {seq} ({first}); this request is "
+            f"{now}: send a new key for a new request"
+        )
+
+
 class StoreError(CampaignflowError):
     """The store cannot be read or written, or is not a campaignflow store.
 

@@ -6,7 +6,8 @@ each module below registers its commands on it:
 - ``_demo``: ``demo``;
 - ``_read``: ``verify``, ``report``, ``obligations``, ``explain``;
 - ``_log``: ``history``, ``export``;
-- ``_define``: ``check``, ``diagram``.
+- ``_define``: ``check``, ``diagram``;
+- ``_db``: ``campaigns``, ``migrate`` (``_catalogue`` lists a database's campaigns).
 
 Every command exits 0 (ok), 1 (a negative answer), 2 (usage error) or 3 (an
 input that cannot be read or written), as listed in each ``--help``.
@@ -17,9 +18,9 @@ and ``_files`` beside it at the package's top level, which only it uses.
 
 from __future__ import annotations
 
-from campaignflow.cli import _define, _demo, _log, _read
+from campaignflow.cli import _db, _define, _demo, _log, _read
 from campaignflow.cli._app import main
 
 __all__ = ["main"]
 
-del _define, _demo, _log, _read  # registered on main; not part of the interface
+del _db, _define, _demo, _log, _read  # registered on main; not part of the interface

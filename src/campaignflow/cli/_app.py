@@ -97,34 +97,93 @@ def command(**kwargs: Any) -> Callable[[F], F]:
     return register
 
 
+CHOSEN = "campaignflow.campaign_id"  # where --campaign-id keeps its value, in the click context's meta
+
+
+def _choose(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta[CHOSEN] = value
+
+
+CAMPAIGN_ID = click.option(
+    "--campaign-id",
+    metavar="ID",
+    default=None,
+    expose_value=False,  # read by open_db from the context: every DB command takes it alike
+    callback=_choose,
+    help="The campaign to read when DB holds several (`campaignflow campaigns DB` lists them).",
+)
+
+
+def chosen_campaign() -> str | None:
+    """The ``--campaign-id`` of the command running, if any."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get(CHOSEN)
+
+
+def require_one(db: str, url: str, chosen: str | None) -> str | None:
+    """The campaign to read: ``chosen``, or DB's only one (``None``: it holds none).
+
+    Several and none chosen, or a chosen id DB does not hold, is a usage error:
+    one ``error:`` line, then the campaigns DB holds.
+    """
+    from campaignflow.cli._catalogue import listing, table  # noqa: PLC0415 - keep --help fast
+    from campaignflow.store import SQLStore  # noqa: PLC0415
+
+    held = [c.id for c in SQLStore(url).campaigns()]
+    if chosen in held or (chosen is None and len(held) <= 1):
+        return chosen or (held[0] if held else None)
+    if chosen is None:
+        line = f"{db} holds {len(held)} campaigns: choose one with --campaign-id ID"
+    else:
+        line = f"{db} holds no campaign {chosen!r} (--campaign-id): it holds {', '.join(map(repr, held))}"
+    click.echo(f"error: {line}", err=True)
+    click.echo(table(listing(url)), err=True)
+    sys.exit(USAGE)
+
+
 def open_db(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
-    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign."""
+    """(campaign, org, store) of a database written by campaignflow, the store bound to the campaign.
+
+    The campaign is the one ``--campaign-id`` names, or the one ``--campaign``
+    builds, or the database's only one; a database holding several, none
+    chosen, is a usage error listing them.
+    """
     from campaignflow import _targets  # noqa: PLC0415 - keep --help fast
     from campaignflow.org.graph import Org  # noqa: PLC0415
     from campaignflow.store import SQLStore  # noqa: PLC0415
 
-    store = SQLStore(_targets.store_url(db))
-    ref = campaign_ref or store.meta("factory")
+    url = _targets.store_url(db)
+    chosen = chosen_campaign()
+    store = None
+    ref = campaign_ref
     if ref is None:
-        recorded = store.meta("campaign")  # the campaign id the store is bound to
-        why = (
-            f"records campaign {recorded!r} but no importable MODULE:ATTR "
-            "(it was built in a script run as __main__, or inside a function's body)"
-            if recorded
-            else "does not record its campaign"
-        )
-        msg = f"{db} {why}: pass --campaign MODULE:ATTR"
-        raise _targets.TargetError(msg)
+        store = SQLStore(url, campaign=require_one(db, url, chosen))
+        ref = store.meta("factory")
+        if ref is None:
+            recorded = store.meta("campaign")  # the campaign id the store is bound to
+            why = (
+                f"records campaign {recorded!r} but no importable MODULE:ATTR "
+                "(it was built in a script run as __main__, or inside a function's body)"
+                if recorded
+                else "does not record its campaign"
+            )
+            msg = f"{db} {why}: pass --campaign MODULE:ATTR"
+            raise _targets.TargetError(msg)
     campaign = _targets.load_campaign(ref)
-    if org_path is not None:
-        org = _targets.load_org(org_path)
-    else:
+    org = _targets.load_org(org_path) if org_path is not None else None
+    definition = campaign.build()  # bound now: reading the log decodes its evidence
+    if chosen is not None and definition.id != chosen:
+        given = f"--campaign {ref}" if campaign_ref else f"the recorded {ref}"
+        msg = f"{given} builds campaign {definition.id!r}, not {chosen!r} (--campaign-id): pass --campaign"
+        raise _targets.TargetError(msg)
+    if store is None:  # --campaign named it: its id selects it
+        store = SQLStore(url, campaign=definition.id)
+    if org is None:
         recorded = store.meta("org")
         if recorded is None:
             msg = f"{db} does not record its org (orgs over 100,000 units are not recorded): pass --org FILE"
             raise _targets.TargetError(msg)
         org = Org.from_json(recorded)
-    definition = campaign.build()  # bound now: reading the log decodes its evidence
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
     return campaign, org, store
 

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import click
 
-from campaignflow.cli._app import CAMPAIGN, ORG, OUT, command, guard, open_db
+from campaignflow.cli._app import CAMPAIGN, CAMPAIGN_ID, ORG, OUT, command, guard, open_db
 
 
 def open_log(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[Any, Any, Any]:
@@ -24,6 +24,7 @@ def open_log(db: str, campaign_ref: str | None, org_path: Path | None) -> tuple[
 @click.argument("db")
 @click.argument("unit")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def history(db: str, unit: str, fmt: str, campaign_ref: str | None, org_path: Path | None) -> None:
@@ -56,6 +57,7 @@ def history(db: str, unit: str, fmt: str, campaign_ref: str | None, org_path: Pa
 @click.argument("db")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @OUT
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def export(db: str, fmt: str, out: Path | None, campaign_ref: str | None, org_path: Path | None) -> None:

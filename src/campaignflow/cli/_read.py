@@ -14,7 +14,7 @@ from rich.progress import Progress as Bar
 from rich.progress import TextColumn
 from rich.table import Table
 
-from campaignflow.cli._app import CAMPAIGN, NEGATIVE, OK, ORG, OUT, command, guard, open_db
+from campaignflow.cli._app import CAMPAIGN, CAMPAIGN_ID, NEGATIVE, OK, ORG, OUT, command, guard, open_db
 
 AT_HELP = (
     "Judge at this ISO date or time, UTC if naive (default: the last step of a finished "
@@ -24,6 +24,7 @@ AT_HELP = (
 
 @command()
 @click.argument("db")
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
@@ -109,6 +110,7 @@ def write_or_print(out: Path | None, text: str) -> None:
 )
 @click.option("--at", "at", default=None, help=AT_HELP)
 @OUT
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def report(  # noqa: PLR0917 - click passes every option positionally
@@ -209,6 +211,7 @@ def parse_at(at: str | None) -> datetime | None:
 @click.option("--unit", default=None, help="Only duties toward this unit's subtree (default: the whole org).")
 @click.option("--at", "at", default=None, help=AT_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def obligations(  # noqa: PLR0917 - click passes every option positionally
@@ -244,6 +247,7 @@ def open_db_run(db: str, campaign_ref: str | None, org_path: Path | None) -> Any
 @click.argument("db")
 @click.argument("unit")
 @click.argument("event")
+@CAMPAIGN_ID
 @CAMPAIGN
 @ORG
 def explain(db: str, unit: str, event: str, campaign_ref: str | None, org_path: Path | None) -> None:

@@ -14,6 +14,7 @@ from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor
 from campaignflow.run.from_json import evidence_from_json
 from campaignflow.run.gc import paused
+from campaignflow.run.keys import checked_key, first_step, same_record
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.store.validate import check_evidence
 from campaignflow.values.records import Kind, Step
@@ -22,19 +23,34 @@ from campaignflow.values.records import Kind, Step
 class EvidenceVerbs(RunState):
     """Record and retract evidence (``Run.record``, ``record_many``, ``retract``, ``evidence_from``)."""
 
-    def record(self, unit: str, evidence: object, *, by: Actor) -> Step:
+    def record(self, unit: str, evidence: object, *, by: Actor, key: str | None = None) -> Step:
         """Record a piece of evidence at ``unit``.
+
+        ``key``: an idempotency key (a web app passes its ``Idempotency-Key``
+        header). The first write under a key stores it with the step; calling
+        again with the same key and the same request returns that first step
+        and writes nothing, even from another process (racing requests write
+        once: the loser's ``cf.retry`` returns the winner's step).
 
         Raises:
             UnknownUnit: the unit is not in the org.
             EvidenceError: the evidence is undeclared or unsafe to store.
             PermissionDenied: no actor, or the unit is outside its scope.
+            KeyReused: ``key`` already wrote another request's step.
         """
         rec = self._unit(unit)
         # A bad value is refused before authorisation is logged; what is kept is what stores read back.
         evidence, kind = self._evidence_kind(unit, evidence)
+        if key is not None:
+            key, who = checked_key(key), require_actor(by, unit=unit, action="record").id
+            what = f"record {kind} at {unit!r}"
+            first = first_step(
+                self.store, key, unit=unit, actor=who, what=what, same=same_record(kind, evidence)
+            )
+            if first is not None:
+                return first
         actor = self._authorise(unit, by, "record", None)
-        step = self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=self._now())
+        step = self._record_step(unit, rec, evidence, kind=kind, actor=actor, now=self._now(), key=key or "")
         stored = self._append_one(unit, rec, step)
         _audit.emit(
             "evidence_recorded",
@@ -117,9 +133,24 @@ class EvidenceVerbs(RunState):
             raise EvidenceError(msg, unit=unit)
         return conformed, kind
 
-    def retract(self, unit: str, evidence_id: str, *, reason: str, by: Actor) -> Step:
-        """Withdraw a piece of evidence (it stays in the log, but no rule reads it)."""
+    def retract(self, unit: str, evidence_id: str, *, reason: str, by: Actor, key: str | None = None) -> Step:
+        """Withdraw a piece of evidence (it stays in the log, but no rule reads it).
+
+        ``key``: an idempotency key, as for :meth:`record`.
+        """
         rec = self._unit(unit)
+        if key is not None:
+            key, who = checked_key(key), require_actor(by, unit=unit, action="retract").id
+            first = first_step(
+                self.store,
+                key,
+                unit=unit,
+                actor=who,
+                what=f"retract {evidence_id!r} at {unit!r}",
+                same=lambda s: s.kind is Kind.RETRACT and s.target == evidence_id and s.reason == reason,
+            )
+            if first is not None:
+                return first
         actor = self._authorise(unit, by, "retract", None)
         live = [r for kind in self.definition.evidence_types for r in self.store.records(unit, kind)]
         if not any(r.id == evidence_id for r in live):
@@ -135,6 +166,7 @@ class EvidenceVerbs(RunState):
             dest=rec.state,
             reason=reason,
             target=evidence_id,
+            key=key or "",
         )
         stored = self._append_one(unit, rec, step)
         _audit.emit(

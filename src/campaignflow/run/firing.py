@@ -14,6 +14,7 @@ from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
 from campaignflow.run.hooks import call_hooks
+from campaignflow.run.keys import checked_key, repeated_fire
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult
 from campaignflow.run.rollup import Blocked
@@ -26,12 +27,13 @@ from campaignflow.values.records import Kind, Step
 class FiringVerbs(RunState):
     """Fire events (``Run.fire``, ``fire_many``): judge, move, write, count."""
 
-    def fire(self, unit: str, event: str, *, by: Actor) -> Step:
+    def fire(self, unit: str, event: str, *, by: Actor, key: str | None = None) -> Step:
         """Fire ``event`` for ``unit`` if its ordering and gate hold.
 
         Order of checks: unknown event/unit, actor and scope, role, the event
         leaving the unit's stage, ordering constraints and gate, then the move
-        and the write (one transaction).
+        and the write (one transaction). ``key``: an idempotency key (see
+        :meth:`record`); repeating a refused fire's key raises its ``GateClosed`` again.
 
         Raises:
             UnknownUnit: the unit is not in the org.
@@ -43,6 +45,11 @@ class FiringVerbs(RunState):
         """
         self._event(event)
         rec = self._unit(unit)
+        if key is not None:
+            key, who = checked_key(key), require_actor(by, unit=unit, action=event).id
+            first = repeated_fire(self.store, key, unit=unit, event=event, actor=who)
+            if first is not None:
+                return first
         t = self._transition(unit, rec, event)
         actor = self._authorise(unit, by, event, t.allowed)
         rules = self._ordering.get(id(t))
@@ -51,7 +58,9 @@ class FiringVerbs(RunState):
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
         refused = not verdict.passed
-        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
+        (step,), kept = self._commit(
+            [(unit, rec, t, verdict)], actor, at, refusal=refused, others=others, key=key or ""
+        )
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         call_hooks(self, (step,), step)
@@ -65,6 +74,7 @@ class FiringVerbs(RunState):
         *,
         refusal: bool = False,
         others: Mapping[str, int] | None = None,
+        key: str = "",
     ) -> tuple[list[Step], bool]:
         """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
@@ -106,6 +116,7 @@ class FiringVerbs(RunState):
                         dest=rec.state,
                         verdict=verdict,
                         reason=reason,
+                        key=key,
                     )
                 )
             for other, version in (others or {}).items():

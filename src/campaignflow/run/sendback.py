@@ -13,6 +13,7 @@ from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_above, require_actor
 from campaignflow.run.engine import EngineRefused, send_back_event
 from campaignflow.run.hooks import call_hooks
+from campaignflow.run.keys import checked_key, first_step
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Step
@@ -21,17 +22,19 @@ from campaignflow.values.records import Kind, Step
 class SendBackVerbs(RunState):
     """Send units back (``Run.send_back``)."""
 
-    def send_back(self, unit: str, stage: str, *, reason: str, by: Actor) -> Step:
+    def send_back(self, unit: str, stage: str, *, reason: str, by: Actor, key: str | None = None) -> Step:
         """Send ``unit`` back to ``stage`` to redo it (返工), counting it.
 
         The send-back that takes the unit's count for ``stage`` past the rework
-        limit calls the rework's ``escalate`` callback, once.
+        limit calls the rework's ``escalate`` callback, once. ``key``: an
+        idempotency key, as for :meth:`~campaignflow.Run.record`.
 
         Raises:
             UnknownUnit: the unit is not in the org.
             UnknownStage: no rework is declared to that stage.
             PermissionDenied: the actor is not above the unit or lacks the rework's roles.
             InvalidTransition: the unit is not past that stage.
+            KeyReused: ``key`` already wrote another request's step.
         """
         rec = self._unit(unit)
         rework = self.definition.reworks.get(stage)
@@ -41,12 +44,29 @@ class SendBackVerbs(RunState):
             msg = f"send_back({unit!r}, {stage!r}) needs a reason a clerk can act on"
             raise EvidenceError(msg, unit=unit)
         actor = require_actor(by, unit=unit, action="send_back")
+        if key is not None:
+            key = checked_key(key)
+            first = first_step(
+                self.store,
+                key,
+                unit=unit,
+                actor=actor.id,
+                what=f"send_back to {stage!r} at {unit!r}",
+                same=lambda s: (
+                    s.kind is Kind.SEND_BACK
+                    and s.event == "send_back"
+                    and s.target == stage
+                    and s.reason == reason
+                ),
+            )
+            if first is not None:
+                return first
         try:
             require_above(self.org, actor, unit=unit, action="send_back", allowed=rework.allowed)
         except Exception as exc:
             self._deny(unit, actor, "send_back", exc)
             raise
-        return self._send_back(unit, rec, stage, reason=reason, actor=actor)
+        return self._send_back(unit, rec, stage, reason=reason, actor=actor, key=key or "")
 
     def _send_back(
         self,
@@ -59,6 +79,7 @@ class SendBackVerbs(RunState):
         event_name: str = "send_back",
         verdict: Verdict | None = None,
         record: object = None,
+        key: str = "",
     ) -> Step:
         """Write an authorised send-back; ``record``: evidence written first, in the same write."""
         rework = self.definition.reworks[stage]
@@ -94,6 +115,7 @@ class SendBackVerbs(RunState):
             reason=reason,
             target=stage,
             count=count,
+            key=key,
         )
         try:
             *_, stored = self.store.append(

@@ -386,7 +386,7 @@ class RunState:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
 
     def _record_step(
-        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str
+        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str, key: str = ""
     ) -> Step:
         """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
         recorded = Recorded(
@@ -401,6 +401,7 @@ class RunState:
             source=rec.state,
             dest=rec.state,
             evidence=recorded,
+            key=key,
         )
 
     def _deny(self, unit: str, actor: Actor, action: str, error: Exception) -> None:

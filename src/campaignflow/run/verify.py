@@ -9,6 +9,9 @@ What is checked, in one pass over the log and its checkpoints:
 - the evidence index (``cf_evidence``: ids, units, kinds, seqs, live flags),
   rebuilt from the log and compared row by row;
 - the projection (``cf_units``), rebuilt by replay and compared unit by unit;
+- the idempotency keys index (``cf_keys``) against the keys hashed into the
+  steps: a key the index lacks would let a repeat write twice, an index row
+  naming a step without that key would answer a request with another's step;
 - the denial log's own hash chain, when the store keeps one.
 
 A deleted step is named by its own seq when the log no longer reaches it (the
@@ -51,6 +54,7 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
         check.log()
         check.evidence()
         check.projection()
+        check.keys()
         check.denials()
     except _Problem as found:
         return VerifyReport(
@@ -78,6 +82,7 @@ class _Verify:
         self.denied = 0
         self.seen = bytearray()  # bit per seq: which seqs the log holds
         self.short: dict[str, tuple[Checkpoint, str]] = {}  # units a checkpoint says went further
+        self.keyed: dict[str, tuple[str, int]] = {}  # idempotency key -> (unit, seq), from the bodies
 
     def _saw(self, seq: int) -> None:
         byte = seq >> 3
@@ -104,6 +109,7 @@ class _Verify:
             while point is not None and point.last_seq < step.seq:  # its last step is gone: check it first
                 self._checkpoint(point)
                 point = next(points, None)
+            self._key(step)
             problem = self.replay.apply(step)
             if problem:
                 raise _Problem(problem, unit=step.unit, seq=step.seq)
@@ -140,6 +146,38 @@ class _Verify:
                 f"({ends}): the checkpoint or the chain was rewritten"
             )
             raise _Problem(problem, unit=unit, seq=cut.last_seq)
+
+    def _key(self, step: Step) -> None:
+        if not step.key:
+            return
+        first = self.keyed.setdefault(step.key, (step.unit, step.seq))
+        if first[1] != step.seq:
+            msg = (
+                f"step {step.seq} carries idempotency key {step.key!r}, which step {first[1]} "
+                "already carries: a key writes once"
+            )
+            raise _Problem(msg, unit=step.unit, seq=step.seq)
+
+    def keys(self) -> None:
+        reader = getattr(self.store, "keys", None)
+        if reader is None:
+            return
+        logged = dict(self.keyed)
+        for key, unit, seq in reader():
+            found = logged.pop(key, None)
+            if found != (unit, seq):
+                said = "no step" if found is None else f"step {found[1]} of unit {found[0]!r}"
+                msg = (
+                    f"the keys index maps idempotency key {key!r} to step {seq} of unit {unit!r}; "
+                    f"the hashed log gives it to {said}"
+                )
+                raise _Problem(msg, unit=unit, seq=seq)
+        for key, (unit, seq) in sorted(logged.items(), key=lambda kv: kv[1][1]):
+            msg = (
+                f"step {seq} carries idempotency key {key!r}, which the keys index lacks "
+                "(a repeat of the request would write again)"
+            )
+            raise _Problem(msg, unit=unit, seq=seq)
 
     def _checkpoint(self, point: Checkpoint) -> None:
         if checkpoint_hash(point.first_seq, point.last_seq, point.heads) != point.hash:

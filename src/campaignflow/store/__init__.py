@@ -4,6 +4,9 @@
 - :class:`SQLStore` — SQL tables through SQLAlchemy Core: SQLite, the embedded
   default (``"sqlite:///campaign.db"``), or PostgreSQL through psycopg 3
   (``"postgresql+psycopg://user@host/db"``) for many workers on many hosts.
+  A database holds any number of campaigns, each in tables of its own
+  (:meth:`SQLStore.campaigns` lists them); :func:`migrate` upgrades a database
+  of an earlier schema (``campaignflow migrate DB``).
 
 :func:`open_store` picks one from a URL, an engine, a connection or ``None``.
 ``codec`` turns evidence into JSON and back; ``validate`` checks it against its
@@ -20,15 +23,28 @@ from typing import TYPE_CHECKING, Any
 
 from campaignflow.store._base import Checkpoint as Checkpoint
 from campaignflow.store._base import Store as Store
+from campaignflow.store._base import StoredCampaign as StoredCampaign
 from campaignflow.store._base import UnitRow as UnitRow
 from campaignflow.store._memory import MemoryStore as MemoryStore
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from campaignflow.store._migrate import Migration as Migration
     from campaignflow.store._sql import SQLStore as SQLStore
 
-__all__ = ["Checkpoint", "MemoryStore", "SQLStore", "Store", "UnitRow", "drop_schema", "open_store"]
+__all__ = [
+    "Checkpoint",
+    "MemoryStore",
+    "Migration",
+    "SQLStore",
+    "Store",
+    "StoredCampaign",
+    "UnitRow",
+    "drop_schema",
+    "migrate",
+    "open_store",
+]
 
 
 def drop_schema(target: str | Engine) -> None:
@@ -38,12 +54,33 @@ def drop_schema(target: str | Engine) -> None:
     drop(target)
 
 
+def migrate(target: str | Engine) -> Migration:
+    """Upgrade the database at ``target`` (URL or ``Engine``) to this campaignflow's schema.
+
+    Every revision between the database's and this campaignflow's runs in one
+    transaction: all of them apply, or (an error) none. A database at the
+    current schema is left as it is (``Migration.applied`` is empty); one of a
+    newer schema is refused. The command line's ``campaignflow migrate DB``.
+
+    Raises:
+        StoreError: no campaignflow tables, a newer schema (both revisions
+            named), or a revision that failed (nothing changed).
+    """
+    from campaignflow.store._migrate import migrate as run  # noqa: PLC0415
+
+    return run(target)
+
+
 def __getattr__(name: str) -> Any:
     # SQLAlchemy loads only when an SQL store is used: `import campaignflow` stays light.
     if name == "SQLStore":
         from campaignflow.store._sql import SQLStore  # noqa: PLC0415
 
         return SQLStore
+    if name == "Migration":
+        from campaignflow.store._migrate import Migration  # noqa: PLC0415
+
+        return Migration
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import attrs
 import orjson
 
+from campaignflow.exceptions import ConcurrentUpdate
 from campaignflow.values.records import Recorded, Step
 
 
@@ -64,16 +65,37 @@ def checkpoint_hash(first_seq: int, last_seq: int, heads: tuple[tuple[str, str],
     return hashlib.sha256(body).hexdigest()
 
 
-def make_checkpoint(steps: Sequence[Step]) -> Checkpoint:
-    """The checkpoint of a batch of stored steps (seq and hash set)."""
-    heads: dict[str, str] = {}
-    for step in steps:
-        heads[step.unit] = step.hash
-    ordered = tuple(sorted(heads.items()))
+def make_checkpoint(steps: Sequence[Step], heads: Mapping[str, str] | None = None) -> Checkpoint:
+    """The checkpoint of a batch of stored steps (seq and hash set).
+
+    ``heads``: the chain heads after the batch, when the writer has them (it may
+    hold units the batch did not write: only the batch's are taken).
+    """
+    if heads is None:
+        ordered = tuple(sorted({step.unit: step.hash for step in steps}.items()))
+    else:
+        ordered = tuple(sorted((unit, heads[unit]) for unit in {step.unit: None for step in steps}))
     first, last = steps[0].seq, steps[-1].seq
     return Checkpoint(
         first_seq=first, last_seq=last, heads=ordered, hash=checkpoint_hash(first, last, ordered)
     )
+
+
+@attrs.frozen
+class StoredCampaign:
+    """A campaign a database holds, as its catalogue lists it (:meth:`SQLStore.campaigns`).
+
+    Attributes:
+        id: the campaign's id.
+        prefix: the prefix of its tables (``cf_`` for a database's first campaign).
+        schema: the schema revision its tables were created at.
+        created_at: when it was added to the database (ISO 8601, UTC).
+    """
+
+    id: str
+    prefix: str
+    schema: int
+    created_at: str
 
 
 class Store(Protocol):
@@ -123,9 +145,20 @@ class Store(Protocol):
             evidence_types: the campaign's evidence classes by name, to decode with.
 
         Raises:
-            StoreError: the store belongs to another campaign, or (``fresh``) already
-                holds a run.
+            StoreError: the store holds no run of ``campaign`` (an SQL database may
+                hold several campaigns: a fresh bind adds it; a memory store holds
+                one), or (``fresh``) already holds a run of it.
         """
+
+
+def key_taken(step: Step, expected: Mapping[str, int], seq: int) -> ConcurrentUpdate:
+    """The lost race of a write whose idempotency key a rival request wrote (at ``seq``) meanwhile.
+
+    A retry (``cf.retry``) then finds the rival's step under the key and returns it.
+    """
+    version = expected.get(step.unit, 0)
+    detail = f"idempotency key {step.key!r} was written meanwhile by another request, at step {seq}"
+    return ConcurrentUpdate(step.unit, expected=version, found=version, detail=detail)
 
 
 def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step:

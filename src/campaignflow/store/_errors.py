@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Mapping
@@ -10,9 +11,9 @@ import sqlalchemy as sa
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 
-# Tables whose keys only a rival writer's concurrent step can take: a collision there
-# means this write lost a race, and retrying it against the fresh state is right.
-RACED = ("cf_steps", "cf_units")
+# Tables whose keys only a rival writer's concurrent step can take (any campaign's): a
+# collision there means this write lost a race, and retrying it against the fresh state is right.
+RACED = re.compile(r"\bcf_(?:[0-9]+_)?(?:steps|units|keys)")
 # PostgreSQL's deadlock and serialization failures: the transaction lost a race too.
 RACED_CODES = ("40P01", "40001")
 
@@ -30,7 +31,7 @@ def raced(exc: BaseException, expected: Mapping[str, int] | None) -> ConcurrentU
     orig = getattr(exc, "orig", exc)
     text = str(orig)
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    collided = ("UNIQUE" in text or "duplicate key" in text) and any(t in text for t in RACED)
+    collided = ("UNIQUE" in text or "duplicate key" in text) and RACED.search(text) is not None
     if not (collided or code in RACED_CODES) or not expected:
         return None
     unit, version = next(iter(expected.items()))

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, numbered
+from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, key_taken, numbered
 from campaignflow.store.codec import chain_hash, step_bytes
 from campaignflow.store.denials import Denial, chained
 from campaignflow.values.records import Kind, Recorded, Step
@@ -40,6 +40,7 @@ class MemoryStore:
         self._batches: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
         self._checkpoints: dict[int, Checkpoint] = {}
         self._denials: list[Denial] = []
+        self._keys: dict[str, tuple[str, int]] = {}  # idempotency key -> (unit, index in its history)
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -51,6 +52,8 @@ class MemoryStore:
             found = 0 if row is None else row.version
             if found != version:
                 raise ConcurrentUpdate(unit, expected=version, found=found)
+        self._check_keys(steps, expected)
+        keys = self._keys
         out: list[Step] = []
         seq = len(self._log)
         for step in steps:
@@ -65,6 +68,8 @@ class MemoryStore:
                 history = by_unit[step.unit] = []
             history.append(step)
             last[step.unit] = len(history) - 1
+            if step.key:
+                keys[step.key] = (step.unit, len(history) - 1)
             if step.kind is not _FIRE:
                 self._index(step)
         self._pending.update(last)
@@ -73,6 +78,13 @@ class MemoryStore:
         if out:
             self._batches.append((out[0].seq, out[-1].seq, tuple(sorted(last.items()))))
         return out
+
+    def _check_keys(self, steps: Sequence[Step], expected: Mapping[str, int]) -> None:
+        keys = self._keys
+        for step in steps:
+            if step.key and step.key in keys:  # a rival request wrote it since this one looked
+                unit, i = keys[step.key]
+                raise key_taken(step, expected, self._by_unit[unit][i].seq)
 
     def append_refusal(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -86,6 +98,16 @@ class MemoryStore:
         stored = chained(denial, len(denials) + 1, denials[-1].hash if denials else "")
         denials.append(stored)
         return stored, True
+
+    def keyed(self, key: str) -> Step | None:
+        """The step idempotency key ``key`` wrote, or None."""
+        found = self._keys.get(key)
+        return None if found is None else self._chain(found[0])[found[1]]
+
+    def keys(self) -> Iterator[tuple[str, str, int]]:
+        """``(key, unit, seq)`` of the keys index (verify)."""
+        by_unit = self._by_unit
+        return iter([(k, unit, by_unit[unit][i].seq) for k, (unit, i) in self._keys.items()])
 
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order."""

@@ -14,10 +14,10 @@ sequence, and writers on different units never wait for each other.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -26,52 +26,65 @@ from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._apart import can_write_apart, mark_written
-from campaignflow.store._base import Checkpoint, UnitRow, make_checkpoint, numbered
+from campaignflow.store._base import StoredCampaign, UnitRow, make_checkpoint, numbered
+from campaignflow.store._bulk import (
+    BULK,
+    COPY_EVIDENCE,
+    COPY_STEPS,
+    copy_first_rows,
+    copy_rows,
+    copy_units,
+    locked_heads,
+    next_seqs,
+    stored_heads,
+)
 from campaignflow.store._engines import engine_for, forget, known, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
-from campaignflow.store._schema import bind_campaign, check_schema, still_bound
-from campaignflow.store._sql_audit import AuditReads, write_denial
+from campaignflow.store._keys import find_key, write_keys
+from campaignflow.store._schema import (
+    bind_campaign,
+    check_schema,
+    entries,
+    select_campaign,
+    still_bound,
+)
+from campaignflow.store._sql_audit import write_denial
+from campaignflow.store._sql_reads import LogReads, keep_decoded
 from campaignflow.store._sqlite_lock import take_write_lock
-from campaignflow.store._tables import checkpoints_t, evidence_t, meta_t, steps_t, units_t
-from campaignflow.store.codec import chain_hash, step_bytes, step_from_dict
+from campaignflow.store._tables import Tables, tables
+from campaignflow.store.codec import chained_rows
 from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
-# The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg).
+# The hot writes, as DBAPI statements ("?" placeholders; "%s" for psycopg), on the tables of prefix {p}.
 HOT = {
-    "insert_steps": "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+    "insert_steps": "INSERT INTO {p}steps (seq, unit, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
     "insert_units": (
-        "INSERT INTO cf_units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO {p}units (unit, stage, version, body, head) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (unit) DO NOTHING"
     ),
+    "insert_evidence": "INSERT INTO {p}evidence (id, unit, kind, seq, live) VALUES (?, ?, ?, ?, ?)",
     "update_units": (
-        "UPDATE cf_units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
+        "UPDATE {p}units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
 }
-DECODED = 200_000  # decoded evidence records a store keeps, at most
-CHECKPOINT_PAGE = 64  # checkpoints per read: each holds up to a batch's worth of heads
-
-# Built once: building a select per call cost more than running it.
-RECORDS = (
-    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-    .where(
-        evidence_t.c.unit == sa.bindparam("unit"),
-        evidence_t.c.kind == sa.bindparam("kind"),
-        evidence_t.c.live.is_(True),
-    )
-    .order_by(steps_t.c.seq)
-)
-RECORDS_MANY = (
-    sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-    .join(evidence_t, evidence_t.c.seq == steps_t.c.seq)
-    .where(evidence_t.c.live.is_(True))
-    .order_by(steps_t.c.seq)
-)
 
 
-class SQLStore(AuditReads):
-    """The log and projection in SQL tables (prefix ``cf_``).
+@functools.cache
+def hot(prefix: str, dialect: str) -> dict[str, str]:
+    """The hot statements on the tables of ``prefix``, in the placeholders of ``dialect``'s driver."""
+    found = {name: statement.format(p=prefix) for name, statement in HOT.items()}
+    return found if dialect == "sqlite" else {name: s.replace("?", "%s") for name, s in found.items()}
+
+
+class SQLStore(LogReads):
+    """The log and projection in SQL tables (prefix ``cf_``, ``cf_<n>_`` for later campaigns).
+
+    A database holds any number of campaigns, each in tables of its own (listed
+    by :meth:`campaigns`). ``bind`` (what ``start`` and ``open`` call) selects
+    the campaign by its id, and a fresh bind adds a campaign the database does
+    not hold yet. Reads before any bind (:meth:`meta`, :meth:`steps`...) read
+    ``campaign``, or the database's only campaign.
 
     Args:
         target: an SQLAlchemy URL (``"sqlite:///campaign.db"``,
@@ -80,6 +93,8 @@ class SQLStore(AuditReads):
             transaction (as a savepoint) and commits or rolls back with it.
         evidence_types: evidence classes by name, to decode stored evidence (the
             run passes its campaign's on start and open).
+        campaign: the id of the campaign to read, for a database holding several
+            (default: its only one); ``bind`` to another id is refused.
     """
 
     def __init__(
@@ -87,8 +102,12 @@ class SQLStore(AuditReads):
         target: str | Engine | Connection,
         *,
         evidence_types: Mapping[str, type[Any]] | None = None,
+        campaign: str | None = None,
     ) -> None:
         self._conn: Connection | None = None
+        self._campaign = campaign
+        self._t: Tables = tables()  # the campaign's tables, once picked (bind, or a first read)
+        self._picked = False
         self._owned = isinstance(target, str)
         if isinstance(target, str):
             self.where = target
@@ -163,51 +182,82 @@ class SQLStore(AuditReads):
             raise wrap(exc, self.where) from None
 
     def _schema(self, *, fresh: bool) -> None:
-        if self._ready:
+        """Check the schema (``fresh``: create it when there is none) and pick the campaign's tables."""
+        if self._ready and self._picked:
             return
         if fresh:
             with self._tx() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=True)
+                self._t = select_campaign(conn, self.where, self._campaign)
         else:
             with self._read() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=False)
-        self._ready = True
+                self._t = select_campaign(conn, self.where, self._campaign)
+        self._ready = self._picked = True
+
+    def _tables(self) -> Tables:
+        """The campaign's tables: picked by ``bind``, or else on the first read (see the class)."""
+        if not self._picked:
+            self._schema(fresh=False)
+        return self._t
+
+    def campaigns(self) -> list[StoredCampaign]:
+        """The campaigns the database holds (id, table prefix, revision, when added), first first."""
+        with self._read() as conn:
+            check_schema(conn, self.where, owned=self._owned, create=False)
+            return entries(conn)
 
     def meta(self, key: str) -> str | None:
-        """A value of the store's metadata table."""
+        """A value of the campaign's metadata table."""
+        meta = self._tables().meta
         with self._read() as conn:
-            value = conn.execute(sa.select(meta_t.c.value).where(meta_t.c.key == key)).scalar()
+            value = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
             return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
-        """Set a metadata value (e.g. the campaign's factory, the org's source)."""
+        """Set a metadata value of the campaign (e.g. its factory, the org's source)."""
         self._schema(fresh=True)
+        meta = self._t.meta
         with self._tx() as conn:
-            conn.execute(sa.delete(meta_t).where(meta_t.c.key == key))
-            conn.execute(sa.insert(meta_t).values(key=key, value=value))
+            conn.execute(sa.delete(meta).where(meta.c.key == key))
+            conn.execute(sa.insert(meta).values(key=key, value=value))
 
     def bind(
         self, campaign: str, *, fresh: bool, evidence_types: Mapping[str, type[Any]] | None = None
     ) -> None:
-        """Tie the store to ``campaign`` (creating the schema for a fresh run)."""
+        """Tie the store to ``campaign``: select its tables (a fresh run: create them, if need be).
+
+        Raises:
+            StoreError: the store was opened for another campaign; see :meth:`Store.bind`.
+        """
+        if self._campaign is not None and campaign != self._campaign:
+            msg = f"{self.where}: this store was opened for campaign {self._campaign!r}, not {campaign!r}"
+            raise StoreError(msg)
         if evidence_types is not None:
             self.evidence_types = dict(evidence_types)
             if self._decoded is not None:
                 self._decoded.clear()  # decoded with other classes
         memo = known(self._engine)
+        key = f"prefix:{campaign}"
         if fresh:
             with self._tx() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=True)
-                bind_campaign(conn, self.where, campaign, fresh=True)
+                self._t = bind_campaign(conn, self.where, campaign, fresh=True)
         else:
             with self._read() as conn:  # opening reads; it never takes SQLite's write lock
                 # A database this engine checked before: one key lookup confirms it.
-                if memo.get("campaign") != campaign or not still_bound(conn, campaign):
+                prefix = memo.get(key)
+                if prefix is not None and still_bound(conn, campaign, tables(prefix)):
+                    self._t = tables(prefix)
+                else:
                     check_schema(conn, self.where, owned=self._owned, create=False)
-                    bind_campaign(conn, self.where, campaign, fresh=False)
-        self._ready = True
+                    self._t = bind_campaign(conn, self.where, campaign, fresh=False)
+        self._ready = self._picked = True
+        if self._decoded is not None and self._campaign != campaign:
+            self._decoded.clear()  # seqs number each campaign's log apart
+        self._campaign = campaign
         if not fresh or self._conn is None:  # a start in the caller's transaction may roll back
-            memo["campaign"] = campaign
+            memo[key] = self._t.prefix
 
     # ------------------------------------------------------------ writing
 
@@ -222,42 +272,28 @@ class SQLStore(AuditReads):
             # hence no head: its first row's insert must not conflict (checked below).
             written = {row.unit for row in rows}
             heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
-            bodies: list[dict[str, Any]] = []
-            chained: list[tuple[Step, str, str]] = []
-            for step in steps:
-                body = step_bytes(step)
-                prev = heads.get(step.unit, "")
-                digest = chain_hash(prev, body)
-                heads[step.unit] = digest
-                bodies.append(
-                    {
-                        "unit": step.unit,
-                        "kind": step.kind.value,
-                        "body": body.decode(),
-                        "prev_hash": prev,
-                        "hash": digest,
-                    }
-                )
-                chained.append((step, prev, digest))
-            # Numbers first, then one plain executemany: RETURNING with ordered parameters
-            # made SQLite insert row by row (10,000 statements for a batch of 10,000).
-            seqs = self._next_seqs(conn, len(bodies))
-            for values, seq in zip(bodies, seqs, strict=True):
-                values["seq"] = seq
-            self._many(
-                conn,
-                "insert_steps",
-                [(v["seq"], v["unit"], v["kind"], v["body"], v["prev_hash"], v["hash"]) for v in bodies],
-            )
+            # Numbers first (bodies do not hold them), then one plain executemany, or a
+            # COPY that the encoding streams into: the server stores rows while the
+            # next are encoded. RETURNING with ordered parameters made SQLite insert row
+            # by row (10,000 statements for 10,000 steps).
+            bulk = self.dialect == "postgresql" and len(steps) >= BULK
+            prefix = self._t.prefix
+            seqs = next_seqs(conn, len(steps), prefix) if bulk else self._next_seqs(conn, len(steps))
+            links: list[tuple[str, str]] = []
+            log = chained_rows(steps, seqs, heads, links)
+            if bulk:
+                copy_rows(conn, COPY_STEPS.format(p=prefix), log)
+            else:
+                self._many(conn, "insert_steps", list(log))
+            stored = list(map(numbered, steps, seqs, links))
             self._write_rows(conn, rows, expected, heads)
-            stored = [
-                numbered(step, seq, (prev, digest))
-                for (step, prev, digest), seq in zip(chained, seqs, strict=True)
-            ]
+            keyed = [s for s in stored if s.key]
+            if keyed:
+                write_keys(conn, self._t, keyed, expected, remember=self._conn is None)
             self._index(conn, stored)
-            point = make_checkpoint(stored)
+            point = make_checkpoint(stored, heads)
             conn.execute(
-                sa.insert(checkpoints_t).values(
+                sa.insert(self._t.checkpoints).values(
                     first_seq=point.first_seq,
                     last_seq=point.last_seq,
                     heads=orjson.dumps(point.heads).decode(),
@@ -266,7 +302,18 @@ class SQLStore(AuditReads):
             )
             if self._conn is not None:
                 mark_written(self._conn)
-            return stored
+        if self._decoded is not None:  # committed: what a read would decode, as the run recorded it
+            for s in stored:
+                if s.evidence is not None:
+                    keep_decoded(self._decoded, s.seq, s.evidence)
+        return stored
+
+    def keyed(self, key: str) -> Step | None:
+        """The step idempotency key ``key`` wrote, or None (also for a store without the index)."""
+        t = self._tables()
+        with self._read() as conn:
+            found = find_key(conn, t, key, remember=self._conn is None)
+        return None if found is None else self._decode(*found)
 
     def append_refusal(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -284,7 +331,8 @@ class SQLStore(AuditReads):
         if not can_write_apart(self._conn):
             return self.append(steps, rows, expected), False
         apart = SQLStore(self._engine, evidence_types=self.evidence_types)
-        apart._ready = True  # the same database, checked by this store
+        apart._ready = apart._picked = True  # the same database and campaign, checked by this store
+        apart._t = self._t
         return apart.append(steps, rows, expected), True
 
     def append_denial(self, denial: Denial) -> tuple[Denial, bool]:
@@ -296,10 +344,11 @@ class SQLStore(AuditReads):
         """
         if self._conn is not None and can_write_apart(self._conn):
             apart = SQLStore(self._engine, evidence_types=self.evidence_types)
-            apart._ready = True  # the same database, checked by this store
+            apart._ready = apart._picked = True  # the same database and campaign, checked by this store
+            apart._t = self._t
             return apart.append_denial(denial)[0], True
         with self._tx() as conn:
-            stored = write_denial(conn, denial)
+            stored = write_denial(conn, denial, self._t)
         return stored, self._conn is None
 
     def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
@@ -312,8 +361,7 @@ class SQLStore(AuditReads):
         """
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            statement = HOT[name]
-            cursor.executemany(statement if self.dialect == "sqlite" else statement.replace("?", "%s"), rows)
+            cursor.executemany(hot(self._t.prefix, self.dialect)[name], rows)
             count = cursor.rowcount
         finally:
             cursor.close()
@@ -328,10 +376,11 @@ class SQLStore(AuditReads):
         """
         if self.dialect == "postgresql":
             query = sa.text(
-                "SELECT nextval(pg_get_serial_sequence('cf_steps', 'seq')) FROM generate_series(1, :n)"
+                "SELECT nextval(pg_get_serial_sequence(:steps, 'seq')) FROM generate_series(1, :n)"
             )
-            return sorted(int(r[0]) for r in conn.execute(query, {"n": n}))
-        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(steps_t.c.seq), 0))).scalar() or 0
+            return sorted(int(r[0]) for r in conn.execute(query, {"steps": self._t.steps.name, "n": n}))
+        seq = self._t.steps.c.seq
+        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(seq), 0))).scalar() or 0
         return list(range(int(top) + 1, int(top) + n + 1))
 
     def _heads(self, conn: Connection, expected: Mapping[str, int]) -> dict[str, str]:
@@ -343,13 +392,20 @@ class SQLStore(AuditReads):
         """
         heads: dict[str, str] = {}
         units = sorted(expected)
-        for i in range(0, len(units), 2_000):
-            part = units[i : i + 2_000]
-            c = units_t.c
-            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(part))
-            if self.dialect == "postgresql":
-                query = query.order_by(units_t.c.unit).with_for_update()
-            for unit, head, version in conn.execute(query):
+        bulk = self.dialect == "postgresql" and len(units) >= BULK
+        prefix = self._t.prefix
+        for i in range(0, 1 if bulk else len(units), 2_000):
+            if bulk:  # one query, its rows locked in one order: the database's
+                found = locked_heads(conn, units, prefix)
+            elif self.dialect == "sqlite":  # under the write lock: no FOR UPDATE, no SQLAlchemy
+                found = stored_heads(conn, units[i : i + 2_000], prefix)
+            else:
+                c = self._t.units.c
+                query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(units[i : i + 2_000]))
+                if self.dialect == "postgresql":
+                    query = query.order_by(c.unit).with_for_update()
+                found = [(r.unit, r.head, r.version) for r in conn.execute(query)]
+            for unit, head, version in found:
                 if version != expected[unit]:
                     raise ConcurrentUpdate(unit, expected=expected[unit], found=version)
                 heads[unit] = head
@@ -361,43 +417,49 @@ class SQLStore(AuditReads):
     def _write_rows(
         self, conn: Connection, rows: Sequence[UnitRow], expected: Mapping[str, int], heads: Mapping[str, str]
     ) -> None:
-        """Upsert the rows, each only if its unit is still at the expected version."""
-        fresh: list[dict[str, Any]] = []
-        moved: list[dict[str, Any]] = []
+        """Upsert the rows, each only if its unit is still at the expected version.
+
+        Each row is written as ``(unit, stage, version, body, head, expected)``.
+        """
+        fresh: list[tuple[str, str, int, str, str, int]] = []
+        moved: list[tuple[str, str, int, str, str, int]] = []
+        encoded: dict[tuple[Any, ...], str] = {}  # a batch's rows mostly share reworks and fired
         for row in rows:
-            before = expected.get(row.unit, row.version)
-            values: dict[str, Any] = {
-                "u": row.unit,
-                "stage": row.stage,
-                "version": row.version,
-                "body": orjson.dumps(
+            unit = row.unit
+            before = expected.get(unit, row.version)
+            shape = (tuple(row.reworks.items()), row.fired) if row.blocked is None else None
+            body = None if shape is None else encoded.get(shape)
+            if body is None:
+                body = orjson.dumps(
                     {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
                     option=orjson.OPT_SORT_KEYS,
-                ).decode(),
-                "head": heads.get(row.unit, ""),
-                "expected": before,
-            }
-            (fresh if before == 0 else moved).append(values)
-        if fresh:
+                ).decode()
+                if shape is not None:
+                    encoded[shape] = body
+            (moved if before else fresh).append(
+                (unit, row.stage, row.version, body, heads.get(unit, ""), before)
+            )
+        if self.dialect == "postgresql" and len(rows) >= BULK:
+            prefix = self._t.prefix
+            if fresh:
+                copy_first_rows(conn, fresh, prefix)
+            counts = ((len(fresh), fresh), (copy_units(conn, moved, prefix) if moved else 0, moved))
+        else:
             # A unit's first row must not exist yet: a rival's insert wins, ours is skipped.
-            count = self._many(
-                conn,
-                "insert_units",
-                [(v["u"], v["stage"], v["version"], v["body"], v["head"]) for v in fresh],
+            # The others: one statement for the whole batch, its summed row count telling
+            # whether every writer won.
+            counts = (
+                (self._many(conn, "insert_units", [v[:5] for v in fresh]) if fresh else 0, fresh),
+                (
+                    self._many(conn, "update_units", [(*v[1:5], v[0], v[5]) for v in moved]) if moved else 0,
+                    moved,
+                ),
             )
-            if count != len(fresh):
-                self._lost(conn, fresh)
-        if moved:
-            # One statement for the whole batch; the summed row count tells whether every writer won.
-            count = self._many(
-                conn,
-                "update_units",
-                [(v["stage"], v["version"], v["body"], v["head"], v["u"], v["expected"]) for v in moved],
-            )
-            if count != len(moved):
-                self._lost(conn, moved)
+        for count, attempted in counts:
+            if count != len(attempted):
+                self._lost(conn, attempted)
 
-    def _lost(self, conn: Connection, attempted: list[dict[str, Any]]) -> None:
+    def _lost(self, conn: Connection, attempted: list[tuple[str, str, int, str, str, int]]) -> None:
         """Raise ConcurrentUpdate for the first unit whose row is not the one just written.
 
         Called when a driver's row count does not prove every row was written
@@ -406,174 +468,33 @@ class SQLStore(AuditReads):
         settles it, where a version number could coincide with a rival's.
         """
         found: dict[str, tuple[str, int]] = {}
-        names = [v["u"] for v in attempted]
+        names = [v[0] for v in attempted]
+        c = self._t.units.c
         for i in range(0, len(names), 500):
-            query = sa.select(units_t.c.unit, units_t.c.head, units_t.c.version).where(
-                units_t.c.unit.in_(names[i : i + 500])
-            )
+            query = sa.select(c.unit, c.head, c.version).where(c.unit.in_(names[i : i + 500]))
             found.update((unit, (head, version)) for unit, head, version in conn.execute(query))
-        for values in attempted:
-            head, version = found.get(values["u"], ("", 0))
-            if head != values["head"]:
-                raise ConcurrentUpdate(values["u"], expected=values["expected"], found=version)
+        for unit, _, _, _, written, before in attempted:
+            head, version = found.get(unit, ("", 0))
+            if head != written:
+                raise ConcurrentUpdate(unit, expected=before, found=version)
 
     def _index(self, conn: Connection, stored: list[Step]) -> None:
+        record, retract = Kind.RECORD, Kind.RETRACT
         added = [
-            {
-                "id": s.evidence.id,
-                "unit": s.unit,
-                "kind": s.evidence.kind,
-                "seq": s.seq,
-                "live": True,
-            }
+            (s.evidence.id, s.unit, s.evidence.kind, s.seq, True)
             for s in stored
-            if s.kind is Kind.RECORD and s.evidence is not None
+            if s.kind is record and s.evidence is not None
         ]
-        if added:
-            conn.execute(sa.insert(evidence_t), added)
+        evidence = self._t.evidence
+        if len(added) >= BULK and self.dialect == "postgresql":
+            copy_rows(conn, COPY_EVIDENCE.format(p=self._t.prefix), added)
+        elif added:
+            self._many(conn, "insert_evidence", added)
         for s in stored:
-            if s.kind is Kind.RETRACT:
-                conn.execute(sa.update(evidence_t).where(evidence_t.c.id == s.target).values(live=False))
-
-    # ------------------------------------------------------------ reading
-
-    def _decode(self, seq: int, body: str, prev: str, digest: str) -> Step:
-        try:
-            data = orjson.loads(body)
-            return step_from_dict(
-                data, seq=seq, prev_hash=prev, hash=digest, evidence_types=self.evidence_types
-            )
-        except StoreError:
-            raise
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            msg = f"step {seq}: its body does not parse as a step ({type(exc).__name__}: {exc})"
-            raise StoreError(msg, seq=seq) from None
-
-    def _evidence(self, seq: int, body: str, prev: str, digest: str) -> Recorded[Any] | None:
-        """The evidence of the log row ``seq``, decoded once while the store keeps it."""
-        cache = self._decoded
-        if cache is not None:
-            found = cache.get(seq)
-            if found is not None:
-                return found
-        recorded = self._decode(seq, body, prev, digest).evidence
-        if recorded is not None and cache is not None:
-            if len(cache) >= DECODED:
-                for old in list(islice(cache, DECODED // 2)):  # the earliest decoded half
-                    del cache[old]
-            cache[seq] = recorded
-        return recorded
-
-    def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
-        """The unit's live evidence of type ``kind``, oldest first (one indexed query)."""
-        with self._read() as conn:
-            out = []
-            for row in conn.execute(RECORDS, {"unit": unit, "kind": kind}):
-                recorded = self._evidence(*row)
-                if recorded is not None:
-                    out.append(recorded)
-            return tuple(out)
-
-    def records_many(
-        self, units: Sequence[str], kinds: Sequence[str]
-    ) -> dict[tuple[str, str], tuple[Recorded[Any], ...]]:
-        """Live evidence of ``kinds`` for many units, by ``(unit, kind)``: a batch's reads at once."""
-        found: dict[tuple[str, str], list[Recorded[Any]]] = {}
-        with self._read() as conn:
-            for i in range(0, len(units), 2_000):
-                part = list(units[i : i + 2_000])
-                query = RECORDS_MANY.where(evidence_t.c.unit.in_(part), evidence_t.c.kind.in_(list(kinds)))
-                for row in conn.execute(query):
-                    recorded = self._evidence(*row)
-                    if recorded is not None:
-                        found.setdefault((recorded.unit, recorded.kind), []).append(recorded)
-        return {(u, k): tuple(found.get((u, k), ())) for u in units for k in kinds}
-
-    def history(self, unit: str) -> tuple[Step, ...]:
-        """The unit's steps, oldest first."""
-        query = (
-            sa.select(steps_t.c.seq, steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash)
-            .where(steps_t.c.unit == unit)
-            .order_by(steps_t.c.seq)
-        )
-        with self._read() as conn:
-            return tuple(self._decode(*row) for row in conn.execute(query))
-
-    def steps(self) -> Iterator[Step]:
-        """The whole log in seq order, read in chunks."""
-        for row in self._log_rows(steps_t.c.body, steps_t.c.prev_hash, steps_t.c.hash):
-            yield self._decode(*row)
-
-    def rows(self) -> Iterator[UnitRow]:
-        """The stored projection."""
-        with self._read() as conn:
-            result = conn.execute(sa.select(units_t)).all()
-        return iter([_row(r) for r in result])
-
-    def checkpoints(self) -> Iterator[Checkpoint]:
-        """The batch checkpoints, by ``last_seq``, read a page at a time.
-
-        A checkpoint names the head of every unit its batch wrote, so a large log
-        holds about as many heads as steps: they are never all in memory at once.
-        """
-        after: tuple[int, int] | None = None
-        c = checkpoints_t.c
-        while True:
-            query = sa.select(checkpoints_t).order_by(c.last_seq, c.id).limit(CHECKPOINT_PAGE)
-            if after is not None:
-                query = query.where(
-                    sa.or_(c.last_seq > after[0], sa.and_(c.last_seq == after[0], c.id > after[1]))
-                )
-            with self._read() as conn:
-                found = conn.execute(query).all()
-            if not found:
-                return
-            for r in found:
-                yield Checkpoint(
-                    first_seq=r.first_seq,
-                    last_seq=r.last_seq,
-                    heads=tuple((u, h) for u, h in orjson.loads(r.heads)),
-                    hash=r.hash,
-                )
-            after = (found[-1].last_seq, found[-1].id)
-
-    def units_since(self, seq: int) -> tuple[list[str], int]:
-        """The units with steps after ``seq``, and the last seq (an index range on the log)."""
-        c = steps_t.c
-        query = sa.select(c.unit, sa.func.max(c.seq)).where(c.seq > seq).group_by(c.unit)
-        with self._read() as conn:
-            found = conn.execute(query).all()
-        return [unit for unit, _ in found], max((int(top) for _, top in found), default=seq)
-
-    def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
-        """The stored rows of ``units`` that have one, by unit (one read per 2,000)."""
-        found: dict[str, UnitRow] = {}
-        with self._read() as conn:
-            for i in range(0, len(units), 2_000):
-                query = sa.select(units_t).where(units_t.c.unit.in_(list(units[i : i + 2_000])))
-                found.update((r.unit, _row(r)) for r in conn.execute(query))
-        return found
-
-    def row(self, unit: str) -> UnitRow | None:
-        """The unit's stored row."""
-        with self._read() as conn:
-            found = conn.execute(sa.select(units_t).where(units_t.c.unit == unit)).first()
-        return None if found is None else _row(found)
+            if s.kind is retract:
+                conn.execute(sa.update(evidence).where(evidence.c.id == s.target).values(live=False))
 
     def close(self) -> None:
         """Release the engine's connections (only those this store opened)."""
         if self._owned:
             forget(self.where, self._engine)
-
-
-def _row(r: Any) -> UnitRow:
-    body = orjson.loads(r.body)
-    return UnitRow(
-        unit=r.unit,
-        stage=r.stage,
-        version=r.version,
-        reworks=body["reworks"],
-        fired=tuple(body["fired"]),
-        head=r.head,
-        blocked=body["blocked"],
-    )

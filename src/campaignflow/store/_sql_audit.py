@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from campaignflow.exceptions import StoreError
-from campaignflow.store._tables import denials_t, evidence_t, steps_t
+from campaignflow.store._tables import Tables
 from campaignflow.store.denials import Denial, chained, denial_body
 
 CHUNK = 5_000
@@ -23,16 +23,15 @@ class AuditReads:
     def _read(self) -> AbstractContextManager[Connection]:  # pragma: no cover - SQLStore's own
         raise NotImplementedError
 
+    def _tables(self) -> Tables:  # pragma: no cover - SQLStore's own
+        raise NotImplementedError
+
     def _log_rows(self, *columns: sa.ColumnElement[Any]) -> Iterator[tuple[Any, ...]]:
         """``(seq, *columns)`` of every log row in seq order, read a chunk per short transaction."""
         last = 0
+        seq = self._tables().steps.c.seq
         while True:
-            query = (
-                sa.select(steps_t.c.seq, *columns)
-                .where(steps_t.c.seq > last)
-                .order_by(steps_t.c.seq)
-                .limit(CHUNK)
-            )
+            query = sa.select(seq, *columns).where(seq > last).order_by(seq).limit(CHUNK)
             with self._read() as conn:
                 chunk = conn.execute(query).all()
             if not chunk:
@@ -42,22 +41,34 @@ class AuditReads:
 
     def columns(self) -> Iterator[tuple[int, str, str]]:
         """``(seq, unit, kind)`` of every log row in seq order, as stored beside the bodies (verify)."""
-        for seq, unit, kind in self._log_rows(steps_t.c.unit, steps_t.c.kind):
+        c = self._tables().steps.c
+        for seq, unit, kind in self._log_rows(c.unit, c.kind):
             yield int(seq), str(unit), str(kind)
 
     def evidence_index(self) -> Iterator[tuple[str, str, str, int, bool]]:
         """``(id, unit, kind, seq, live)`` of every evidence index row (verify)."""
-        t = evidence_t.c
+        t = self._tables().evidence.c
         with self._read() as conn:
             found = conn.execute(sa.select(t.id, t.unit, t.kind, t.seq, t.live)).all()
         return iter([(str(i), str(u), str(k), int(s), bool(v)) for i, u, k, s, v in found])
 
+    def keys(self) -> Iterator[tuple[str, str, int]]:
+        """``(key, unit, seq)`` of the idempotency keys index (empty for a store without one; verify)."""
+        keys = self._tables().keys
+        with self._read() as conn:
+            if not sa.inspect(conn).has_table(keys.name):
+                return iter(())
+            t = keys.c
+            found = conn.execute(sa.select(t.key, t.unit, t.seq).order_by(t.seq)).all()
+        return iter([(str(k), str(u), int(s)) for k, u, s in found])
+
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order (empty for a store written before it existed)."""
+        denials = self._tables().denials
         with self._read() as conn:
-            if not sa.inspect(conn).has_table("cf_denials"):
+            if not sa.inspect(conn).has_table(denials.name):
                 return iter(())
-            t = denials_t.c
+            t = denials.c
             found = conn.execute(
                 sa.select(t.seq, t.unit, t.actor, t.body, t.prev_hash, t.hash).order_by(t.seq)
             ).all()
@@ -86,8 +97,9 @@ def _denial(seq: int, unit: str, actor: str, body: str, prev: str, digest: str) 
     return denial
 
 
-def write_denial(conn: Connection, denial: Denial) -> Denial:
-    """Append ``denial`` after the log's last one, in ``conn``'s transaction (denials' own lock first)."""
+def write_denial(conn: Connection, denial: Denial, tables: Tables) -> Denial:
+    """Append ``denial`` after the campaign's last one, in ``conn``'s transaction (denials' lock first)."""
+    denials_t = tables.denials
     denials_t.create(conn, checkfirst=True)  # a store written before the denial log
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1667853668)")  # b'cfdd': denials only

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -33,9 +33,11 @@ def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
     """A JSON-ready dict of a step (without ``seq``, ``prev_hash``, ``hash``).
 
     ``verdict=False`` leaves the verdict out (``None``), for :func:`step_bytes`.
+    ``key`` is there only when the write had one: the bytes (and hashes) of
+    unkeyed steps are those written before keys existed.
     """
     ev = step.evidence
-    return {
+    data: dict[str, Any] = {
         "unit": step.unit,
         "kind": str(step.kind),
         "actor": step.actor,
@@ -57,6 +59,9 @@ def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
             "at": ev.at,
         },
     }
+    if step.key:
+        data["key"] = step.key
+    return data
 
 
 def step_from_dict(
@@ -107,6 +112,7 @@ def step_from_dict(
         evidence=recorded,
         target=data.get("target", ""),
         count=data.get("count", 0),
+        key=data.get("key", ""),
         prev_hash=prev_hash,
         hash=hash,
     )
@@ -127,6 +133,29 @@ def canonical(data: Mapping[str, Any]) -> bytes:
     except TypeError as exc:
         msg = f"cannot encode step data: {exc}"
         raise StoreError(msg) from exc
+
+
+KIND_COLUMN = {kind: kind.value for kind in Kind}  # enum attribute access is slow on 3.11
+
+
+def chained_rows(
+    steps: Sequence[Step], seqs: Sequence[int], heads: dict[str, str], links: list[tuple[str, str]]
+) -> Iterator[tuple[int, str, str, str, str, str]]:
+    """The log rows ``(seq, unit, kind, body, prev_hash, hash)`` of ``steps``, numbered ``seqs``.
+
+    Each unit's chain continues from ``heads`` (advanced as it goes); each body is
+    encoded once and hashed from those bytes; ``links`` collects each step's
+    ``(prev_hash, hash)``. A generator, so that a COPY sends rows as they come.
+    """
+    kinds = KIND_COLUMN
+    for step, seq in zip(steps, seqs, strict=True):
+        body = step_bytes(step)
+        unit = step.unit
+        prev = heads.get(unit, "")
+        digest = chain_hash(prev, body)
+        heads[unit] = digest
+        links.append((prev, digest))
+        yield seq, unit, kinds[step.kind], body.decode(), prev, digest
 
 
 def chain_hash(prev_hash: str, body: bytes) -> str:

@@ -64,6 +64,9 @@ class Step:
         target: the id of the evidence retracted (retract), or the stage sent
             back to (send_back).
         count: the unit's send-back count for ``target`` after a send-back.
+        key: the idempotency key the write was given (empty when none): a
+            repeated key returns this step instead of writing again. Hashed
+            with the rest of the step.
         prev_hash: the hash of the unit's previous step (set by the store).
         hash: this step's hash, covering ``prev_hash`` (set by the store).
     """
@@ -81,5 +84,6 @@ class Step:
     evidence: Recorded[Any] | None = None
     target: str = ""
     count: int = 0
+    key: str = ""
     prev_hash: str = ""
     hash: str = ""
