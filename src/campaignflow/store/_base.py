@@ -99,7 +99,14 @@ class StoredCampaign:
 
 
 class Store(Protocol):
-    """What a run needs of its storage. Every method is atomic."""
+    """What a run needs of its storage. Every method is atomic.
+
+    Idempotency keys (``key=`` on a run's writes) need two more methods, which
+    the built-in stores have: ``keyed(key) -> Step | None``, the step a key
+    wrote, and ``keys()``, ``(key, unit, seq)`` of the index for ``verify``;
+    ``append`` then refuses a step whose ``key`` is already indexed
+    (``ConcurrentUpdate``: a rival request wrote it since the run looked).
+    """
 
     def append(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
