@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from campaignflow.run import audit as _audit
 from campaignflow.run.judging import judge, quick_kinds
 from campaignflow.testing import Scenario
 from campaignflow.testing import strategies as cst
@@ -31,11 +32,11 @@ QUICK = [
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 
 
-def _run(rule: cf.Rule, scenario: Scenario) -> tuple[cf.Run, cf.Transition]:
+def _run(rule: cf.Rule, scenario: Scenario, *, ordered: bool = True) -> tuple[cf.Run, cf.Transition]:
     c = cf.Campaign("fast")
     c.stages("a", "b")
     c.evidence(Doc)
-    c.transition("go", "a", "b", gate=rule, order=cf.parent_first())
+    c.transition("go", "a", "b", gate=rule, order=cf.parent_first() if ordered else ())
     run = c.start(scenario.org())
     for value, actor in scenario.evidence:
         run.record("unit", value, by=cf.Actor(id=actor))
@@ -58,6 +59,23 @@ def test_lazy_verdict_equals_the_full_evaluation_at_the_check(rule: cf.Rule, dat
     assert fast.passed == full.passed
     assert fast == full
     assert fast.root == full.root
+
+
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_the_logged_verdict_is_the_built_ones(rule: cf.Rule, data: st.DataObject) -> None:
+    """A pass's event names the gate's rule id without building the verdict: the id the built
+    root carries; a refusal's compact verdict is the dict's, cut (compact_verdict)."""
+    scenario = data.draw(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)))
+    for ordered in (True, False):
+        run, t = _run(rule, scenario, ordered=ordered)
+        verdict = run.check("unit", "go")
+        if verdict.passed:
+            logged = _audit.passed(run._gate_id(t, verdict))  # before anything builds the verdict
+            assert logged == _audit.compact_verdict(verdict.to_dict())
+        else:
+            assert _audit.refused(verdict) == _audit.compact_verdict(verdict.to_dict())
 
 
 @given(st.lists(st.integers(0, 5), max_size=8), st.integers(0, 6))

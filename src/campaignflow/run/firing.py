@@ -65,6 +65,7 @@ class FiringVerbs(RunState):
         *,
         refusal: bool = False,
         others: Mapping[str, int] | None = None,
+        batch: bool = False,
     ) -> tuple[list[Step], bool]:
         """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
 
@@ -73,6 +74,7 @@ class FiringVerbs(RunState):
         ``refusal`` is kept apart from the caller's transaction where the store
         can; the flag returned says whether it was. ``others``: versions of the
         units the ordering rules read, checked with the written units' (``_fresh``).
+        ``batch``: ``fire_many``'s write, counted and logged as one (``units_fired``).
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
@@ -122,11 +124,25 @@ class FiringVerbs(RunState):
                 else:
                     self._blocked[unit] = blocked
             raise
-        for step, (_, _, _, _, _, was_blocked, _) in zip(stored, undo, strict=True):
-            self._counted(step, was_blocked=was_blocked is not None, actor=actor)
+        if not batch:
+            self._counted(stored[0], checked[0], was_blocked=undo[0][5] is not None, actor=actor)
+        else:
+            self._counted_many(stored, checked, undo, actor)
         return stored, kept
 
-    def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
+    def _gate_id(self, t: Transition, verdict: Verdict) -> str:
+        """The rule id at the root of a passing ``verdict`` on ``t``, without building a lazy one."""
+        found = self._gate_ids.get(id(t))
+        return verdict.root.rule if found is None else found
+
+    def _counted(
+        self,
+        step: Step,
+        judged: tuple[str, _Unit, Transition, Verdict],
+        *,
+        was_blocked: bool,
+        actor: Actor,
+    ) -> None:
         """Roll a written fire or refusal into the counters and the audit log."""
         unit = step.unit
         now_blocked = unit in self._blocked
@@ -135,20 +151,69 @@ class FiringVerbs(RunState):
         self.counters.move(unit, step.source, step.dest)
         if not _audit.listening():
             return
-        verdict = step.verdict.to_dict() if step.verdict else None
-        name = "unit_fired" if step.kind is Kind.FIRE else "unit_denied"
+        self._log_decision(step, judged[2], judged[3], actor)
+
+    def _log_decision(self, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
+        """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures)."""
+        fired = step.kind is Kind.FIRE
         _audit.emit(
-            name,
+            "unit_fired" if fired else "unit_denied",
             campaign=self.definition.id,
-            unit=unit,
+            unit=step.unit,
             trigger=step.event,
             actor=actor.id,
             source=step.source,
             dest=step.dest,
             seq=step.seq,
             reason=step.reason,
-            verdict=verdict,
+            verdict=_audit.passed(self._gate_id(t, verdict)) if fired else _audit.refused(verdict),
         )
+
+    def _counted_many(
+        self,
+        stored: Sequence[Step],
+        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        undo: Sequence[tuple[str, _Unit, str, int, int, Blocked | None, str | None]],
+        actor: Actor,
+    ) -> None:
+        """Roll a written batch into the counters (once per subtree and slot) and the audit log.
+
+        A listening host gets one ``units_fired`` event for the batch's moves, grouped
+        by (source, dest, gate), and one ``unit_denied`` per refusal (its failed findings).
+        """
+        blocked = self._blocked
+        deltas: dict[str, int] = {}
+        for step, was in zip(stored, undo, strict=True):
+            now_blocked = step.unit in blocked
+            if now_blocked != (was[5] is not None):
+                deltas[step.unit] = +1 if now_blocked else -1
+        self.counters.move_many(((s.unit, s.source, s.dest) for s in stored), deltas)
+        if not _audit.listening():
+            return
+        groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}
+        campaign = self.definition.id
+        for step, (_, _, t, verdict) in zip(stored, checked, strict=True):
+            if step.kind is Kind.FIRE:
+                key = (step.source, step.dest, self._gate_id(t, verdict))
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = ([], [])
+                group[0].append(step.unit)
+                group[1].append(step.seq)
+                continue
+            self._log_decision(step, t, verdict, actor)
+        if groups:
+            _audit.emit(
+                "units_fired",
+                campaign=campaign,
+                trigger=stored[0].event,
+                actor=actor.id,
+                count=sum(len(units) for units, _ in groups.values()),
+                moves=[
+                    {"source": source, "dest": dest, "gate": gate, "units": units, "seqs": seqs}
+                    for (source, dest, gate), (units, seqs) in groups.items()
+                ],
+            )
 
     def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
         """Fire ``event`` for many units in one transaction.
@@ -183,7 +248,7 @@ class FiringVerbs(RunState):
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at, others=others)[0] if judged else []
+            steps = self._commit(judged, actor, at, others=others, batch=True)[0] if judged else []
         result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),

@@ -95,7 +95,7 @@ def quick_kinds(t: Transition) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(evidence_name(tp) for tp in gate.reads))
 
 
-def combine(t: Transition, parts: list[Finding]) -> Finding:
+def combine(t: Transition, parts: Sequence[Finding]) -> Finding:
     """The root finding of a transition from its ordering and gate findings."""
     if len(parts) == 1:
         return parts[0]
@@ -112,45 +112,56 @@ def combine(t: Transition, parts: list[Finding]) -> Finding:
     )
 
 
-def snapshot(
+def frozen(
     run: RunView,
     unit: str,
     kinds: tuple[str, ...],
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
-) -> Snapshot:
+) -> dict[str, Sequence[Recorded[Any]]]:
     """The unit's records of ``kinds`` as they are now (``read``: a batch's reads, by unit and kind)."""
-    frozen: dict[str, Sequence[Recorded[Any]]] = {}
+    out: dict[str, Sequence[Recorded[Any]]] = {}
     for kind in kinds:
         records = read.get((unit, kind)) if read is not None else None
         if records is None:
             records = run.records_of(unit, kind)
-        frozen[kind] = records if isinstance(records, tuple) else tuple(records)
-    return Snapshot(run, unit, frozen)
+        out[kind] = records if isinstance(records, tuple) else tuple(records)
+    return out
 
 
-class _Later:
-    """Builds a passing verdict's root finding on first read, from the snapshot."""
+class _Later(Snapshot):
+    """A passing verdict's snapshot, which builds the verdict's root finding on first read.
 
-    __slots__ = ("actor", "now", "order", "snap", "stage", "t")
+    One object per lazy verdict (the snapshot and its builder together): a run keeps
+    every fire's verdict, and each object a fire leaves behind is one more for the
+    cyclic collector to walk.
+    """
+
+    __slots__ = ("actor", "now", "order", "stage", "t")
 
     def __init__(  # noqa: PLR0917 - private, built in one place
         self,
+        run: RunView,
+        unit: str,
+        kinds: dict[str, Sequence[Recorded[Any]]],
         t: Transition,
-        order: list[Finding],
-        snap: Snapshot,
+        order: Sequence[Finding],
         stage: str,
         actor: Actor | None,
         now: datetime,
     ) -> None:
-        self.t, self.order, self.snap, self.stage, self.actor, self.now = t, order, snap, stage, actor, now
+        super().__init__(run, unit, kinds)
+        self.t, self.order, self.stage, self.actor, self.now = t, order, stage, actor, now
 
     def __call__(self) -> Finding:
-        t, snap = self.t, self.snap
+        t = self.t
         ctx = Context(
-            unit=snap.unit, stage=self.stage, event=t.event, actor=self.actor, now=self.now, run=snap
+            unit=self.unit, stage=self.stage, event=t.event, actor=self.actor, now=self.now, run=self
         )
         assert t.gate is not None  # noqa: S101 - only gated transitions are judged lazily
         return combine(t, [*self.order, evaluate(t.gate, ctx)])
+
+
+_NO_ORDER: tuple[Finding, ...] = ()
 
 
 def judge(
@@ -177,15 +188,15 @@ def judge(
     at = at or now.isoformat()
     if open_root is not None:
         return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=open_root)
-    order: list[Finding] = []
+    order: Sequence[Finding] = _NO_ORDER
     if t.order:
         ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
     if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
-        snap = snapshot(run, unit, kinds, read)
-        if certainly_holds(gate, snap):
-            later = _Later(t, order, snap, stage, actor, now)
+        # The snapshot is the lazy verdict's builder too: one object left behind per pass.
+        later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now)
+        if certainly_holds(gate, later):
             return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
     if gate is None:
         return Verdict(

@@ -142,6 +142,13 @@ class RunState:
             self._leaving.setdefault(leaf, []).append(t)
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
+        # The root rule id of a passing verdict on a quick gate, known without building it:
+        # the gate's own (evaluate stamps it), or the event's when ordering rules join it.
+        self._gate_ids = {
+            id(t): t.event if t.order else t.gate.id
+            for t in definition.transitions
+            if t.gate is not None and id(t) in self._kinds
+        }
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
         self._reads = {id(t): read_kinds(t) for t in definition.transitions}
         # Transitions whose ordering reads other units: those are reloaded before judging.
