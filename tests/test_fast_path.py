@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from campaignflow.definition.rules import certainly_holds, holds_over
 from campaignflow.run import audit as _audit
-from campaignflow.run.judging import judge, quick_kinds
+from campaignflow.run.judging import Snapshot, frozen, judge, quick_kinds
 from campaignflow.testing import Scenario
 from campaignflow.testing import strategies as cst
 
@@ -76,6 +77,21 @@ def test_the_logged_verdict_is_the_built_ones(rule: cf.Rule, data: st.DataObject
             assert logged == _audit.compact_verdict(verdict.to_dict())
         else:
             assert _audit.refused(verdict) == _audit.compact_verdict(verdict.to_dict())
+
+
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_a_compiled_quick_check_answers_as_quick_does(rule: cf.Rule, data: st.DataObject) -> None:
+    """Rule.quick_over() (plain counts folded, one call per gate) says what quick() says."""
+    scenario = data.draw(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)))
+    run, t = _run(rule, scenario)
+    kinds = quick_kinds(t)
+    assert kinds is not None
+    records = frozen(run, "unit", kinds)
+    check = rule.quick_over()
+    assert check is not None
+    assert holds_over(check, records) == certainly_holds(rule, Snapshot(run, "unit", records))
 
 
 @given(st.lists(st.integers(0, 5), max_size=8), st.integers(0, 6))

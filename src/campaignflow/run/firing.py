@@ -22,6 +22,9 @@ from campaignflow.store import UnitRow
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Step
 
+# Enum attribute access is slow on the hot path (Python 3.11); look members up once.
+_FIRE, _DENY = Kind.FIRE, Kind.DENY
+
 
 class FiringVerbs(RunState):
     """Fire events (``Run.fire``, ``fire_many``): judge, move, write, count."""
@@ -51,7 +54,7 @@ class FiringVerbs(RunState):
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
         refused = not verdict.passed
-        (step,), kept = self._commit([(unit, rec, t, verdict)], actor, at, refusal=refused, others=others)
+        step, kept = self._commit_one(unit, rec, t, verdict, actor, at, others)
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         call_hooks(self, (step,), step)
@@ -63,71 +66,108 @@ class FiringVerbs(RunState):
         actor: Actor,
         now: str,
         *,
-        refusal: bool = False,
         others: Mapping[str, int] | None = None,
-        batch: bool = False,
-    ) -> tuple[list[Step], bool]:
-        """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
+    ) -> list[Step]:
+        """Apply a batch's passing verdicts through the engine, log its refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
-        write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
-        ``refusal`` is kept apart from the caller's transaction where the store
-        can; the flag returned says whether it was. ``others``: versions of the
-        units the ordering rules read, checked with the written units' (``_fresh``).
-        ``batch``: ``fire_many``'s write, counted and logged as one (``units_fired``).
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was. ``others``:
+        versions of the units the ordering rules read, checked with the written
+        units' (``_fresh``). The batch is counted and logged as one (``units_fired``).
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
         undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
         try:
+            in_force = self._blocked
             for unit, rec, t, verdict in checked:
-                before = rec.state
-                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit), rec.since))
+                undo.append((unit, rec, rec.state, rec.version, rec.fired, in_force.get(unit), rec.since))
                 expected[unit] = rec.version
-                rec.version += 1
-                if verdict.passed:
-                    self.engine.apply(rec, t.event)
-                    rec.fired |= self._bits[t.event]
-                    rec.since = now
-                    self._blocked.pop(unit, None)
-                    kind, reason = Kind.FIRE, ""
-                else:
-                    self._blocked[unit] = Blocked.from_verdict(verdict)
-                    kind, reason = Kind.DENY, "gate closed"
+                steps.append(self._move(unit, rec, t, verdict, actor, now))
                 rows.append(self._row(unit, rec))
-                steps.append(
-                    Step(
-                        seq=0,
-                        unit=unit,
-                        kind=kind,
-                        actor=actor.id,
-                        at=now,
-                        event=t.event,
-                        source=before,
-                        dest=rec.state,
-                        verdict=verdict,
-                        reason=reason,
-                    )
-                )
             for other, version in (others or {}).items():
                 expected.setdefault(other, version)  # read, not written: still checked
-            if refusal:
-                stored, kept = append_kept(self.store, steps, rows, expected)
-            else:
-                stored, kept = self.store.append(steps, rows, expected), False
+            stored = self.store.append(steps, rows, expected)
         except BaseException:
-            for unit, rec, state, version, fired, blocked, since in reversed(undo):
-                rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
-                if blocked is None:
-                    self._blocked.pop(unit, None)
-                else:
-                    self._blocked[unit] = blocked
+            for was in reversed(undo):
+                self._undo(*was)
             raise
-        if not batch:
-            self._counted(stored[0], checked[0], was_blocked=undo[0][5] is not None, actor=actor)
+        self._counted_many(stored, checked, undo, actor)
+        return stored
+
+    def _undo(  # noqa: PLR0917 - private, the fields of an undo record
+        self,
+        unit: str,
+        rec: _Unit,
+        state: str,
+        version: int,
+        fired: int,
+        blocked: Blocked | None,
+        since: str | None,
+    ) -> None:
+        """Put a unit's record and refusal back as they were before a write that failed."""
+        rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
+        if blocked is None:
+            self._blocked.pop(unit, None)
         else:
-            self._counted_many(stored, checked, undo, actor)
+            self._blocked[unit] = blocked
+
+    def _move(  # noqa: PLR0917 - private, the two commits' shared step
+        self, unit: str, rec: _Unit, t: Transition, verdict: Verdict, actor: Actor, now: str
+    ) -> Step:
+        """Apply one judged fire to the unit's record (move, or block), and build its step."""
+        before = rec.state
+        rec.version += 1
+        if verdict.passed:
+            self.engine.apply(rec, t.event)
+            rec.fired |= self._bits[t.event]
+            rec.since = now
+            self._blocked.pop(unit, None)
+            kind, reason = _FIRE, ""
+        else:
+            self._blocked[unit] = Blocked.from_verdict(verdict)
+            kind, reason = _DENY, "gate closed"
+        return Step(
+            seq=0,
+            unit=unit,
+            kind=kind,
+            actor=actor.id,
+            at=now,
+            event=t.event,
+            source=before,
+            dest=rec.state,
+            verdict=verdict,
+            reason=reason,
+        )
+
+    def _commit_one(  # noqa: PLR0917 - private, fire's own write
+        self,
+        unit: str,
+        rec: _Unit,
+        t: Transition,
+        verdict: Verdict,
+        actor: Actor,
+        now: str,
+        others: Mapping[str, int] | None,
+    ) -> tuple[Step, bool]:
+        """:meth:`_commit` for one unit, without a batch's lists (a single fire's hot path)."""
+        state, version, fired, since = rec.state, rec.version, rec.fired, rec.since
+        blocked = self._blocked.get(unit)
+        expected = {unit: version}
+        try:
+            step = self._move(unit, rec, t, verdict, actor, now)
+            if others:
+                for other, seen in others.items():
+                    expected.setdefault(other, seen)  # read, not written: still checked
+            if verdict.passed:
+                (stored,), kept = self.store.append([step], [self._row(unit, rec)], expected), False
+            else:
+                (stored,), kept = append_kept(self.store, [step], [self._row(unit, rec)], expected)
+        except BaseException:
+            self._undo(unit, rec, state, version, fired, blocked, since)
+            raise
+        self._counted(stored, t, verdict, was_blocked=blocked is not None, actor=actor)
         return stored, kept
 
     def _gate_id(self, t: Transition, verdict: Verdict) -> str:
@@ -136,12 +176,7 @@ class FiringVerbs(RunState):
         return verdict.root.rule if found is None else found
 
     def _counted(
-        self,
-        step: Step,
-        judged: tuple[str, _Unit, Transition, Verdict],
-        *,
-        was_blocked: bool,
-        actor: Actor,
+        self, step: Step, t: Transition, verdict: Verdict, *, was_blocked: bool, actor: Actor
     ) -> None:
         """Roll a written fire or refusal into the counters and the audit log."""
         unit = step.unit
@@ -151,7 +186,7 @@ class FiringVerbs(RunState):
         self.counters.move(unit, step.source, step.dest)
         if not _audit.listening():
             return
-        self._log_decision(step, judged[2], judged[3], actor)
+        self._log_decision(step, t, verdict, actor)
 
     def _log_decision(self, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
         """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures)."""
@@ -248,7 +283,7 @@ class FiringVerbs(RunState):
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at, others=others, batch=True)[0] if judged else []
+            steps = self._commit(judged, actor, at, others=others) if judged else []
         result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaignflow.definition.context import Context, RunView, evidence_name
-from campaignflow.definition.rules import certainly_holds, evaluate
+from campaignflow.definition.rules import QuickCheck, certainly_holds, evaluate, holds_over
 from campaignflow.values.findings import Finding, Status, Verdict
 from campaignflow.values.records import Recorded, Step
 
@@ -177,13 +177,14 @@ def judge(
     open_root: Finding | None = None,
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
     reads: tuple[str, ...] = (),
+    quick: QuickCheck | None = None,
 ) -> Verdict:
     """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text).
 
     ``open_root``: the finding shared by every verdict of a transition with neither
     gate nor ordering (it says the same for every unit). ``read``: records a batch
     read at once, used instead of one read per unit; ``reads``: the kinds the
-    gate declares it reads.
+    gate declares it reads; ``quick``: the gate's compiled quick check, if it has one.
     """
     at = at or now.isoformat()
     if open_root is not None:
@@ -193,10 +194,19 @@ def judge(
         ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
-    if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
+    if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
+        records = frozen(run, unit, kinds, read)
         # The snapshot is the lazy verdict's builder too: one object left behind per pass.
-        later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now)
-        if certainly_holds(gate, later):
+        if quick is not None:
+            later = (
+                _Later(run, unit, records, t, order, stage, actor, now)
+                if holds_over(quick, records)
+                else None
+            )
+        else:
+            later = _Later(run, unit, records, t, order, stage, actor, now)
+            later = later if certainly_holds(gate, later) else None
+        if later is not None:
             return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
     if gate is None:
         return Verdict(

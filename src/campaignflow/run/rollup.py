@@ -156,7 +156,7 @@ class Counters:
         self._tallies: dict[str, _Tally] = {}
         self._all = _Tally(self._size)  # the whole org, forests and flat lists included
         self._chains: dict[str | None, tuple[_Tally, ...]] = {}
-        self._bases: dict[str, int] = {}
+        self._places: dict[str, tuple[int, tuple[_Tally, ...]]] = {}
         # Units per leaf stage with a deadline, for listing and counting the late ones.
         marked = (*definition.dues, *definition.due_afters)
         self.timed: dict[str, dict[str, None]] = {
@@ -187,12 +187,17 @@ class Counters:
             return self._above(unit)
         return self._above(self.org.parent(unit))
 
-    def _base(self, unit: str) -> int:
-        """The first counter slot of the unit's level (memoised: the org's level lookup is a graph read)."""
-        base = self._bases.get(unit)
-        if base is None:
-            base = self._bases[unit] = self.level_index[self.org.level(unit)] * self.width
-        return base
+    def _place(self, unit: str) -> tuple[int, tuple[_Tally, ...]]:
+        """The unit's first counter slot (its level's) and its chain of tallies, memoised.
+
+        The org does not change during a run, so neither does either; the org's level
+        lookup is a graph read, and the chain a walk up the tree.
+        """
+        place = self._places.get(unit)
+        if place is None:
+            base = self.level_index[self.org.level(unit)] * self.width
+            place = self._places[unit] = (base, self._chain(unit))
+        return place
 
     def add(self, unit: str, stage: str) -> None:
         """Count a unit entering the run in ``stage``."""
@@ -209,9 +214,9 @@ class Counters:
             return
         if self.timed:
             self._timed_move(unit, old, new)
-        base = self._base(unit)
+        base, chain = self._place(unit)
         a, b = base + self.stage_index[old], base + self.stage_index[new]
-        for tally in self._chain(unit):
+        for tally in chain:
             tally.counts[a] -= 1
             tally.counts[b] += 1
 
@@ -236,8 +241,8 @@ class Counters:
                 continue
             if timed:
                 self._timed_move(unit, old, new)
-            base = self._base(unit)
-            key = (self._chain(unit), base + index[old], base + index[new])
+            base, chain = self._place(unit)
+            key = (chain, base + index[old], base + index[new])
             summed[key] = summed.get(key, 0) + 1
         for (chain, a, b), n in summed.items():
             for tally in chain:
@@ -246,7 +251,7 @@ class Counters:
                 counts[b] += n
         by_chain: dict[tuple[_Tally, ...], int] = {}
         for unit, delta in blocked.items():
-            chain = self._chain(unit)
+            chain = self._place(unit)[1]
             by_chain[chain] = by_chain.get(chain, 0) + delta
         for chain, delta in by_chain.items():
             for tally in chain:
@@ -254,7 +259,7 @@ class Counters:
 
     def blocked(self, unit: str, delta: int) -> None:
         """A unit became blocked (+1) or unblocked (-1)."""
-        for tally in self._chain(unit):
+        for tally in self._place(unit)[1]:
             tally.blocked += delta
 
     def sent_back(self, unit: str, *, first: bool) -> None:
