@@ -134,10 +134,12 @@ def emit(name: str, /, **fields: Any) -> None:
     Empty fields are left out; a ``verdict`` is given compact already
     (:func:`passed`, :func:`refused`, :func:`compact_verdict`).
     """
+    emit_full(name, {k: v for k, v in fields.items() if v is not None and v != ""})
+
+
+def emit_full(name: str, fields: Mapping[str, Any], /) -> None:
+    """:func:`emit` for fields none of which is empty (the caller left those out): a fire's hot path."""
     if structlog.is_configured():
-        target = log
+        log.info(name, **fields)
     elif STDLIB_LOGGER.isEnabledFor(logging.INFO):
-        target = _stdlib
-    else:
-        return
-    target.info(name, **{k: v for k, v in fields.items() if v is not None and v != ""})
+        _stdlib.info(name, **fields)

@@ -190,18 +190,33 @@ class FiringVerbs(RunState):
 
     def _log_decision(self, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
         """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures)."""
-        fired = step.kind is Kind.FIRE
-        _audit.emit(
-            "unit_fired" if fired else "unit_denied",
-            campaign=self.definition.id,
-            unit=step.unit,
-            trigger=step.event,
-            actor=actor.id,
-            source=step.source,
-            dest=step.dest,
-            seq=step.seq,
-            reason=step.reason,
-            verdict=_audit.passed(self._gate_id(t, verdict)) if fired else _audit.refused(verdict),
+        if step.kind is not _FIRE:
+            _audit.emit(
+                "unit_denied",
+                campaign=self.definition.id,
+                unit=step.unit,
+                trigger=step.event,
+                actor=actor.id,
+                source=step.source,
+                dest=step.dest,
+                seq=step.seq,
+                reason=step.reason,
+                verdict=_audit.refused(verdict),
+            )
+            return
+        # A pass has no empty field but its reason: the event is built as it is sent.
+        _audit.emit_full(
+            "unit_fired",
+            {
+                "campaign": self.definition.id,
+                "unit": step.unit,
+                "trigger": step.event,
+                "actor": actor.id,
+                "source": step.source,
+                "dest": step.dest,
+                "seq": step.seq,
+                "verdict": _audit.passed(self._gate_id(t, verdict)),
+            },
         )
 
     def _counted_many(
