@@ -126,6 +126,30 @@ def test_memory_chain_is_hashed_on_read_and_matches_verify() -> None:
     assert c.verify(["u1", "u2"], store).ok
 
 
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_a_batch_judges_each_unit_as_check_does(rule: cf.Rule, data: st.DataObject) -> None:
+    """fire_many's one-step quick passes and its full judgements give the verdicts check() gives."""
+    scenarios = data.draw(
+        st.lists(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)), min_size=1, max_size=4)
+    )
+    c = cf.Campaign("fast-batch")
+    c.stages("a", "b")
+    c.evidence(Doc)
+    c.transition("go", "a", "b", gate=rule)
+    units = [f"u{i}" for i in range(len(scenarios))]
+    run = c.start(units, clock=cf.FixedClock())
+    for unit, scenario in zip(units, scenarios, strict=True):
+        for value, actor in scenario.evidence:
+            run.record(unit, value, by=cf.Actor(id=actor))
+    before = {u: run.check(u, "go") for u in units}
+    result = run.fire_many(units, "go", by=cf.Actor(id="x"))
+    after = {s.unit: s.verdict for s in result.fired} | {v.unit: v for v in result.refused}
+    assert after == before
+    assert {s.unit for s in result.fired} == {u for u, v in before.items() if v.passed}
+
+
 def test_fire_many_moves_every_unit_of_a_state_as_the_machine_does() -> None:
     """One machine call per (state, event) in a batch; every unit ends where fire() would take it."""
     c = cf.Campaign("batch")

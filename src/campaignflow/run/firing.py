@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.model import Transition
@@ -14,13 +16,14 @@ from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
 from campaignflow.run.hooks import call_hooks
+from campaignflow.run.judging import quick_pass
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.store import UnitRow
 from campaignflow.values.findings import Verdict
-from campaignflow.values.records import Kind, Step
+from campaignflow.values.records import Kind, Recorded, Step
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _DENY = Kind.FIRE, Kind.DENY
@@ -265,6 +268,31 @@ class FiringVerbs(RunState):
                 ],
             )
 
+    def _judge_many(
+        self,
+        checked: Sequence[tuple[str, _Unit, Transition]],
+        actor: Actor,
+        now: datetime,
+        at: str,
+        read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
+    ) -> list[tuple[str, _Unit, Transition, Verdict]]:
+        """A batch's verdicts: each unit of an ordering-free compiled gate passes in one step
+        (``quick_pass``); the others, and those it cannot pass, are judged in full."""
+        judged: list[tuple[str, _Unit, Transition, Verdict]] = []
+        quicks, kinds = self._quick, self._kinds
+        for unit, rec, t in checked:
+            key = id(t)
+            quick = None if t.order else quicks.get(key)
+            if quick is not None:
+                lazy = quick_pass(self, unit, rec.state, t, actor, now, at, kinds[key], quick, read)
+                if lazy is None:
+                    lazy = self._verdict(unit, rec, t, actor, now, at, read, quickly=False)
+                verdict = lazy
+            else:
+                verdict = self._verdict(unit, rec, t, actor, now, at, read)
+            judged.append((unit, rec, t, verdict))
+        return judged
+
     def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
         """Fire ``event`` for many units in one transaction.
 
@@ -297,7 +325,7 @@ class FiringVerbs(RunState):
                 read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
-            judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
+            judged = self._judge_many(checked, actor, now, at, read)
             steps = self._commit(judged, actor, at, others=others) if judged else []
         result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),

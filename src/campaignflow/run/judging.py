@@ -164,6 +164,31 @@ class _Later(Snapshot):
 _NO_ORDER: tuple[Finding, ...] = ()
 
 
+def quick_pass(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
+    run: RunView,
+    unit: str,
+    stage: str,
+    t: Transition,
+    actor: Actor | None,
+    now: datetime,
+    at: str,
+    kinds: tuple[str, ...],
+    quick: QuickCheck,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+    order: Sequence[Finding] = _NO_ORDER,
+) -> Verdict | None:
+    """The lazy verdict of a pass of ``t``'s compiled quick gate, or ``None`` when it cannot tell.
+
+    ``order``: the ordering findings, all passed (the lazy verdict's root combines them).
+    """
+    records = frozen(run, unit, kinds, read)
+    if not holds_over(quick, records):
+        return None
+    # The snapshot is the lazy verdict's builder too: one object left behind per pass.
+    later = _Later(run, unit, records, t, order, stage, actor, now)
+    return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
+
+
 def judge(
     run: RunView,
     *,

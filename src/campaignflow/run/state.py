@@ -320,7 +320,10 @@ class RunState:
         now: datetime | None = None,
         at: str | None = None,
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+        *,
+        quickly: bool = True,
     ) -> Verdict:
+        """The verdict on ``t`` for ``unit`` (``quickly=False``: its quick check said no already)."""
         key = id(t)
         verdict = judge(
             self,
@@ -330,7 +333,7 @@ class RunState:
             actor=actor,
             now=now or self.clock(),
             at=at,
-            kinds=self._kinds.get(key),
+            kinds=self._kinds.get(key) if quickly else None,
             open_root=self._open.get(key),
             read=read,
             reads=self._reads.get(key, ()),
