@@ -55,11 +55,14 @@ def test_lazy_verdict_equals_the_full_evaluation_at_the_check(rule: cf.Rule, dat
     now = run.clock()
     full = judge(run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=None)
     fast = judge(run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=quick_kinds(t))
+    compiled = judge(
+        run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=quick_kinds(t), quick=rule.quick_over()
+    )
     # Evidence recorded after the check does not leak into the lazy verdict.
     run.record("unit", Doc(n=100, kind="b"), by=cf.Actor(id="late"))
     assert fast.passed == full.passed
-    assert fast == full
-    assert fast.root == full.root
+    assert fast == full == compiled
+    assert fast.root == full.root == compiled.root
 
 
 @pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)

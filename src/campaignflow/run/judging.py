@@ -220,19 +220,15 @@ def judge(
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
     if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
-        records = frozen(run, unit, kinds, read)
-        # The snapshot is the lazy verdict's builder too: one object left behind per pass.
         if quick is not None:
-            later = (
-                _Later(run, unit, records, t, order, stage, actor, now)
-                if holds_over(quick, records)
-                else None
-            )
+            lazy = quick_pass(run, unit, stage, t, actor, now, at, kinds, quick, read, order)
+            if lazy is not None:
+                return lazy
         else:
-            later = _Later(run, unit, records, t, order, stage, actor, now)
-            later = later if certainly_holds(gate, later) else None
-        if later is not None:
-            return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
+            # The snapshot is the lazy verdict's builder too: one object left behind per pass.
+            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now)
+            if certainly_holds(gate, later):
+                return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
     if gate is None:
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)
