@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
-from campaignflow.run.judging import judge, quick_kinds
+from campaignflow.definition.rules import certainly_holds, holds_over
+from campaignflow.run import audit as _audit
+from campaignflow.run.judging import Snapshot, frozen, judge, quick_kinds
 from campaignflow.testing import Scenario
 from campaignflow.testing import strategies as cst
 
@@ -31,11 +33,11 @@ QUICK = [
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 
 
-def _run(rule: cf.Rule, scenario: Scenario) -> tuple[cf.Run, cf.Transition]:
+def _run(rule: cf.Rule, scenario: Scenario, *, ordered: bool = True) -> tuple[cf.Run, cf.Transition]:
     c = cf.Campaign("fast")
     c.stages("a", "b")
     c.evidence(Doc)
-    c.transition("go", "a", "b", gate=rule, order=cf.parent_first())
+    c.transition("go", "a", "b", gate=rule, order=cf.parent_first() if ordered else ())
     run = c.start(scenario.org())
     for value, actor in scenario.evidence:
         run.record("unit", value, by=cf.Actor(id=actor))
@@ -53,11 +55,46 @@ def test_lazy_verdict_equals_the_full_evaluation_at_the_check(rule: cf.Rule, dat
     now = run.clock()
     full = judge(run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=None)
     fast = judge(run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=quick_kinds(t))
+    compiled = judge(
+        run, unit="unit", stage="a", t=t, actor=None, now=now, kinds=quick_kinds(t), quick=rule.quick_over()
+    )
     # Evidence recorded after the check does not leak into the lazy verdict.
     run.record("unit", Doc(n=100, kind="b"), by=cf.Actor(id="late"))
     assert fast.passed == full.passed
-    assert fast == full
-    assert fast.root == full.root
+    assert fast == full == compiled
+    assert fast.root == full.root == compiled.root
+
+
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_the_logged_verdict_is_the_built_ones(rule: cf.Rule, data: st.DataObject) -> None:
+    """A pass's event names the gate's rule id without building the verdict: the id the built
+    root carries; a refusal's compact verdict is the dict's, cut (compact_verdict)."""
+    scenario = data.draw(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)))
+    for ordered in (True, False):
+        run, t = _run(rule, scenario, ordered=ordered)
+        verdict = run.check("unit", "go")
+        if verdict.passed:
+            logged = _audit.passed(run._gate_id(t, verdict))  # before anything builds the verdict
+            assert logged == _audit.compact_verdict(verdict.to_dict())
+        else:
+            assert _audit.refused(verdict) == _audit.compact_verdict(verdict.to_dict())
+
+
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_a_compiled_quick_check_answers_as_quick_does(rule: cf.Rule, data: st.DataObject) -> None:
+    """Rule.quick_over() (plain counts folded, one call per gate) says what quick() says."""
+    scenario = data.draw(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)))
+    run, t = _run(rule, scenario)
+    kinds = quick_kinds(t)
+    assert kinds is not None
+    records = frozen(run, "unit", kinds)
+    check = rule.quick_over()
+    assert check is not None
+    assert holds_over(check, records) == certainly_holds(rule, Snapshot(run, "unit", records))
 
 
 @given(st.lists(st.integers(0, 5), max_size=8), st.integers(0, 6))
@@ -90,6 +127,30 @@ def test_memory_chain_is_hashed_on_read_and_matches_verify() -> None:
     assert history[1].prev_hash == history[0].hash
     assert store.row("u1").head == history[-1].hash  # type: ignore[union-attr]
     assert c.verify(["u1", "u2"], store).ok
+
+
+@pytest.mark.parametrize("rule", QUICK, ids=lambda r: r.id)
+@SETTINGS
+@given(data=st.data())
+def test_a_batch_judges_each_unit_as_check_does(rule: cf.Rule, data: st.DataObject) -> None:
+    """fire_many's one-step quick passes and its full judgements give the verdicts check() gives."""
+    scenarios = data.draw(
+        st.lists(st.one_of(cst.evidence_for(rule), cst.evidence_against(rule)), min_size=1, max_size=4)
+    )
+    c = cf.Campaign("fast-batch")
+    c.stages("a", "b")
+    c.evidence(Doc)
+    c.transition("go", "a", "b", gate=rule)
+    units = [f"u{i}" for i in range(len(scenarios))]
+    run = c.start(units, clock=cf.FixedClock())
+    for unit, scenario in zip(units, scenarios, strict=True):
+        for value, actor in scenario.evidence:
+            run.record(unit, value, by=cf.Actor(id=actor))
+    before = {u: run.check(u, "go") for u in units}
+    result = run.fire_many(units, "go", by=cf.Actor(id="x"))
+    after = {s.unit: s.verdict for s in result.fired} | {v.unit: v for v in result.refused}
+    assert after == before
+    assert {s.unit for s in result.fired} == {u for u, v in before.items() if v.passed}
 
 
 def test_fire_many_moves_every_unit_of_a_state_as_the_machine_does() -> None:

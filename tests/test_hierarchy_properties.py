@@ -81,6 +81,27 @@ class TestOrderingAndRollUp:
         for node in (None, *units):
             assert run.progress(node).counts() == run.recount(node).counts()
 
+    @settings(max_examples=60)
+    @given(
+        orgs(),
+        st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 40), st.sampled_from(ACTIONS)), max_size=30),
+    )
+    def test_batches_count_as_single_fires_do(self, org: cf.Org, plan: list[tuple[int, int, str]]) -> None:
+        """fire_many counts a batch once per subtree and slot: the roll-up (moves, blocked
+        units) still equals a full recount after any mix of batches and single operations."""
+        run = _campaign().start(org)
+        units = list(org)
+        for n, size, action in plan:
+            picked = [units[(n + i) % len(units)] for i in range(size)]
+            if action in {"back", "ok"}:
+                for unit in picked:
+                    _act(run, unit, action)
+                continue
+            batch = [u for u in dict.fromkeys(picked) if run.engine.dest(action, run.stage_of(u))]
+            run.fire_many(batch, action, by=ACTOR)
+        for node in (None, *units):
+            assert run.progress(node).counts() == run.recount(node).counts()
+
 
 def _act(run: cf.Run, unit: str, action: str) -> bool:
     """Try one operation; True when it was accepted."""

@@ -123,6 +123,32 @@ class TestStructlogHost:
         assert logs[-1]["verdict"] == {"passed": True, "gate": "exists:Briefing"}
 
 
+class TestBatchEvents:
+    def test_a_batch_is_one_event_and_each_refusal_its_own(self) -> None:
+        """fire_many logs one units_fired naming each group's units and seqs, then nothing per pass;
+        each refusal still logs its failed findings."""
+        run = safety.campaign().start(["s1", "s2", "s3"])
+        run.record("s1", safety.Briefing(attendees=3), by=CLERK)
+        run.record("s3", safety.Briefing(attendees=2), by=CLERK)
+        with capture_logs() as logs:
+            result = run.fire_many(["s1", "s2", "s3"], "start", by=CLERK)
+        assert [e["event"] for e in logs] == ["unit_denied", "units_fired"]
+        denied, fired = logs
+        assert denied["unit"] == "s2"
+        assert denied["verdict"]["failed"][0]["reason"] == "0 of 1 Briefing recorded (1 missing)"
+        assert fired["count"] == 2
+        assert fired["moves"] == [
+            {
+                "source": "mobilise",
+                "dest": "inspect",
+                "gate": "exists:Briefing",
+                "units": ["s1", "s3"],
+                "seqs": [s.seq for s in result.fired],
+            }
+        ]
+        assert "unit" not in fired
+
+
 class TestQuietByDefault:
     def test_a_host_that_configures_nothing_sees_nothing(self) -> None:
         """In a fresh interpreter that configures no logging, a run prints nothing at all."""

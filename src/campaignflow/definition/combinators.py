@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from campaignflow.definition.context import Context, Reads
-from campaignflow.definition.rules import FAILED, Rule, evaluate
+from campaignflow.definition.context import Context, Reads, evidence_name
+from campaignflow.definition.rules import FAILED, CountAtLeast, QuickCheck, Rule, evaluate
 from campaignflow.values.findings import Finding, Status
 
 
@@ -43,6 +43,32 @@ class AllOf(Combined):
                 return False
         return True
 
+    def quick_over(self) -> QuickCheck | None:
+        # Plain counts of one kind all hold when the largest does: one length check for them.
+        most: dict[str, int] = {}
+        checks: list[QuickCheck] = []
+        for r in self.rules:
+            if isinstance(r, CountAtLeast) and r.where is None:
+                name = evidence_name(r.of)
+                most[name] = max(most.get(name, r.count), r.count)
+                continue
+            check = r.quick_over()
+            if check is None:
+                return None
+            checks.append(check)
+        counts = tuple(most.items())
+
+        def holds(kinds: Mapping[str, Sequence[Any]]) -> bool:
+            for name, count in counts:
+                if len(kinds[name]) < count:
+                    return False
+            for check in checks:  # noqa: SIM110 - a plain loop: all() over a generator costs more here
+                if not check(kinds):
+                    return False
+            return True
+
+        return holds
+
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)
         bad = [f for f in found if not f.passed]
@@ -60,6 +86,20 @@ class AnyOf(Combined):
             if r.quick(ctx):
                 return True
         return False
+
+    def quick_over(self) -> QuickCheck | None:
+        checks = [r.quick_over() for r in self.rules]
+        if any(c is None for c in checks):
+            return None
+        ready = [c for c in checks if c is not None]
+
+        def holds(kinds: Mapping[str, Sequence[Any]]) -> bool:
+            for check in ready:  # noqa: SIM110 - a plain loop: any() over a generator costs more here
+                if check(kinds):
+                    return True
+            return False
+
+        return holds
 
     def evaluate(self, ctx: Context) -> Finding:
         found = tuple(evaluate(r, ctx) for r in self.rules)

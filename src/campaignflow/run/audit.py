@@ -14,8 +14,10 @@ event goes:
   output and a library must stay quiet.
 
 Events are compact: a passing fire names the unit, event, stages, seq and the
-gate's rule id; a refusal carries its failed findings (rule, label, reason,
-missing), never the whole verdict tree.
+gate's rule id (without building the verdict's findings); a refusal carries its
+failed findings (rule, label, reason, missing), never the whole verdict tree; a
+batch (``fire_many``) is one ``units_fired`` event for its moves plus one
+``unit_denied`` per refusal.
 
 ``transitions`` logs an INFO line per state change through the ``transitions``
 logger: unless the host set that logger's level, it is set to WARNING here, so
@@ -25,10 +27,13 @@ a host logging at INFO sees campaignflow's decisions and not the engine's steps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+if TYPE_CHECKING:
+    from campaignflow.values.findings import Verdict
 
 log = structlog.get_logger("campaignflow")
 
@@ -83,8 +88,12 @@ def _failing(finding: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return below or [finding]
 
 
+def _failed(rule: str, label: str, reason: str, missing: Sequence[str]) -> dict[str, Any]:
+    return {"rule": rule, "label": label, "reason": reason, **({"missing": list(missing)} if missing else {})}
+
+
 def compact_verdict(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A verdict's dict cut to what a log reader needs.
+    """A verdict's dict (``Verdict.to_dict()``) cut to what a log reader needs.
 
     ``{"passed": True, "gate": rule_id}`` for a passing gate; a failing one adds
     ``"failed"``: each failing leaf's rule, label, reason (and what is missing).
@@ -95,29 +104,42 @@ def compact_verdict(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
     out: dict[str, Any] = {"passed": bool(verdict.get("passed")), "gate": root.get("rule", "")}
     if not out["passed"]:
         out["failed"] = [
-            {
-                "rule": f.get("rule", ""),
-                "label": f.get("label", ""),
-                "reason": f.get("reason", ""),
-                **({"missing": list(f["missing"])} if f.get("missing") else {}),
-            }
+            _failed(f.get("rule", ""), f.get("label", ""), f.get("reason", ""), f.get("missing") or ())
             for f in _failing(root)
         ]
     return out
 
 
+def passed(gate: str) -> dict[str, Any]:
+    """The compact verdict of a pass of the gate whose root rule is ``gate``.
+
+    Built without the verdict's findings: a lazy verdict stays unbuilt.
+    """
+    return {"passed": True, "gate": gate}
+
+
+def refused(verdict: Verdict) -> dict[str, Any]:
+    """The compact verdict of a refusal, from its failing findings (what :func:`compact_verdict` says)."""
+    root = verdict.root
+    return {
+        "passed": False,
+        "gate": root.rule,
+        "failed": [_failed(f.rule, f.label, f.reason, f.missing) for f in root.failing()],
+    }
+
+
 def emit(name: str, /, **fields: Any) -> None:
     """Log a decision (``"unit_fired"``, ``"unit_denied"``...) if the host listens, compactly.
 
-    Empty fields are left out; a ``verdict`` (a ``Verdict.to_dict()``) is cut by
-    :func:`compact_verdict`.
+    Empty fields are left out; a ``verdict`` is given compact already
+    (:func:`passed`, :func:`refused`, :func:`compact_verdict`).
     """
+    emit_full(name, {k: v for k, v in fields.items() if v is not None and v != ""})
+
+
+def emit_full(name: str, fields: Mapping[str, Any], /) -> None:
+    """:func:`emit` for fields none of which is empty (the caller left those out): a fire's hot path."""
     if structlog.is_configured():
-        target = log
+        log.info(name, **fields)
     elif STDLIB_LOGGER.isEnabledFor(logging.INFO):
-        target = _stdlib
-    else:
-        return
-    if "verdict" in fields:
-        fields["verdict"] = compact_verdict(fields["verdict"])
-    target.info(name, **{k: v for k, v in fields.items() if v is not None and v != ""})
+        _stdlib.info(name, **fields)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.model import Transition
@@ -14,6 +16,7 @@ from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
 from campaignflow.run.hooks import call_hooks
+from campaignflow.run.judging import quick_pass
 from campaignflow.run.keys import checked_key, repeated_fire
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult
@@ -21,7 +24,10 @@ from campaignflow.run.rollup import Blocked
 from campaignflow.run.state import RunState, _Unit
 from campaignflow.store import UnitRow
 from campaignflow.values.findings import Verdict
-from campaignflow.values.records import Kind, Step
+from campaignflow.values.records import Kind, Recorded, Step
+
+# Enum attribute access is slow on the hot path (Python 3.11); look members up once.
+_FIRE, _DENY = Kind.FIRE, Kind.DENY
 
 
 class FiringVerbs(RunState):
@@ -58,9 +64,7 @@ class FiringVerbs(RunState):
         at = now.isoformat()  # the check and the write share one moment
         verdict = self._verdict(unit, rec, t, actor, now, at)
         refused = not verdict.passed
-        (step,), kept = self._commit(
-            [(unit, rec, t, verdict)], actor, at, refusal=refused, others=others, key=key or ""
-        )
+        step, kept = self._commit_one(unit, rec, t, verdict, actor, at, others, key=key or "")
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         call_hooks(self, (step,), step)
@@ -72,72 +76,121 @@ class FiringVerbs(RunState):
         actor: Actor,
         now: str,
         *,
-        refusal: bool = False,
         others: Mapping[str, int] | None = None,
-        key: str = "",
-    ) -> tuple[list[Step], bool]:
-        """Apply passing verdicts through the engine, log refusals; one transaction at ``now``.
+    ) -> list[Step]:
+        """Apply a batch's passing verdicts through the engine, log its refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
-        write (``ConcurrentUpdate``, a crash) leaves the run as it was. A lone
-        ``refusal`` is kept apart from the caller's transaction where the store
-        can; the flag returned says whether it was. ``others``: versions of the
-        units the ordering rules read, checked with the written units' (``_fresh``).
+        write (``ConcurrentUpdate``, a crash) leaves the run as it was. ``others``:
+        versions of the units the ordering rules read, checked with the written
+        units' (``_fresh``). The batch is counted and logged as one (``units_fired``).
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
         undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
         try:
+            in_force = self._blocked
             for unit, rec, t, verdict in checked:
-                before = rec.state
-                undo.append((unit, rec, before, rec.version, rec.fired, self._blocked.get(unit), rec.since))
+                undo.append((unit, rec, rec.state, rec.version, rec.fired, in_force.get(unit), rec.since))
                 expected[unit] = rec.version
-                rec.version += 1
-                if verdict.passed:
-                    self.engine.apply(rec, t.event)
-                    rec.fired |= self._bits[t.event]
-                    rec.since = now
-                    self._blocked.pop(unit, None)
-                    kind, reason = Kind.FIRE, ""
-                else:
-                    self._blocked[unit] = Blocked.from_verdict(verdict)
-                    kind, reason = Kind.DENY, "gate closed"
+                steps.append(self._move(unit, rec, t, verdict, actor, now))
                 rows.append(self._row(unit, rec))
-                steps.append(
-                    Step(
-                        seq=0,
-                        unit=unit,
-                        kind=kind,
-                        actor=actor.id,
-                        at=now,
-                        event=t.event,
-                        source=before,
-                        dest=rec.state,
-                        verdict=verdict,
-                        reason=reason,
-                        key=key,
-                    )
-                )
             for other, version in (others or {}).items():
                 expected.setdefault(other, version)  # read, not written: still checked
-            if refusal:
-                stored, kept = append_kept(self.store, steps, rows, expected)
-            else:
-                stored, kept = self.store.append(steps, rows, expected), False
+            stored = self.store.append(steps, rows, expected)
         except BaseException:
-            for unit, rec, state, version, fired, blocked, since in reversed(undo):
-                rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
-                if blocked is None:
-                    self._blocked.pop(unit, None)
-                else:
-                    self._blocked[unit] = blocked
+            for was in reversed(undo):
+                self._undo(*was)
             raise
-        for step, (_, _, _, _, _, was_blocked, _) in zip(stored, undo, strict=True):
-            self._counted(step, was_blocked=was_blocked is not None, actor=actor)
+        self._counted_many(stored, checked, undo, actor)
+        return stored
+
+    def _undo(  # noqa: PLR0917 - private, the fields of an undo record
+        self,
+        unit: str,
+        rec: _Unit,
+        state: str,
+        version: int,
+        fired: int,
+        blocked: Blocked | None,
+        since: str | None,
+    ) -> None:
+        """Put a unit's record and refusal back as they were before a write that failed."""
+        rec.state, rec.version, rec.fired, rec.since = state, version, fired, since
+        if blocked is None:
+            self._blocked.pop(unit, None)
+        else:
+            self._blocked[unit] = blocked
+
+    def _move(  # noqa: PLR0917 - private, the two commits' shared step
+        self, unit: str, rec: _Unit, t: Transition, verdict: Verdict, actor: Actor, now: str, key: str = ""
+    ) -> Step:
+        """Apply one judged fire to the unit's record (move, or block), and build its step."""
+        before = rec.state
+        rec.version += 1
+        if verdict.passed:
+            self.engine.apply(rec, t.event)
+            rec.fired |= self._bits[t.event]
+            rec.since = now
+            self._blocked.pop(unit, None)
+            kind, reason = _FIRE, ""
+        else:
+            self._blocked[unit] = Blocked.from_verdict(verdict)
+            kind, reason = _DENY, "gate closed"
+        return Step(
+            seq=0,
+            unit=unit,
+            kind=kind,
+            actor=actor.id,
+            at=now,
+            event=t.event,
+            source=before,
+            dest=rec.state,
+            verdict=verdict,
+            reason=reason,
+            key=key,
+        )
+
+    def _commit_one(  # noqa: PLR0917 - private, fire's own write
+        self,
+        unit: str,
+        rec: _Unit,
+        t: Transition,
+        verdict: Verdict,
+        actor: Actor,
+        now: str,
+        others: Mapping[str, int] | None,
+        *,
+        key: str = "",
+    ) -> tuple[Step, bool]:
+        """:meth:`_commit` for one unit, without a batch's lists (a single fire's hot path)."""
+        state, version, fired, since = rec.state, rec.version, rec.fired, rec.since
+        blocked = self._blocked.get(unit)
+        expected = {unit: version}
+        try:
+            step = self._move(unit, rec, t, verdict, actor, now, key)
+            if others:
+                for other, seen in others.items():
+                    expected.setdefault(other, seen)  # read, not written: still checked
+            if verdict.passed:
+                (stored,), kept = self.store.append([step], [self._row(unit, rec)], expected), False
+            else:
+                (stored,), kept = append_kept(self.store, [step], [self._row(unit, rec)], expected)
+        except BaseException:
+            self._undo(unit, rec, state, version, fired, blocked, since)
+            raise
+        self._counted(stored, t, verdict, was_blocked=blocked is not None, actor=actor)
         return stored, kept
 
-    def _counted(self, step: Step, *, was_blocked: bool, actor: Actor) -> None:
+    def _gate_id(self, t: Transition, verdict: Verdict) -> str:
+        """The rule id at the root of a passing ``verdict`` on ``t``, without building a lazy one."""
+        found = self._gate_ids.get(id(t))
+        return verdict.root.rule if found is None else found
+
+    def _counted(
+        self, step: Step, t: Transition, verdict: Verdict, *, was_blocked: bool, actor: Actor
+    ) -> None:
         """Roll a written fire or refusal into the counters and the audit log."""
         unit = step.unit
         now_blocked = unit in self._blocked
@@ -146,20 +199,109 @@ class FiringVerbs(RunState):
         self.counters.move(unit, step.source, step.dest)
         if not _audit.listening():
             return
-        verdict = step.verdict.to_dict() if step.verdict else None
-        name = "unit_fired" if step.kind is Kind.FIRE else "unit_denied"
-        _audit.emit(
-            name,
-            campaign=self.definition.id,
-            unit=unit,
-            trigger=step.event,
-            actor=actor.id,
-            source=step.source,
-            dest=step.dest,
-            seq=step.seq,
-            reason=step.reason,
-            verdict=verdict,
+        self._log_decision(step, t, verdict, actor)
+
+    def _log_decision(self, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
+        """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures)."""
+        if step.kind is not _FIRE:
+            _audit.emit(
+                "unit_denied",
+                campaign=self.definition.id,
+                unit=step.unit,
+                trigger=step.event,
+                actor=actor.id,
+                source=step.source,
+                dest=step.dest,
+                seq=step.seq,
+                reason=step.reason,
+                verdict=_audit.refused(verdict),
+            )
+            return
+        # A pass has no empty field but its reason: the event is built as it is sent.
+        _audit.emit_full(
+            "unit_fired",
+            {
+                "campaign": self.definition.id,
+                "unit": step.unit,
+                "trigger": step.event,
+                "actor": actor.id,
+                "source": step.source,
+                "dest": step.dest,
+                "seq": step.seq,
+                "verdict": _audit.passed(self._gate_id(t, verdict)),
+            },
         )
+
+    def _counted_many(
+        self,
+        stored: Sequence[Step],
+        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        undo: Sequence[tuple[str, _Unit, str, int, int, Blocked | None, str | None]],
+        actor: Actor,
+    ) -> None:
+        """Roll a written batch into the counters (once per subtree and slot) and the audit log.
+
+        A listening host gets one ``units_fired`` event for the batch's moves, grouped
+        by (source, dest, gate), and one ``unit_denied`` per refusal (its failed findings).
+        """
+        blocked = self._blocked
+        deltas: dict[str, int] = {}
+        for step, was in zip(stored, undo, strict=True):
+            now_blocked = step.unit in blocked
+            if now_blocked != (was[5] is not None):
+                deltas[step.unit] = +1 if now_blocked else -1
+        self.counters.move_many(((s.unit, s.source, s.dest) for s in stored), deltas)
+        if not _audit.listening():
+            return
+        groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}
+        campaign = self.definition.id
+        for step, (_, _, t, verdict) in zip(stored, checked, strict=True):
+            if step.kind is Kind.FIRE:
+                key = (step.source, step.dest, self._gate_id(t, verdict))
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = ([], [])
+                group[0].append(step.unit)
+                group[1].append(step.seq)
+                continue
+            self._log_decision(step, t, verdict, actor)
+        if groups:
+            _audit.emit(
+                "units_fired",
+                campaign=campaign,
+                trigger=stored[0].event,
+                actor=actor.id,
+                count=sum(len(units) for units, _ in groups.values()),
+                moves=[
+                    {"source": source, "dest": dest, "gate": gate, "units": units, "seqs": seqs}
+                    for (source, dest, gate), (units, seqs) in groups.items()
+                ],
+            )
+
+    def _judge_many(
+        self,
+        checked: Sequence[tuple[str, _Unit, Transition]],
+        actor: Actor,
+        now: datetime,
+        at: str,
+        read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
+    ) -> list[tuple[str, _Unit, Transition, Verdict]]:
+        """A batch's verdicts: each unit of an ordering-free compiled gate passes in one step
+        (``quick_pass``); the others, and those it cannot pass, are judged in full."""
+        judged: list[tuple[str, _Unit, Transition, Verdict]] = []
+        quicks, kinds = self._quick, self._kinds
+        for unit, rec, t in checked:
+            key = id(t)
+            quick = None if t.order else quicks.get(key)
+            if quick is not None:
+                lazy = quick_pass(self, unit, rec.state, t, actor, now, at, kinds[key], quick, read)
+                if lazy is None:
+                    lazy = self._verdict(unit, rec, t, actor, now, at, read, quickly=False)
+                verdict = lazy
+            else:
+                verdict = self._verdict(unit, rec, t, actor, now, at, read)
+            judged.append((unit, rec, t, verdict))
+        return judged
 
     def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
         """Fire ``event`` for many units in one transaction.
@@ -193,8 +335,8 @@ class FiringVerbs(RunState):
                 read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
             read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
-            judged = [(u, rec, t, self._verdict(u, rec, t, actor, now, at, read)) for u, rec, t in checked]
-            steps = self._commit(judged, actor, at, others=others)[0] if judged else []
+            judged = self._judge_many(checked, actor, now, at, read)
+            steps = self._commit(judged, actor, at, others=others) if judged else []
         result = BatchResult(
             fired=tuple(s for s in steps if s.kind is Kind.FIRE),
             refused=tuple(v for _, _, _, v in judged if not v.passed),

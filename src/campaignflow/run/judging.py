@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaignflow.definition.context import Context, RunView, evidence_name
-from campaignflow.definition.rules import certainly_holds, evaluate
+from campaignflow.definition.rules import QuickCheck, certainly_holds, evaluate, holds_over
 from campaignflow.values.findings import Finding, Status, Verdict
 from campaignflow.values.records import Recorded, Step
 
@@ -95,7 +95,7 @@ def quick_kinds(t: Transition) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(evidence_name(tp) for tp in gate.reads))
 
 
-def combine(t: Transition, parts: list[Finding]) -> Finding:
+def combine(t: Transition, parts: Sequence[Finding]) -> Finding:
     """The root finding of a transition from its ordering and gate findings."""
     if len(parts) == 1:
         return parts[0]
@@ -112,45 +112,81 @@ def combine(t: Transition, parts: list[Finding]) -> Finding:
     )
 
 
-def snapshot(
+def frozen(
     run: RunView,
     unit: str,
     kinds: tuple[str, ...],
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
-) -> Snapshot:
+) -> dict[str, Sequence[Recorded[Any]]]:
     """The unit's records of ``kinds`` as they are now (``read``: a batch's reads, by unit and kind)."""
-    frozen: dict[str, Sequence[Recorded[Any]]] = {}
+    out: dict[str, Sequence[Recorded[Any]]] = {}
     for kind in kinds:
         records = read.get((unit, kind)) if read is not None else None
         if records is None:
             records = run.records_of(unit, kind)
-        frozen[kind] = records if isinstance(records, tuple) else tuple(records)
-    return Snapshot(run, unit, frozen)
+        out[kind] = records if isinstance(records, tuple) else tuple(records)
+    return out
 
 
-class _Later:
-    """Builds a passing verdict's root finding on first read, from the snapshot."""
+class _Later(Snapshot):
+    """A passing verdict's snapshot, which builds the verdict's root finding on first read.
 
-    __slots__ = ("actor", "now", "order", "snap", "stage", "t")
+    One object per lazy verdict (the snapshot and its builder together): a run keeps
+    every fire's verdict, and each object a fire leaves behind is one more for the
+    cyclic collector to walk.
+    """
+
+    __slots__ = ("actor", "now", "order", "stage", "t")
 
     def __init__(  # noqa: PLR0917 - private, built in one place
         self,
+        run: RunView,
+        unit: str,
+        kinds: dict[str, Sequence[Recorded[Any]]],
         t: Transition,
-        order: list[Finding],
-        snap: Snapshot,
+        order: Sequence[Finding],
         stage: str,
         actor: Actor | None,
         now: datetime,
     ) -> None:
-        self.t, self.order, self.snap, self.stage, self.actor, self.now = t, order, snap, stage, actor, now
+        super().__init__(run, unit, kinds)
+        self.t, self.order, self.stage, self.actor, self.now = t, order, stage, actor, now
 
     def __call__(self) -> Finding:
-        t, snap = self.t, self.snap
+        t = self.t
         ctx = Context(
-            unit=snap.unit, stage=self.stage, event=t.event, actor=self.actor, now=self.now, run=snap
+            unit=self.unit, stage=self.stage, event=t.event, actor=self.actor, now=self.now, run=self
         )
         assert t.gate is not None  # noqa: S101 - only gated transitions are judged lazily
         return combine(t, [*self.order, evaluate(t.gate, ctx)])
+
+
+_NO_ORDER: tuple[Finding, ...] = ()
+
+
+def quick_pass(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
+    run: RunView,
+    unit: str,
+    stage: str,
+    t: Transition,
+    actor: Actor | None,
+    now: datetime,
+    at: str,
+    kinds: tuple[str, ...],
+    quick: QuickCheck,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+    order: Sequence[Finding] = _NO_ORDER,
+) -> Verdict | None:
+    """The lazy verdict of a pass of ``t``'s compiled quick gate, or ``None`` when it cannot tell.
+
+    ``order``: the ordering findings, all passed (the lazy verdict's root combines them).
+    """
+    records = frozen(run, unit, kinds, read)
+    if not holds_over(quick, records):
+        return None
+    # The snapshot is the lazy verdict's builder too: one object left behind per pass.
+    later = _Later(run, unit, records, t, order, stage, actor, now)
+    return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
 
 
 def judge(
@@ -166,27 +202,33 @@ def judge(
     open_root: Finding | None = None,
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
     reads: tuple[str, ...] = (),
+    quick: QuickCheck | None = None,
 ) -> Verdict:
     """The verdict on ``t`` for ``unit`` (in ``stage``) at ``now`` (``at``: its ISO text).
 
     ``open_root``: the finding shared by every verdict of a transition with neither
     gate nor ordering (it says the same for every unit). ``read``: records a batch
     read at once, used instead of one read per unit; ``reads``: the kinds the
-    gate declares it reads.
+    gate declares it reads; ``quick``: the gate's compiled quick check, if it has one.
     """
     at = at or now.isoformat()
     if open_root is not None:
         return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=open_root)
-    order: list[Finding] = []
+    order: Sequence[Finding] = _NO_ORDER
     if t.order:
         ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
-    if kinds is not None and gate is not None and all(p.status is _PASSED for p in order):
-        snap = snapshot(run, unit, kinds, read)
-        if certainly_holds(gate, snap):
-            later = _Later(t, order, snap, stage, actor, now)
-            return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
+    if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
+        if quick is not None:
+            lazy = quick_pass(run, unit, stage, t, actor, now, at, kinds, quick, read, order)
+            if lazy is not None:
+                return lazy
+        else:
+            # The snapshot is the lazy verdict's builder too: one object left behind per pass.
+            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now)
+            if certainly_holds(gate, later):
+                return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
     if gate is None:
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)

@@ -155,25 +155,49 @@ class Counters:
         self._size = len(self.levels) * self.width
         self._tallies: dict[str, _Tally] = {}
         self._all = _Tally(self._size)  # the whole org, forests and flat lists included
+        self._chains: dict[str | None, tuple[_Tally, ...]] = {}
+        self._places: dict[str, tuple[int, tuple[_Tally, ...]]] = {}
         # Units per leaf stage with a deadline, for listing and counting the late ones.
         marked = (*definition.dues, *definition.due_afters)
         self.timed: dict[str, dict[str, None]] = {
             leaf: {} for leaf in self.stages if any(definition.covers(p, leaf) for p in marked)
         }
 
-    def _chain(self, unit: str) -> Iterable[_Tally]:
+    def _above(self, node: str | None) -> tuple[_Tally, ...]:
+        """Tallies of ``node`` (an internal unit, or ``None``) and of every ancestor, memoised.
+
+        Only internal units are memoised (a few per hundred units): a leaf's chain is
+        its parent's, which saves a walk up the tree per change without a tuple per leaf.
+        """
+        found = self._chains.get(node)
+        if found is None:
+            if node is None:
+                found = (self._all,)
+            else:
+                tally = self._tallies.get(node)
+                if tally is None:
+                    tally = self._tallies[node] = _Tally(self._size)
+                found = (tally, *self._above(self.org.parent(node)))
+            self._chains[node] = found
+        return found
+
+    def _chain(self, unit: str) -> tuple[_Tally, ...]:
         """Tallies of the unit (if it has children) and of every ancestor."""
-        org = self.org
-        node: str | None = unit
-        tallies = self._tallies
-        while node is not None:
-            tally = tallies.get(node)
-            if tally is None and org.children(node):
-                tally = tallies[node] = _Tally(self._size)
-            if tally is not None:
-                yield tally
-            node = org.parent(node)
-        yield self._all
+        if unit in self._chains or self.org.children(unit):
+            return self._above(unit)
+        return self._above(self.org.parent(unit))
+
+    def _place(self, unit: str) -> tuple[int, tuple[_Tally, ...]]:
+        """The unit's first counter slot (its level's) and its chain of tallies, memoised.
+
+        The org does not change during a run, so neither does either; the org's level
+        lookup is a graph read, and the chain a walk up the tree.
+        """
+        place = self._places.get(unit)
+        if place is None:
+            base = self.level_index[self.org.level(unit)] * self.width
+            place = self._places[unit] = (base, self._chain(unit))
+        return place
 
     def add(self, unit: str, stage: str) -> None:
         """Count a unit entering the run in ``stage``."""
@@ -189,19 +213,53 @@ class Counters:
         if old == new:
             return
         if self.timed:
-            self.timed.get(old, {}).pop(unit, None)
-            timed = self.timed.get(new)
-            if timed is not None:
-                timed[unit] = None
-        base = self.level_index[self.org.level(unit)] * self.width
+            self._timed_move(unit, old, new)
+        base, chain = self._place(unit)
         a, b = base + self.stage_index[old], base + self.stage_index[new]
-        for tally in self._chain(unit):
+        for tally in chain:
             tally.counts[a] -= 1
             tally.counts[b] += 1
 
+    def _timed_move(self, unit: str, old: str, new: str) -> None:
+        self.timed.get(old, {}).pop(unit, None)
+        timed = self.timed.get(new)
+        if timed is not None:
+            timed[unit] = None
+
+    def move_many(self, moves: Iterable[tuple[str, str, str]], blocked: Mapping[str, int]) -> None:
+        """Count a batch: ``moves`` as ``(unit, old, new)``, ``blocked`` deltas by unit.
+
+        The batch's changes are summed per chain of tallies first (the units under
+        one parent share theirs), so each subtree's counter is updated once per
+        (slot, batch), not once per unit.
+        """
+        index = self.stage_index
+        summed: dict[tuple[tuple[_Tally, ...], int, int], int] = {}
+        timed = self.timed
+        for unit, old, new in moves:
+            if old == new:
+                continue
+            if timed:
+                self._timed_move(unit, old, new)
+            base, chain = self._place(unit)
+            key = (chain, base + index[old], base + index[new])
+            summed[key] = summed.get(key, 0) + 1
+        for (chain, a, b), n in summed.items():
+            for tally in chain:
+                counts = tally.counts
+                counts[a] -= n
+                counts[b] += n
+        by_chain: dict[tuple[_Tally, ...], int] = {}
+        for unit, delta in blocked.items():
+            chain = self._place(unit)[1]
+            by_chain[chain] = by_chain.get(chain, 0) + delta
+        for chain, delta in by_chain.items():
+            for tally in chain:
+                tally.blocked += delta
+
     def blocked(self, unit: str, delta: int) -> None:
         """A unit became blocked (+1) or unblocked (-1)."""
-        for tally in self._chain(unit):
+        for tally in self._place(unit)[1]:
             tally.blocked += delta
 
     def sent_back(self, unit: str, *, first: bool) -> None:

@@ -129,6 +129,8 @@ class RunState:
         self.labels = Labels(definition, org)  # what verdicts and reasons name things by
         self._voids = Voids.of(definition)  # what send-backs void (None: no rework redoes anything)
         self._bits = {e: 1 << i for i, e in enumerate(definition.events)}
+        # The events a caller may fire: the machine's, less its internal send-backs.
+        self._firable = frozenset(e for e in self.engine.machine.events if not e.startswith("send_back:"))
         self._names: dict[int, tuple[str, ...]] = {0: ()}  # fired masks to event names
         self._transitions: dict[tuple[str, str], Transition] = {}
         for t in definition.transitions:
@@ -143,6 +145,16 @@ class RunState:
             self._leaving.setdefault(leaf, []).append(t)
         # Gates a quick check can pass without building findings, and the kinds they read.
         self._kinds = {id(t): k for t in definition.transitions if (k := quick_kinds(t)) is not None}
+        self._quick = {
+            id(t): t.gate.quick_over() for t in definition.transitions if id(t) in self._kinds and t.gate
+        }
+        # The root rule id of a passing verdict on a quick gate, known without building it:
+        # the gate's own (evaluate stamps it), or the event's when ordering rules join it.
+        self._gate_ids = {
+            id(t): t.event if t.order else t.gate.id
+            for t in definition.transitions
+            if t.gate is not None and id(t) in self._kinds
+        }
         self._open = {id(t): combine(t, []) for t in definition.transitions if t.gate is None and not t.order}
         self._reads = {id(t): read_kinds(t) for t in definition.transitions}
         # Transitions whose ordering reads other units: those are reloaded before judging.
@@ -293,7 +305,7 @@ class RunState:
         return iter(self.org)
 
     def _event(self, event: str) -> None:
-        if not self.engine.has_event(event) or event.startswith("send_back:"):
+        if event not in self._firable:
             raise UnknownEvent(event, campaign=self.definition.id, known=self.definition.events)
 
     def _transition(self, unit: str, rec: _Unit, event: str) -> Transition:
@@ -311,7 +323,10 @@ class RunState:
         now: datetime | None = None,
         at: str | None = None,
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+        *,
+        quickly: bool = True,
     ) -> Verdict:
+        """The verdict on ``t`` for ``unit`` (``quickly=False``: its quick check said no already)."""
         key = id(t)
         verdict = judge(
             self,
@@ -321,10 +336,11 @@ class RunState:
             actor=actor,
             now=now or self.clock(),
             at=at,
-            kinds=self._kinds.get(key),
+            kinds=self._kinds.get(key) if quickly else None,
             open_root=self._open.get(key),
             read=read,
             reads=self._reads.get(key, ()),
+            quick=self._quick.get(key),
         )
         if self._voids is None or verdict.passed or not rec.reworks:
             return verdict
