@@ -9,6 +9,7 @@ import attrs
 import networkx as nx
 
 from campaignflow.org.build import ADMINISTERS, CONTACTS, MEMBER, SUPERVISES, Levels
+from campaignflow.org.people import PeopleBuilder, PeopleTable
 
 
 @attrs.frozen(kw_only=True)
@@ -36,7 +37,11 @@ def graph_to_dict(
     name: str,
     *,
     order: Sequence[str] | None = None,
+    people: PeopleTable | None = None,
 ) -> dict[str, Any]:
+    """The org document of a graph: its people from ``people``, else from the graph's person nodes."""
+    if people is None:
+        people = people_of_graph(g)
     nodes = g.nodes
     unit_ids = order if order is not None else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
     parent: dict[str, str] = {b: a for a, b, k in g.edges(keys=True) if k == ADMINISTERS}
@@ -59,17 +64,11 @@ def graph_to_dict(
         for gid, d in g.nodes(data=True)
         if d.get("kind") == "group"
     ]
-    people = [
-        {
-            "id": a,
-            "name": nodes[a].get("name") or a,
-            "unit": b,
-            "roles": sorted(data.get("roles", ())),
-        }
-        for a, b, k, data in g.edges(keys=True, data=True)
-        if k == MEMBER
+    rows = [
+        {"id": pid, "name": person_name, "unit": holder, "roles": sorted(roles)}
+        for pid, person_name, holder, roles in people.rows()
     ]
-    contacts = [{"person": a, "unit": b} for a, b, k in g.edges(keys=True) if k == CONTACTS]
+    contacts = [{"person": pid, "unit": unit} for pid, unit in people.contact_rows()]
     working = [
         {
             "id": n,
@@ -86,10 +85,29 @@ def graph_to_dict(
         "levels": _levels_data(levels),
         "units": units,
         "groups": groups,
-        "people": people,
+        "people": rows,
         "contacts": contacts,
         "working_groups": working,
     }
+
+
+def people_of_graph(g: nx.MultiDiGraph) -> PeopleTable:
+    """The people of a graph typed the older way, with ``kind="person"`` nodes joined by
+    ``member`` and ``contacts`` edges: persons in node order, contacts before memberships."""
+    built = PeopleBuilder()
+    for n, d in g.nodes(data=True):
+        if d.get("kind") == "person":
+            built.person(str(n), str(d.get("name") or ""))
+    if not built.ids:
+        return built.table()
+    edges = [(a, b, k, data) for a, b, k, data in g.edges(keys=True, data=True) if a in built]
+    for a, b, k, _ in edges:
+        if k == CONTACTS:
+            built.contact(a, "", str(b))
+    for a, b, k, data in edges:
+        if k == MEMBER:
+            built.member(a, "", str(b), frozenset(data.get("roles", ())))
+    return built.table()
 
 
 def _levels_data(levels: Levels | None) -> list[str] | dict[str, list[str]] | None:
