@@ -26,6 +26,7 @@ from campaignflow.org.build import (
     Builder,
     Levels,
     from_mappings,
+    gc_paused,
     level_spec,
     parent_refused,
 )
@@ -590,5 +591,6 @@ class Org:
 
 def built(builder: Builder, *, name: str) -> Org:
     """The org a filled :class:`~campaignflow.org.build.Builder` validates into."""
-    graph, people, found = builder.graph()
-    return Org(graph, levels=builder.org_levels(found), name=name, people=people)
+    with gc_paused():
+        graph, people, found = builder.graph()
+        return Org(graph, levels=builder.org_levels(found), name=name, people=people)

@@ -15,9 +15,16 @@ was made, a contact point (联系点) counting before a membership row.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 _INDEX = "I"  # 4-byte cells: a table holds far fewer than 2**32 people or memberships
+_NONE = -1
+Row = tuple[str, str, str, frozenset[str]]
+"""A membership as loaded: ``(person id, name, unit or group id, roles)``."""
+
+
+def _no_refusal(row: Row) -> None:
+    """Rows of :meth:`PeopleBuilder.member` were checked by their caller."""
 
 
 def _ends(texts: Sequence[str]) -> tuple[str, array[int]]:
@@ -205,7 +212,8 @@ class PeopleBuilder:
         self.m_roles = array(_INDEX)
         self.role_sets: list[frozenset[str]] = []
         self._role_index: dict[frozenset[str], int] = {}
-        self._pairs: dict[int, int] = {}  # person * 2**32 + holder → membership
+        self._first = array("q")  # each person's first membership (_NONE: none yet)
+        self._pairs: dict[int, int] = {}  # person * 2**32 + holder → membership, past the first
         self.contacts: dict[int, dict[str, None]] = {}
         self.contacted: dict[str, dict[int, None]] = {}
         self._contact_seq: dict[tuple[int, int], int] = {}
@@ -220,6 +228,7 @@ class PeopleBuilder:
             i = self.index[pid] = len(self.ids)
             self.ids.append(pid)
             self.names.append("" if name == pid else name)
+            self._first.append(_NONE)
         elif name and not self.names[i]:
             self.names[i] = "" if name == pid else name
         return i
@@ -239,19 +248,54 @@ class PeopleBuilder:
 
     def member(self, pid: str, name: str, holder: str, roles: frozenset[str]) -> None:
         """Attach ``pid`` to ``holder`` with ``roles`` (added to those already held there)."""
-        i = self.person(pid, name)
-        h = self._holder(holder)
-        key = i * 2**32 + h
-        m = self._pairs.get(key)
-        if m is None:
-            self._pairs[key] = len(self.m_person)
-            self.m_person.append(i)
-            self.m_holder.append(h)
-            self.m_roles.append(self._roles(roles))
-        else:
-            held = self.role_sets[self.m_roles[m]]
-            if not roles <= held:
-                self.m_roles[m] = self._roles(held | roles)
+        self.members(((pid, name, holder, roles),), _no_refusal)
+
+    def members(self, rows: Iterable[Row], refuse: Callable[[Row], None]) -> None:
+        """Attach each ``(id, name, holder, roles)``; ``refuse`` raises for a row whose id is a
+        holder's or whose holder is unknown (when holders were numbered up front)."""
+        index, ids, names, first = self.index, self.ids, self.names, self._first
+        holders, pairs, role_index = self.holder_index, self._pairs, self._role_index
+        m_person, m_holder, m_roles = self.m_person, self.m_holder, self.m_roles
+        checked = bool(holders)
+        for row in rows:
+            pid, name, holder, roles = row
+            h = holders.get(holder)
+            if checked and (h is None or pid in holders):
+                refuse(row)
+            if h is None:
+                h = self._holder(holder)
+            r = role_index.get(roles)
+            if r is None:
+                r = self._roles(roles)
+            i = index.get(pid)
+            if i is None:  # a new person: the common case, no pair to look up
+                index[pid] = i = len(ids)
+                ids.append(pid)
+                names.append("" if name == pid else name)
+                first.append(len(m_person))
+            else:
+                if name and not names[i]:
+                    names[i] = "" if name == pid else name
+                m = first[i]
+                if m == _NONE:
+                    first[i] = len(m_person)
+                elif m_holder[m] == h:
+                    self._more_roles(m, roles)
+                    continue
+                else:
+                    m = pairs.get(i * 2**32 + h, _NONE)
+                    if m != _NONE:
+                        self._more_roles(m, roles)
+                        continue
+                    pairs[i * 2**32 + h] = len(m_person)
+            m_person.append(i)
+            m_holder.append(h)
+            m_roles.append(r)
+
+    def _more_roles(self, m: int, roles: frozenset[str]) -> None:
+        held = self.role_sets[self.m_roles[m]]
+        if not roles <= held:
+            self.m_roles[m] = self._roles(held | roles)
 
     def contact(self, pid: str, name: str, unit: str) -> None:
         """Make ``unit`` a contact point of ``pid`` (once)."""
@@ -277,7 +321,8 @@ class PeopleBuilder:
 
     def table(self) -> PeopleTable:
         """The finished table."""
-        self._pairs.clear()  # the dedup index is the largest temporary: free it before the copy
+        self._pairs.clear()  # the dedup indexes are temporaries: free them before the copy
+        self.index.clear()
         return PeopleTable(self)
 
 

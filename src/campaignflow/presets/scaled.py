@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from campaignflow.org.build import Builder, PersonTuple, UnitRow, Where
+from campaignflow.org.build import Builder, UnitRow, Where, gc_paused
 from campaignflow.org.graph import Org, built
+from campaignflow.org.people import Row as PersonTuple
 
 SHAPES = {
     "province": (280, 3_900, 60_000),
@@ -30,6 +31,11 @@ def scaled_org(scale: str, *, seed: int = 0, leaders: int = 3, fraction: float =
     townships, give or take one). ``seed`` is accepted for symmetry with the
     Zhongmou preset and picks which villages are pilots.
     """
+    with gc_paused():
+        return _scaled(scale, seed, leaders, fraction)
+
+
+def _scaled(scale: str, seed: int, leaders: int, fraction: float) -> Org:
     counties, townships, villages = (max(1, round(n * fraction)) for n in SHAPES[scale])
     # Rows go straight to the builder (its checks still run), not through the
     # 2.5 million dicts ``Org.from_dicts`` would take; the ids are made first and
