@@ -93,20 +93,34 @@ def graph_to_dict(
 
 def people_of_graph(g: nx.MultiDiGraph) -> PeopleTable:
     """The people of a graph typed the older way, with ``kind="person"`` nodes joined by
-    ``member`` and ``contacts`` edges: persons in node order, contacts before memberships."""
+    ``member`` and ``contacts`` edges, in the orders of the graph's own adjacency."""
     built = PeopleBuilder()
-    for n, d in g.nodes(data=True):
-        if d.get("kind") == "person":
-            built.person(str(n), str(d.get("name") or ""))
-    if not built.ids:
+    nodes = g.nodes
+    persons = [n for n, d in nodes(data=True) if d.get("kind") == "person"]
+    for n in persons:
+        built.person(str(n), str(nodes[n].get("name") or ""))
+    if not persons:
         return built.table()
-    edges = [(a, b, k, data) for a, b, k, data in g.edges(keys=True, data=True) if a in built]
-    for a, b, k, _ in edges:
-        if k == CONTACTS:
-            built.contact(a, "", str(b))
-    for a, b, k, data in edges:
-        if k == MEMBER:
-            built.member(a, "", str(b), frozenset(data.get("roles", ())))
+    succ, pred = g.succ, g.pred
+    for n in persons:
+        for target, keys in succ[n].items():
+            if CONTACTS in keys:
+                built.contact(str(n), "", str(target))
+            if MEMBER in keys:
+                built.member(str(n), "", str(target), frozenset(keys[MEMBER].get("roles", ())))
+    built.contacted = {
+        str(u): {built.index[p]: None for p, keys in pred[u].items() if CONTACTS in keys}
+        for u in built.contacted
+    }
+    pair = {(built.m_person[m], built.m_holder[m]): m for m in range(len(built.m_person))}
+    by_person = list(range(len(built.m_person)))  # added person by person, in each one's order
+    by_holder = [
+        pair[built.index[p], h]
+        for holder, h in built.holder_index.items()
+        for p, keys in pred[holder].items()
+        if MEMBER in keys and p in built
+    ]
+    built.orders = (by_holder, by_person)
     return built.table()
 
 

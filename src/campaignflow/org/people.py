@@ -84,9 +84,10 @@ class PeopleTable:
         self._m_roles = built.m_roles
         self._role_sets = tuple(built.role_sets)
         first = built.first_link()
+        by_holder, by_person = built.orders or (first, first)
         self._holders = tuple(self._holder)
-        self._by_holder, self._holder_start = _rank(first, self._m_holder, len(self._holders))
-        self._by_person, self._person_start = _rank(first, self._m_person, len(ids))
+        self._by_holder, self._holder_start = _rank(by_holder, self._m_holder, len(self._holders))
+        self._by_person, self._person_start = _rank(by_person, self._m_person, len(ids))
         self._contacts = {p: tuple(units) for p, units in built.contacts.items()}
         self._contacted = {u: tuple(ps) for u, ps in built.contacted.items()}
 
@@ -217,6 +218,9 @@ class PeopleBuilder:
         self.contacts: dict[int, dict[str, None]] = {}
         self.contacted: dict[str, dict[int, None]] = {}
         self._contact_seq: dict[tuple[int, int], int] = {}
+        # Memberships in the order of each holder's people and each person's holders, when
+        # these are not the order of first links (a graph built by hand: see data.people_of_graph).
+        self.orders: tuple[list[int], list[int]] | None = None
 
     def __contains__(self, person: object) -> bool:
         return person in self.index
@@ -298,8 +302,10 @@ class PeopleBuilder:
             self.m_roles[m] = self._roles(held | roles)
 
     def contact(self, pid: str, name: str, unit: str) -> None:
-        """Make ``unit`` a contact point of ``pid`` (once)."""
-        i = self.person(pid, name)
+        """Make ``unit`` a contact point of ``pid`` (once); ``name`` names only a person new here."""
+        i = self.index.get(pid)
+        if i is None:
+            i = self.person(pid, name)
         units = self.contacts.setdefault(i, {})
         if unit not in units:
             units[unit] = None
@@ -310,7 +316,7 @@ class PeopleBuilder:
         """Memberships in the order of each one's first link: contacts first, then rows."""
         order = list(range(len(self.m_person)))
         seq = self._contact_seq
-        if not seq:
+        if not seq or self.orders is not None:
             return order
         person, holder = self.m_person, self.m_holder
         early = sorted(
