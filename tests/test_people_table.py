@@ -9,6 +9,7 @@ contact-only people included).
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import networkx as nx
@@ -248,3 +249,4 @@ class TestPeopleTable:
             builder.add_people(iter([("p0", "", "c", frozenset({"a"})), row]), where)
             with pytest.raises(cf.OrgError, match=message):
                 built(builder, name="bulk")
+            assert gc.isenabled()  # paused while building, back on after a refusal

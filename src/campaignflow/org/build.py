@@ -8,15 +8,14 @@ each reported as an :class:`~campaignflow.OrgError` naming the place and the fix
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 import networkx as nx
 
 from campaignflow.exceptions import OrgError
+from campaignflow.org.bulk import add_edges, add_nodes, gc_paused
 from campaignflow.org.people import PeopleBuilder, PeopleTable
 from campaignflow.org.people import Row as PersonTuple
 
@@ -385,10 +384,10 @@ class Builder:
     def _units_graph(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
         rows = self.units.values()
-        _add_nodes(
+        add_nodes(
             g, ((r.id, {"kind": "unit", "level": r.level, "name": r.name, "pilot": r.pilot}) for r in rows)
         )
-        _add_edges(g, ((r.parent, r.id) for r in rows if r.parent is not None), ADMINISTERS)
+        add_edges(g, ((r.parent, r.id) for r in rows if r.parent is not None), ADMINISTERS)
         for gid, name in self.groups.items():
             g.add_node(gid, kind="group", name=name)
         for gid, targets, where in self.supervision:
@@ -397,7 +396,7 @@ class Builder:
             stray = [u for u in targets if u not in self.units]
             if stray:
                 raise where.error(f"{SUPERVISES} edge to unknown unit {stray[0]!r}: fix the target")
-            _add_edges(g, ((gid, u) for u in targets), SUPERVISES)
+            add_edges(g, ((gid, u) for u in targets), SUPERVISES)
         return g
 
     def _people(self, g: nx.MultiDiGraph) -> PeopleBuilder:
@@ -453,52 +452,6 @@ class Builder:
         people.member(p.id, p.name, p.unit, p.roles)
 
 
-def _add_nodes(g: nx.MultiDiGraph, nodes: Iterable[tuple[str, dict[str, object]]]) -> None:
-    """New nodes with their attribute dicts, as ``add_nodes_from`` makes them without its copies.
-
-    A national org adds 640,000 nodes and 1.3 million edges: networkx's own
-    methods check and copy per item, three times the cost of writing its
-    documented adjacency dicts directly (tests/test_org_graph.py compares the two).
-    """
-    succ, pred, node = g._succ, g._pred, g._node  # noqa: SLF001 - see above
-    for n, data in nodes:
-        if n not in succ:
-            succ[n] = {}
-            pred[n] = {}
-        node[n] = data
-    nx._clear_cache(g)  # noqa: SLF001 - what networkx's own mutators call
-
-
-def _add_edges(g: nx.MultiDiGraph, pairs: Iterable[tuple[str, str]], key: str) -> None:
-    """Edges typed ``key`` between nodes of ``g``, as ``add_edges_from`` makes them (see _add_nodes)."""
-    succ, pred = g._succ, g._pred  # noqa: SLF001 - see _add_nodes
-    for u, v in pairs:
-        out = succ[u]
-        keys = out.get(v)
-        if keys is None:
-            out[v] = pred[v][u] = {key: {}}
-        elif key not in keys:
-            keys[key] = {}
-    nx._clear_cache(g)  # noqa: SLF001
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while an org is built.
-
-    Building makes millions of objects and no cycles; the collector, triggered by
-    the count of new objects, would scan them over and over (a fifth of the
-    national org's build time).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def id_list(value: object, what: str, where: Where) -> tuple[str, ...]:
     """Ids as a list, or a string separated by ``;`` (CSV cells)."""
     if value is None:
@@ -534,6 +487,7 @@ def _mapping(row: object, what: str, where: Where) -> None:
         )
 
 
+@gc_paused()
 def from_mappings(
     builder: Builder,
     units: Iterable[Mapping[str, object]],

@@ -26,10 +26,10 @@ from campaignflow.org.build import (
     Builder,
     Levels,
     from_mappings,
-    gc_paused,
     level_spec,
     parent_refused,
 )
+from campaignflow.org.bulk import gc_paused
 from campaignflow.org.data import WorkingGroup, graph_to_dict, people_of_graph, working_group_of
 from campaignflow.org.io import read_csv, read_json, read_working_groups, write_csv
 from campaignflow.org.people import PeopleTable

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from campaignflow.org.build import Builder, UnitRow, Where, gc_paused
+from campaignflow.org.build import Builder, UnitRow, Where
+from campaignflow.org.bulk import gc_paused
 from campaignflow.org.graph import Org, built
 from campaignflow.org.people import Row as PersonTuple
 
