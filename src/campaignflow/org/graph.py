@@ -483,11 +483,10 @@ class Org:
 
     def name_of(self, node: str) -> str:
         """The display name of a unit, group or person (the id when unknown)."""
-        data = self._graph.nodes.get(node)
-        if data is None:
+        if node not in self._graph:  # a person: a miss in the graph's node view costs an exception
             i = self._people.find(node)
             return node if i is None else self._people.name(i)
-        return str(data.get("name") or node)
+        return str(self._graph.nodes[node].get("name") or node)
 
     def is_pilot(self, unit: str) -> bool:
         """True when the unit is marked as a pilot (试点)."""

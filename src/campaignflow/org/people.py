@@ -16,11 +16,35 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Sequence
+from zlib import crc32
 
 _INDEX = "I"  # 4-byte cells: a table holds far fewer than 2**32 people or memberships
 _NONE = -1
 Row = tuple[str, str, str, frozenset[str]]
 """A membership as loaded: ``(person id, name, unit or group id, roles)``."""
+
+
+_EMPTY = 2**32 - 1
+
+
+def _hash_index(ids: Sequence[str]) -> array[int]:
+    """An open-addressing index of ``ids`` (person numbers in slots, probed linearly).
+
+    4 B a slot, at most half full: 8-10 B a person where a dict of the ids would
+    cost over 100. Hashed with crc32, not ``hash()``: the index stays valid in a
+    process with another hash seed (a pickled org).
+    """
+    size = 8
+    while size < 2 * len(ids):
+        size *= 2
+    slots = array(_INDEX, [_EMPTY]) * size
+    mask = size - 1
+    for i, pid in enumerate(ids):
+        j = crc32(pid.encode("utf-8", "surrogatepass")) & mask
+        while slots[j] != _EMPTY:
+            j = (j + 1) & mask
+        slots[j] = i
+    return slots
 
 
 def _no_refusal(row: Row) -> None:
@@ -69,15 +93,14 @@ class PeopleTable:
         "_names",
         "_person_start",
         "_role_sets",
-        "_sorted",
+        "_slots",
     )
 
     def __init__(self, built: PeopleBuilder) -> None:
         ids = built.ids
         self._ids, self._id_ends = _ends(ids)
         self._names, self._name_ends = _ends(built.names)
-        # Persons by id, for lookups by binary search: 4 B a person where a dict costs 100.
-        self._sorted = array(_INDEX, sorted(range(len(ids)), key=ids.__getitem__))
+        self._slots = _hash_index(ids)
         self._holder = built.holder_index
         self._m_person = built.m_person
         self._m_holder = built.m_holder
@@ -94,7 +117,7 @@ class PeopleTable:
     # ------------------------------------------------------------ persons
 
     def __len__(self) -> int:
-        return len(self._sorted)
+        return len(self._id_ends)
 
     def _id(self, i: int) -> str:
         ends = self._id_ends
@@ -110,21 +133,18 @@ class PeopleTable:
         """The number of the person with id ``person``, or ``None``."""
         if not isinstance(person, str):
             return None
-        order = self._sorted
-        lo, hi = 0, len(order)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._id(order[mid]) < person:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < len(order) and self._id(order[lo]) == person:
-            return order[lo]
+        slots = self._slots
+        mask = len(slots) - 1
+        j = crc32(person.encode("utf-8", "surrogatepass")) & mask
+        while (i := slots[j]) != _EMPTY:
+            if self._id(i) == person:
+                return i
+            j = (j + 1) & mask
         return None
 
     def ids(self) -> Iterable[str]:
         """Every person id, in the order first seen."""
-        return (self._id(i) for i in range(len(self._sorted)))
+        return (self._id(i) for i in range(len(self)))
 
     # ------------------------------------------------------------ memberships
 
@@ -171,7 +191,7 @@ class PeopleTable:
         """``(person, name, holder, roles)`` per membership, persons in the order first seen."""
         holders = self._holders
         holder, roles, sets = self._m_holder, self._m_roles, self._role_sets
-        for i in range(len(self._sorted)):
+        for i in range(len(self)):
             rows = self._rows_of_person(i)
             if rows:
                 pid, name = self._id(i), self.name(i)
