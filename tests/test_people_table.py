@@ -10,6 +10,7 @@ contact-only people included).
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from typing import Any
 
 import networkx as nx
@@ -235,6 +236,23 @@ class TestPeopleTable:
         assert list(org.persons()) == ["p2", "p1"]
         assert org.people("c") == ("p1",)
         assert org.contacted_by("c") == ("p2",)
+
+    @pytest.mark.parametrize("opted_in", ["1", ""])
+    def test_collector_paused_only_when_the_process_opts_in(
+        self, opted_in: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """CAMPAIGNFLOW_PAUSE_GC=1 pauses the collector while an org is built; without it, it runs."""
+        monkeypatch.setenv("CAMPAIGNFLOW_PAUSE_GC", opted_in)
+        seen: list[bool] = []
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for u in ("a", "b"):
+                seen.append(gc.isenabled())
+                yield {"id": u, "parent": None, "level": "x"}
+
+        cf.Org.from_dicts(rows())
+        assert seen == [opted_in != "1"] * 2
+        assert gc.isenabled()
 
     def test_bulk_rows_are_checked_like_any_other(self) -> None:
         """A generated row whose person is a unit, or whose unit is unknown, is refused by name."""

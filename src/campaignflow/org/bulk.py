@@ -1,8 +1,9 @@
-"""Building large orgs fast: networkx's adjacency written directly, the garbage collector paused."""
+"""Building large orgs fast: networkx's adjacency written directly, the collector paused on request."""
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -38,18 +39,25 @@ def add_edges(g: nx.MultiDiGraph, pairs: Iterable[tuple[str, str]], key: str) ->
     nx._clear_cache(g)  # noqa: SLF001
 
 
+ENV = "CAMPAIGNFLOW_PAUSE_GC"
+"""Set to ``1``, the process lets the library pause the cyclic collector (as for runs' batches)."""
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while an org is built.
+    """The cyclic garbage collector paused while an org is built, when the process opted in.
 
     Building makes millions of objects and no cycles; the collector, triggered by
-    the count of new objects, would scan them over and over (a fifth of the
-    national org's build time).
+    the count of new objects, scans them over and over (a fifth of the national
+    org's build time). But it is process-wide, so pausing it is the host's
+    choice, as for a run's batches: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the
+    environment (a batch script, a benchmark, the demo).
     """
-    enabled = gc.isenabled()
+    if os.environ.get(ENV, "").strip() != "1" or not gc.isenabled():
+        yield
+        return
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        gc.enable()
