@@ -47,8 +47,9 @@ def _hash_index(ids: Sequence[str]) -> array[int]:
     return slots
 
 
-def _no_refusal(row: Row) -> None:
-    """Rows of :meth:`PeopleBuilder.member` were checked by their caller."""
+def holder_of(holders: dict[str, int], h: int) -> str:
+    """The holder numbered ``h`` (only to name one in an error: a scan)."""
+    return next(k for k, v in holders.items() if v == h)
 
 
 def _ends(texts: Sequence[str]) -> tuple[str, array[int]]:
@@ -272,49 +273,64 @@ class PeopleBuilder:
 
     def member(self, pid: str, name: str, holder: str, roles: frozenset[str]) -> None:
         """Attach ``pid`` to ``holder`` with ``roles`` (added to those already held there)."""
-        self.members(((pid, name, holder, roles),), _no_refusal)
+        self.members(((pid, name, holder, roles),), None)
 
-    def members(self, rows: Iterable[Row], refuse: Callable[[Row], None]) -> None:
-        """Attach each ``(id, name, holder, roles)``; ``refuse`` raises for a row whose id is a
-        holder's or whose holder is unknown (when holders were numbered up front)."""
+    def members(self, rows: Iterable[Row], refuse: Callable[[Row], None] | None) -> None:
+        """Attach each ``(id, name, holder, roles)``.
+
+        With ``refuse`` (holders numbered up front), a row whose holder is unknown
+        is handed to it to raise, and so is, once every row is in, the first one
+        whose id is a holder's (one set intersection, not a lookup a row).
+        """
         index, ids, names, first = self.index, self.ids, self.names, self._first
-        holders, pairs, role_index = self.holder_index, self._pairs, self._role_index
-        m_person, m_holder, m_roles = self.m_person, self.m_holder, self.m_roles
-        checked = bool(holders)
+        holders, m_person, m_holder, m_roles = self.holder_index, self.m_person, self.m_holder, self.m_roles
+        # Bound once: two million rows make every attribute lookup count.
+        add_id, add_name, add_first = ids.append, names.append, first.append
+        add_person, add_holder, add_roles = m_person.append, m_holder.append, m_roles.append
+        n, count = len(ids), len(m_person)
+        last: frozenset[str] | None = None
+        r = 0
         for row in rows:
             pid, name, holder, roles = row
             h = holders.get(holder)
-            if checked and (h is None or pid in holders):
-                refuse(row)
             if h is None:
+                if refuse is not None:
+                    refuse(row)
                 h = self._holder(holder)
-            r = role_index.get(roles)
-            if r is None:
-                r = self._roles(roles)
-            i = index.get(pid)
-            if i is None:  # a new person: the common case, no pair to look up
-                index[pid] = i = len(ids)
-                ids.append(pid)
-                names.append("" if name == pid else name)
-                first.append(len(m_person))
-            else:
-                if name and not names[i]:
-                    names[i] = "" if name == pid else name
-                m = first[i]
-                if m == _NONE:
-                    first[i] = len(m_person)
-                elif m_holder[m] == h:
-                    self._more_roles(m, roles)
-                    continue
-                else:
-                    m = pairs.get(i * 2**32 + h, _NONE)
-                    if m != _NONE:
-                        self._more_roles(m, roles)
-                        continue
-                    pairs[i * 2**32 + h] = len(m_person)
-            m_person.append(i)
-            m_holder.append(h)
-            m_roles.append(r)
+            if roles is not last:  # rows of one shape share their role set
+                r, last = self._roles(roles), roles
+            i = index.setdefault(pid, n)
+            if i == n:  # a new person: the common case, no pair to look up
+                n += 1
+                add_id(pid)
+                add_name("" if name == pid else name)
+                add_first(count)
+            elif not self._again(i, row, h, count):
+                continue
+            add_person(i)
+            add_holder(h)
+            add_roles(r)
+            count += 1
+        if refuse is not None and (clash := index.keys() & holders.keys()):
+            i = min(index[pid] for pid in clash)
+            refuse((ids[i], names[i], holder_of(holders, m_holder[first[i]]), frozenset()))
+
+    def _again(self, i: int, row: Row, h: int, count: int) -> bool:
+        """A row of a person seen before: name them if still unnamed; merge the roles of a
+        membership held already (False), or let the caller add membership ``count`` (True)."""
+        pid, name, _, roles = row
+        if name and not self.names[i]:
+            self.names[i] = "" if name == pid else name
+        m = self._first[i]
+        if m == _NONE:
+            self._first[i] = count
+            return True
+        if self.m_holder[m] != h:
+            m = self._pairs.setdefault(i * 2**32 + h, count)
+            if m == count:
+                return True
+        self._more_roles(m, roles)
+        return False
 
     def _more_roles(self, m: int, roles: frozenset[str]) -> None:
         held = self.role_sets[self.m_roles[m]]
