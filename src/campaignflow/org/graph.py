@@ -102,7 +102,7 @@ class Org:
                 msg = f"unit {u!r} has level {d.get('level')!r}, not among {list(self._levels)}"
                 raise OrgError(msg)
             parent[u] = None
-        # adjacency() hands out networkx's own dicts: a third of the cost of the edges view
+        # adjacency() hands out networkx's own dicts, without the edges view's tuple per edge
         administered = (
             (a, b) for a, nbrs in g.adjacency() for b, keys in nbrs.items() if ADMINISTERS in keys
         )
