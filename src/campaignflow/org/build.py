@@ -400,8 +400,10 @@ class Builder:
         return g
 
     def _people(self, g: nx.MultiDiGraph) -> PeopleBuilder:
-        # After the graph, so that the people's temporaries are freed as a whole.
-        people = PeopleBuilder((*self.units, *self.groups))
+        # After the graph, so that the people's temporaries are freed as a whole. Holders are
+        # numbered up front only when people are loaded: an org of units alone keeps no index.
+        loaded = bool(self.people or self.bulk)
+        people = PeopleBuilder((*self.units, *self.groups) if loaded else ())
         for e in self.edges:
             self._edge(g, people, e)
         for p in self.people:
