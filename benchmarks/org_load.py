@@ -1,10 +1,11 @@
 """Load national-shaped orgs from CSV at growing sizes: time, growth per doubling, memory.
 
 Usage:
-    python benchmarks/org_load.py [--sizes 80000,160000,320000,640000]
+    python benchmarks/org_load.py [--sizes 80000,160000,320000,640000] [--people 3]
 
 The CSV is generated here (1 root, then counties, townships and villages in the
-national proportions 2,800 : 39,000 : 600,000). Memory per unit is measured with
+national proportions 2,800 : 39,000 : 600,000), with ``--people N`` leaders per
+unit in a people.csv beside it (one principal). Memory per unit is measured with
 tracemalloc (Python allocations) and as the RSS growth of the process.
 """
 
@@ -49,6 +50,21 @@ def write_units(path: Path, size: int) -> int:
     return 1 + counties + townships + villages
 
 
+def write_people(path: Path, units: Path, leaders: int) -> None:
+    """Write ``leaders`` people per unit of the units CSV ``units`` (the first one principal)."""
+    with (
+        units.open(encoding="utf-8", newline="") as source,
+        path.open("w", encoding="utf-8", newline="") as f,
+    ):
+        w = csv.writer(f)
+        w.writerow(["id", "name", "unit", "roles"])
+        for row in csv.DictReader(source):
+            uid = row["id"]
+            for n in range(leaders):
+                roles = "leadership;members;principal" if n == 0 else "leadership;members"
+                w.writerow([f"{uid}/p{n}", f"{row['name']}干部{n}", uid, roles])
+
+
 def rss_mib() -> float:
     """Peak resident set size of this process so far, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -60,6 +76,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="80000,160000,320000,640000")
+    parser.add_argument("--people", type=int, default=0, help="leaders per unit, in a people.csv")
     args = parser.parse_args()
     levels = ("nation", "county", "township", "village")
     c = cf.Campaign("load")
@@ -72,9 +89,13 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"units-{size}.csv"
             units = write_units(path, size)
+            people = None
+            if args.people:
+                people = Path(tmp) / f"people-{size}.csv"
+                write_people(people, path, args.people)
             gc.collect()
             start = time.perf_counter()
-            org = cf.Org.from_csv(path, levels=levels)
+            org = cf.Org.from_csv(path, people=people, levels=levels)
             load = time.perf_counter() - start
             start = time.perf_counter()
             run = c.start(org)
@@ -83,7 +104,7 @@ def main() -> None:
             gc.collect()
             # Memory in a second pass: tracemalloc slows allocation down about twofold.
             tracemalloc.start()
-            org = cf.Org.from_csv(path, levels=levels)
+            org = cf.Org.from_csv(path, people=people, levels=levels)
             org_bytes = tracemalloc.get_traced_memory()[0]
             run = c.start(org)
             run_bytes = tracemalloc.get_traced_memory()[0] - org_bytes

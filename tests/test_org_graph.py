@@ -162,6 +162,28 @@ class TestExporters:
         assert cf.Org.from_json(org.to_json()).to_dict() == org.to_dict()
         assert cf.Org.from_graph(org.graph).to_dict()["units"] == org.to_dict()["units"]
 
+    def test_graph_is_what_networkx_methods_make(self, tmp_path: Path) -> None:
+        """The builder writes networkx's adjacency directly: the same graph, in the same orders,
+        each edge with a data dict of its own, as add_node/add_edge would make it."""
+        org = _org(tmp_path)
+        expected = nx.MultiDiGraph()
+        for u in org.to_dict()["units"]:
+            expected.add_node(u["id"], kind="unit", level=u["level"], name=u["name"], pilot=u["pilot"])
+        for u in org.to_dict()["units"]:
+            if u["parent"] is not None:
+                expected.add_edge(u["parent"], u["id"], key="administers")
+        expected.add_node("sg6", kind="group", name="市委第六督导组")
+        expected.add_edge("sg6", "zm", key="supervises")
+        expected.add_edge("sg6", "hs", key="supervises")
+        assert nx.utils.graphs_equal(org.graph, expected)
+        for n in expected:
+            assert list(org.graph.succ[n]) == list(expected.succ[n])
+            assert list(org.graph.pred[n]) == list(expected.pred[n])
+        org.graph.edges["sg6", "zm", "supervises"]["weight"] = 1
+        assert "weight" not in org.graph.edges["sg6", "hs", "supervises"]
+        org.graph.add_edge("sg6", "zm", key="other")  # networkx's own methods still work on it
+        assert org.graph.has_edge("sg6", "zm", key="supervises")
+
     def test_formula_cells_are_escaped(self, tmp_path: Path) -> None:
         """A name a spreadsheet would execute is written with a leading quote, and read back intact."""
         org = cf.Org.from_dicts([{"id": "u1", "parent": None, "level": "x", "name": "=cmd|' /C calc'!A0"}])

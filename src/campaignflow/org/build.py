@@ -8,12 +8,16 @@ each reported as an :class:`~campaignflow.OrgError` naming the place and the fix
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 import networkx as nx
 
 from campaignflow.exceptions import OrgError
+from campaignflow.org.bulk import add_edges, add_nodes, gc_paused
+from campaignflow.org.people import PeopleBuilder, PeopleTable
+from campaignflow.org.people import Row as PersonTuple
 
 ADMINISTERS = "administers"
 SUPERVISES = "supervises"
@@ -80,6 +84,8 @@ class EdgeRow:
     where: Where
 
 
+_CONTROL = re.compile("[\x00-\x1f]")  # C0 control characters
+
 MAX_ID = 200  # the width of the stores' id columns (cf_steps.unit, cf_units.unit): refused here, not there
 
 
@@ -90,7 +96,7 @@ def clean_id(value: object, what: str, where: Where) -> str:
     text = value.strip()
     if not text:
         raise where.error(f"empty {what}: give every row an id")
-    if any(ord(c) < 32 for c in text):  # noqa: PLR2004 - C0 control characters
+    if _CONTROL.search(text):
         raise where.error(f"{what} {text!r} contains control characters: remove them")
     if len(text) > MAX_ID:
         raise where.error(
@@ -239,6 +245,19 @@ class Builder:
         self.edges: list[EdgeRow] = []
         self.groups: dict[str, str] = {}
         self.working: list[WorkingGroupRow] = []
+        self.bulk: list[tuple[Iterable[PersonTuple], Where]] = []
+        self.supervision: list[tuple[str, Sequence[str], Where]] = []
+
+    def add_people(self, rows: Iterable[PersonTuple], where: Where) -> None:
+        """Add people rows of ids already clean (a generated org), checked like any other by :meth:`graph`.
+
+        ``rows`` may be a generator: it is read once, after the units' graph is made.
+        """
+        self.bulk.append((rows, where))
+
+    def supervise(self, group: str, units: Sequence[str], where: Where) -> None:
+        """Declare the ``supervises`` edges of ``group`` (declared with :meth:`group`) in one go."""
+        self.supervision.append((group, units, where))
 
     def unit(self, row: UnitRow) -> None:
         """Add a unit, refusing duplicates."""
@@ -345,8 +364,8 @@ class Builder:
         """What to hand :class:`~campaignflow.Org`: the declared mapping, else ``found``."""
         return found if self.allowed is None else self.allowed
 
-    def graph(self) -> tuple[nx.MultiDiGraph, tuple[str, ...]]:
-        """Validate everything and return the graph and its levels."""
+    def graph(self) -> tuple[nx.MultiDiGraph, PeopleTable, tuple[str, ...]]:
+        """Validate everything and return the graph (units and groups), the people and the levels."""
         for row in self.units.values():
             if row.parent is not None and row.parent not in self.units:
                 raise row.where.error(
@@ -356,27 +375,53 @@ class Builder:
         self._check_cycles()
         levels = self.levels()
         self.check_tree(levels)
+        g = self._units_graph()
+        people = self._people(g)
+        for w in self.working:
+            self._working(g, people, w)
+        return g, people.table(), levels
+
+    def _units_graph(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
-        for row in self.units.values():
-            g.add_node(row.id, kind="unit", level=row.level, name=row.name, pilot=row.pilot)
-        for row in self.units.values():
-            if row.parent is not None:
-                g.add_edge(row.parent, row.id, key=ADMINISTERS)
+        rows = self.units.values()
+        add_nodes(
+            g, ((r.id, {"kind": "unit", "level": r.level, "name": r.name, "pilot": r.pilot}) for r in rows)
+        )
+        add_edges(g, ((r.parent, r.id) for r in rows if r.parent is not None), ADMINISTERS)
         for gid, name in self.groups.items():
             g.add_node(gid, kind="group", name=name)
-        for e in self.edges:
-            self._edge(g, e)
-        for p in self.people:
-            self._person(g, p)
-        for w in self.working:
-            self._working(g, w)
-        return g, levels
+        for gid, targets, where in self.supervision:
+            if gid not in self.groups:
+                raise where.error(f"group {gid!r} supervises units but was never declared: declare it")
+            stray = [u for u in targets if u not in self.units]
+            if stray:
+                raise where.error(f"{SUPERVISES} edge to unknown unit {stray[0]!r}: fix the target")
+            add_edges(g, ((gid, u) for u in targets), SUPERVISES)
+        return g
 
-    def _working(self, g: nx.MultiDiGraph, w: WorkingGroupRow) -> None:
-        if w.id in g:
+    def _people(self, g: nx.MultiDiGraph) -> PeopleBuilder:
+        # After the graph, so that the people's temporaries are freed as a whole. Holders are
+        # numbered up front only when people are loaded: an org of units alone keeps no index.
+        loaded = bool(self.people or self.bulk)
+        people = PeopleBuilder((*self.units, *self.groups) if loaded else ())
+        for e in self.edges:
+            self._edge(g, people, e)
+        for p in self.people:
+            self._person(people, p)
+        for bulk, where in self.bulk:
+
+            def refuse(row: PersonTuple, where: Where = where) -> None:
+                pid, name, holder, roles = row
+                self._person(people, PersonRow(id=pid, name=name, unit=holder, roles=roles, where=where))
+
+            people.members(bulk, refuse)
+        return people
+
+    def _working(self, g: nx.MultiDiGraph, people: PeopleBuilder, w: WorkingGroupRow) -> None:
+        if w.id in g or w.id in people:
             raise w.where.error(f"working group id {w.id!r} is already a unit, group or person id: rename it")
         members = tuple(dict.fromkeys((w.leader, *w.members)))
-        unknown = [p for p in members if g.nodes.get(p, {}).get("kind") != "person"]
+        unknown = [p for p in members if p not in people]
         if unknown:
             raise w.where.error(
                 f"working group {w.id!r} names {unknown!r}, who are not people of the org: "
@@ -389,7 +434,7 @@ class Builder:
             )
         g.add_node(w.id, kind="working_group", name=w.name, leader=w.leader, members=members, units=w.units)
 
-    def _edge(self, g: nx.MultiDiGraph, e: EdgeRow) -> None:
+    def _edge(self, g: nx.MultiDiGraph, people: PeopleBuilder, e: EdgeRow) -> None:
         if e.target not in self.units:
             raise e.where.error(f"{e.type} edge to unknown unit {e.target!r}: fix the target")
         if e.type == SUPERVISES:
@@ -397,27 +442,16 @@ class Builder:
         elif e.type == CONTACTS:
             if e.source in self.units or e.source in self.groups:
                 raise e.where.error(f"contacts edge from {e.source!r}, which is not a person")
-            if e.source not in g:
-                g.add_node(e.source, kind="person", name=e.name or e.source)
-            g.add_edge(e.source, e.target, key=CONTACTS)
+            people.contact(e.source, e.name, e.target)
         else:
             raise e.where.error(f"unknown edge type {e.type!r}: use 'supervises' or 'contacts'")
 
-    def _person(self, g: nx.MultiDiGraph, p: PersonRow) -> None:
+    def _person(self, people: PeopleBuilder, p: PersonRow) -> None:
         if p.id in self.units or p.id in self.groups:
             raise p.where.error(f"person id {p.id!r} is already a unit or group id")
         if p.unit not in self.units and p.unit not in self.groups:
             raise p.where.error(f"person {p.id!r} is attached to unknown unit or group {p.unit!r}")
-        data = g.nodes.get(p.id)
-        if data is None:
-            g.add_node(p.id, kind="person", name=p.name or p.id)
-        elif p.name and data.get("name") in {"", p.id}:
-            data["name"] = p.name
-        if g.has_edge(p.id, p.unit, key=MEMBER):
-            edge = g.edges[p.id, p.unit, MEMBER]
-            edge["roles"] = edge["roles"] | p.roles
-        else:
-            g.add_edge(p.id, p.unit, key=MEMBER, roles=p.roles)
+        people.member(p.id, p.name, p.unit, p.roles)
 
 
 def id_list(value: object, what: str, where: Where) -> tuple[str, ...]:
@@ -455,6 +489,7 @@ def _mapping(row: object, what: str, where: Where) -> None:
         )
 
 
+@gc_paused()
 def from_mappings(
     builder: Builder,
     units: Iterable[Mapping[str, object]],

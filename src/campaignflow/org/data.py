@@ -9,6 +9,7 @@ import attrs
 import networkx as nx
 
 from campaignflow.org.build import ADMINISTERS, CONTACTS, MEMBER, SUPERVISES, Levels
+from campaignflow.org.people import PeopleBuilder, PeopleTable
 
 
 @attrs.frozen(kw_only=True)
@@ -36,7 +37,11 @@ def graph_to_dict(
     name: str,
     *,
     order: Sequence[str] | None = None,
+    people: PeopleTable | None = None,
 ) -> dict[str, Any]:
+    """The org document of a graph: its people from ``people``, else from the graph's person nodes."""
+    if people is None:
+        people = people_of_graph(g)
     nodes = g.nodes
     unit_ids = order if order is not None else [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
     parent: dict[str, str] = {b: a for a, b, k in g.edges(keys=True) if k == ADMINISTERS}
@@ -59,17 +64,11 @@ def graph_to_dict(
         for gid, d in g.nodes(data=True)
         if d.get("kind") == "group"
     ]
-    people = [
-        {
-            "id": a,
-            "name": nodes[a].get("name") or a,
-            "unit": b,
-            "roles": sorted(data.get("roles", ())),
-        }
-        for a, b, k, data in g.edges(keys=True, data=True)
-        if k == MEMBER
+    rows = [
+        {"id": pid, "name": person_name, "unit": holder, "roles": sorted(roles)}
+        for pid, person_name, holder, roles in people.rows()
     ]
-    contacts = [{"person": a, "unit": b} for a, b, k in g.edges(keys=True) if k == CONTACTS]
+    contacts = [{"person": pid, "unit": unit} for pid, unit in people.contact_rows()]
     working = [
         {
             "id": n,
@@ -86,10 +85,43 @@ def graph_to_dict(
         "levels": _levels_data(levels),
         "units": units,
         "groups": groups,
-        "people": people,
+        "people": rows,
         "contacts": contacts,
         "working_groups": working,
     }
+
+
+def people_of_graph(g: nx.MultiDiGraph) -> PeopleTable:
+    """The people of a graph typed the older way, with ``kind="person"`` nodes joined by
+    ``member`` and ``contacts`` edges, in the orders of the graph's own adjacency."""
+    built = PeopleBuilder()
+    nodes = g.nodes
+    persons = [n for n, d in nodes(data=True) if d.get("kind") == "person"]
+    for n in persons:
+        built.person(str(n), str(nodes[n].get("name") or ""))
+    if not persons:
+        return built.table()
+    succ, pred = g.succ, g.pred
+    for n in persons:
+        for target, keys in succ[n].items():
+            if CONTACTS in keys:
+                built.contact(str(n), "", str(target))
+            if MEMBER in keys:
+                built.member(str(n), "", str(target), frozenset(keys[MEMBER].get("roles", ())))
+    built.contacted = {
+        str(u): {built.index[p]: None for p, keys in pred[u].items() if CONTACTS in keys}
+        for u in built.contacted
+    }
+    pair = {(built.m_person[m], built.m_holder[m]): m for m in range(len(built.m_person))}
+    by_person = list(range(len(built.m_person)))  # added person by person, in each one's order
+    by_holder = [
+        pair[built.index[p], h]
+        for holder, h in built.holder_index.items()
+        for p, keys in pred[holder].items()
+        if MEMBER in keys and p in built
+    ]
+    built.orders = (by_holder, by_person)
+    return built.table()
 
 
 def _levels_data(levels: Levels | None) -> list[str] | dict[str, list[str]] | None:

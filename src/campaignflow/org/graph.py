@@ -1,10 +1,11 @@
-"""The organisation: one ``networkx.MultiDiGraph`` with typed edges, and people.
+"""The organisation: one ``networkx.MultiDiGraph`` with typed edges, and its people.
 
 Nodes are units (``kind="unit"``: level, name, pilot), supervision groups
-(``kind="group"``) and people (``kind="person"``). Edge keys are the edge
-types: ``administers`` (parent unit → child unit, a tree whose levels descend),
-``supervises`` (group → unit), ``member`` (person → unit or group, with
-``roles``) and ``contacts`` (person → contact-point unit).
+(``kind="group"``) and working groups (``kind="working_group"``). Edge keys are
+the edge types: ``administers`` (parent unit → child unit, a tree whose levels
+descend) and ``supervises`` (group → unit). People are not nodes: their
+memberships (person → unit or group, with roles) and contact points (person →
+unit) live in a compact table (``campaignflow.org.people``), read by the same methods.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ import networkx as nx
 from campaignflow.exceptions import OrgError, UnknownUnit
 from campaignflow.org.build import (
     ADMINISTERS,
-    CONTACTS,
-    MEMBER,
     SUPERVISES,
     Builder,
     Levels,
@@ -30,8 +29,10 @@ from campaignflow.org.build import (
     level_spec,
     parent_refused,
 )
-from campaignflow.org.data import WorkingGroup, graph_to_dict, working_group_of
+from campaignflow.org.bulk import gc_paused
+from campaignflow.org.data import WorkingGroup, graph_to_dict, people_of_graph, working_group_of
 from campaignflow.org.io import read_csv, read_json, read_working_groups, write_csv
+from campaignflow.org.people import PeopleTable
 from campaignflow.org.suggest import closest
 
 
@@ -61,13 +62,23 @@ class Org:
             mapping from each level to the levels its units' parents may have
             (``{"county": (), "township": ("county",), "village": ("township",)}``).
         name: the org's name, used in messages.
+        people: the people table; when omitted, read from the graph's person
+            nodes (``kind="person"``, with ``member`` and ``contacts`` edges).
 
     Raises:
         OrgError: the graph is not a valid org.
     """
 
-    def __init__(self, graph: nx.MultiDiGraph, *, levels: Levels, name: str = "org") -> None:
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        *,
+        levels: Levels,
+        name: str = "org",
+        people: PeopleTable | None = None,
+    ) -> None:
         self._graph = graph
+        self._people = people_of_graph(graph) if people is None else people
         self._levels, self._allowed = level_spec(levels)
         self._name = name
         self._level_index = {lv: i for i, lv in enumerate(self._levels)}
@@ -82,18 +93,20 @@ class Org:
 
     def _index(self) -> None:
         g = self._graph
-        units = [n for n, d in g.nodes(data=True) if d.get("kind") == "unit"]
         parent = self._parent
         children: dict[str, list[str]] = {}
-        for u in units:
-            level = g.nodes[u].get("level")
-            if level not in self._level_index:
-                msg = f"unit {u!r} has level {level!r}, not among {list(self._levels)}"
+        for u, d in g.nodes(data=True):
+            if d.get("kind") != "unit":
+                continue
+            if d.get("level") not in self._level_index:
+                msg = f"unit {u!r} has level {d.get('level')!r}, not among {list(self._levels)}"
                 raise OrgError(msg)
             parent[u] = None
-        for a, b, key in g.edges(keys=True):
-            if key != ADMINISTERS:
-                continue
+        # adjacency() hands out networkx's own dicts, without the edges view's tuple per edge
+        administered = (
+            (a, b) for a, nbrs in g.adjacency() for b, keys in nbrs.items() if ADMINISTERS in keys
+        )
+        for a, b in administered:
             if b not in parent or a not in parent:
                 msg = f"administers edge {a!r} → {b!r} joins something that is not a unit"
                 raise OrgError(msg)
@@ -161,8 +174,7 @@ class Org:
         """
         builder = Builder(levels)
         from_mappings(builder, units, people, groups, contacts, working_groups=working_groups)
-        graph, found = builder.graph()
-        return cls(graph, levels=builder.org_levels(found), name=name)
+        return built(builder, name=name)
 
     @classmethod
     def from_csv(
@@ -196,8 +208,7 @@ class Org:
         read_csv(builder, units, people, edges)
         if working_groups is not None:
             read_working_groups(builder, working_groups)
-        graph, found = builder.graph()
-        return cls(graph, levels=builder.org_levels(found), name=name or Path(units).stem)
+        return built(builder, name=name or Path(units).stem)
 
     @classmethod
     def from_json(cls, source: str | PathLike[str] | Mapping[str, Any]) -> Org:
@@ -217,8 +228,7 @@ class Org:
             working_groups=data.get("working_groups") or (),
             path=path,
         )
-        graph, found = builder.graph()
-        return cls(graph, levels=builder.org_levels(found), name=str(data.get("name") or "org"))
+        return built(builder, name=str(data.get("name") or "org"))
 
     @classmethod
     def from_graph(cls, graph: nx.Graph, *, levels: Levels | None = None, name: str = "org") -> Org:
@@ -288,7 +298,7 @@ class Org:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data that :meth:`from_dict` / :meth:`from_json` read back."""
         levels = self._levels if self._allowed is None else self._allowed
-        return graph_to_dict(self._graph, levels, self._name, order=self.units_ordered())
+        return graph_to_dict(self._graph, levels, self._name, order=self.units_ordered(), people=self._people)
 
     def to_json(self) -> str:
         """:meth:`to_dict` as a JSON string (UTF-8 text, Chinese kept as is)."""
@@ -345,8 +355,12 @@ class Org:
 
     @property
     def graph(self) -> nx.MultiDiGraph:
-        """The underlying graph (treat as read-only)."""
+        """The graph of units and groups (treat as read-only); people are in :meth:`persons`."""
         return self._graph
+
+    def persons(self) -> Iterator[str]:
+        """Every person id, in the order first loaded."""
+        return iter(self._people.ids())
 
     def __len__(self) -> int:
         return len(self._parent)
@@ -469,10 +483,10 @@ class Org:
 
     def name_of(self, node: str) -> str:
         """The display name of a unit, group or person (the id when unknown)."""
-        data = self._graph.nodes.get(node)
-        if data is None:
-            return node
-        return str(data.get("name") or node)
+        if node not in self._graph:  # a person: a miss in the graph's node view costs an exception
+            i = self._people.find(node)
+            return node if i is None else self._people.name(i)
+        return str(self._graph.nodes[node].get("name") or node)
 
     def is_pilot(self, unit: str) -> bool:
         """True when the unit is marked as a pilot (试点)."""
@@ -488,25 +502,15 @@ class Org:
 
     def people(self, unit: str, role: str | None = None) -> tuple[str, ...]:
         """Person ids attached to a unit (or group) with ``role`` (all people when ``None``)."""
-        pred = self._graph.pred.get(unit)
-        if pred is None:
-            return ()
-        out: list[str] = []
-        for person, edges in pred.items():
-            data = edges.get(MEMBER)
-            if data is not None and (role is None or role in data["roles"]):
-                out.append(person)
-        return tuple(out)
+        return self._people.people(unit, role)
 
     def roles_of(self, person: str, unit: str) -> frozenset[str]:
         """The roles ``person`` holds at ``unit`` (empty when none)."""
-        data = self._graph.get_edge_data(person, unit, key=MEMBER)
-        return frozenset() if data is None else frozenset(data["roles"])
+        return self._people.roles_of(person, unit)
 
     def memberships(self, person: str) -> dict[str, frozenset[str]]:
         """The units and groups ``person`` is attached to, with the roles held at each."""
-        succ = self._graph.succ.get(person, {})
-        return {u: frozenset(edges[MEMBER]["roles"]) for u, edges in succ.items() if MEMBER in edges}
+        return self._people.memberships(person)
 
     def all_roles(self, person: str) -> frozenset[str]:
         """Every role ``person`` holds anywhere in the org."""
@@ -518,11 +522,11 @@ class Org:
         Raises:
             OrgError: no such person.
         """
-        data = self._graph.nodes.get(person_id)
-        if data is None or data.get("kind") != "person":
+        i = self._people.find(person_id)
+        if i is None:
             msg = f"unknown person {person_id!r} in org {self._name!r}"
             raise OrgError(msg)
-        return Person(id=person_id, name=str(data.get("name") or person_id))
+        return Person(id=person_id, name=self._people.name(i))
 
     def groups(self) -> tuple[str, ...]:
         """Supervision group ids."""
@@ -544,8 +548,7 @@ class Org:
 
     def contacts(self, person: str) -> tuple[str, ...]:
         """The person's contact-point units (联系点)."""
-        succ = self._graph.succ.get(person, {})
-        return tuple(u for u, edges in succ.items() if CONTACTS in edges)
+        return self._people.contacts(person)
 
     def working_groups(self) -> tuple[WorkingGroup, ...]:
         """Every working group of people (住村联户工作组), in the order loaded."""
@@ -584,5 +587,11 @@ class Org:
 
     def contacted_by(self, unit: str) -> tuple[str, ...]:
         """People who have ``unit`` as a contact point."""
-        pred = self._graph.pred.get(unit, {})
-        return tuple(p for p, edges in pred.items() if CONTACTS in edges)
+        return self._people.contacted_by(unit)
+
+
+def built(builder: Builder, *, name: str) -> Org:
+    """The org a filled :class:`~campaignflow.org.build.Builder` validates into."""
+    with gc_paused():
+        graph, people, found = builder.graph()
+        return Org(graph, levels=builder.org_levels(found), name=name, people=people)

@@ -23,6 +23,7 @@ from campaignflow.org.build import (
     parse_roles,
     working_group_row,
 )
+from campaignflow.org.bulk import gc_paused
 
 MAX_JSON_BYTES = 50 * 1024 * 1024
 MAX_JSON_DEPTH = 64
@@ -58,6 +59,7 @@ def _rows(path: str | PathLike[str], required: tuple[str, ...]) -> Any:
             raise OrgError(f"malformed CSV: {exc}", path=name) from None
 
 
+@gc_paused()
 def read_csv(
     builder: Builder,
     units: str | PathLike[str],

@@ -8,14 +8,21 @@ each county has a supervision group of two supervising the county's units.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
-from campaignflow.org.graph import Org
+from campaignflow.org.build import Builder, UnitRow, Where
+from campaignflow.org.bulk import gc_paused
+from campaignflow.org.graph import Org, built
+from campaignflow.org.people import Row as PersonTuple
 
 SHAPES = {
     "province": (280, 3_900, 60_000),
     "national": (2_800, 39_000, 600_000),
 }
+LEVELS = ("nation", "county", "township", "village")
+_PRINCIPAL = frozenset({"leadership", "members", "principal"})
+_LEADER = frozenset({"leadership", "members"})
+_SUPERVISOR = frozenset({"supervisor"})
 
 
 def scaled_org(scale: str, *, seed: int = 0, leaders: int = 3, fraction: float = 1.0) -> Org:
@@ -25,48 +32,55 @@ def scaled_org(scale: str, *, seed: int = 0, leaders: int = 3, fraction: float =
     townships, give or take one). ``seed`` is accepted for symmetry with the
     Zhongmou preset and picks which villages are pilots.
     """
+    with gc_paused():
+        return _scaled(scale, seed, leaders, fraction)
+
+
+def _scaled(scale: str, seed: int, leaders: int, fraction: float) -> Org:
     counties, townships, villages = (max(1, round(n * fraction)) for n in SHAPES[scale])
-    units: list[dict[str, Any]] = [{"id": "root", "parent": None, "level": "nation", "name": scale}]
-    people: list[dict[str, Any]] = []
-    groups: list[dict[str, Any]] = []
+    # Rows go straight to the builder (its checks still run), not through the
+    # 2.5 million dicts ``Org.from_dicts`` would take; the ids are made first and
+    # the people last, so the temporaries between them are freed as a whole.
+    county_ids = [f"c{c:04d}" for c in range(counties)]
+    township_ids = [f"t{t:05d}" for t in range(townships)]
+    village_ids = [f"v{v:06d}" for v in range(villages)]
+    builder = Builder(LEVELS)
+    where = Where(path=f"scaled_org({scale!r})")
 
-    def leadership(unit: str) -> None:
-        for n in range(leaders):
-            roles = ["leadership", "members", "principal"] if n == 0 else ["leadership", "members"]
-            people.append({"id": f"{unit}/p{n}", "name": f"{unit}-{n}", "unit": unit, "roles": roles})
+    def unit(uid: str, parent: str | None, level: str, name: str, pilot: bool = False) -> None:
+        builder.unit(UnitRow(id=uid, parent=parent, level=level, name=name, pilot=pilot, where=where))
 
-    leadership("root")
-    groups.append({"id": "sg-root", "name": "中央督导组", "supervises": ["root"]})
-    people.extend(
-        {"id": f"sg-root/s{n}", "name": f"sg-root-{n}", "unit": "sg-root", "roles": ["supervisor"]}
-        for n in range(2)
-    )
-    for c in range(counties):
-        cid = f"c{c:04d}"
-        units.append({"id": cid, "parent": "root", "level": "county"})
-        leadership(cid)
+    unit("root", None, "nation", scale)
+    groups = [("sg-root", "中央督导组", ["root"])]
+    for c, cid in enumerate(county_ids):
+        unit(cid, "root", "county", cid)
         supervised = [cid]
         for t in range(c * townships // counties, (c + 1) * townships // counties):
-            tid = f"t{t:05d}"
-            units.append({"id": tid, "parent": cid, "level": "township"})
-            leadership(tid)
+            tid = township_ids[t]
+            unit(tid, cid, "township", tid)
             supervised.append(tid)
             for v in range(t * villages // townships, (t + 1) * villages // townships):
-                vid = f"v{v:06d}"
-                pilot = (v + seed) % 20_000 == 0
-                units.append({"id": vid, "parent": tid, "level": "village", "pilot": pilot})
-                leadership(vid)
+                vid = village_ids[v]
+                unit(vid, tid, "village", vid, (v + seed) % 20_000 == 0)
                 supervised.append(vid)
-        gid = f"sg-{cid}"
-        groups.append({"id": gid, "name": f"督导组 {cid}", "supervises": supervised})
-        people.extend(
-            {"id": f"{gid}/s{n}", "name": f"{gid}-{n}", "unit": gid, "roles": ["supervisor"]}
-            for n in range(2)
-        )
-    return Org.from_dicts(
-        units,
-        people=people,
-        groups=groups,
-        levels=("nation", "county", "township", "village"),
-        name=scale,
-    )
+        groups.append((f"sg-{cid}", f"督导组 {cid}", supervised))
+    for gid, name, supervised in groups:
+        builder.group(gid, name, where)
+        builder.supervise(gid, supervised, where)
+    builder.add_people(_people(builder, groups, leaders), where)
+    return built(builder, name=scale)
+
+
+def _people(
+    builder: Builder, groups: list[tuple[str, str, list[str]]], leaders: int
+) -> Iterator[PersonTuple]:
+    """Each unit's leaders (one principal), then each group's two supervisors, in the order
+    the units and groups were declared (root, its group, a county and its units, its group...)."""
+    group_after = {supervised[-1]: gid for gid, _, supervised in groups}
+    for uid in builder.units:
+        for n in range(leaders):
+            yield f"{uid}/p{n}", f"{uid}-{n}", uid, _LEADER if n else _PRINCIPAL
+        gid = group_after.get(uid)
+        if gid is not None:
+            for n in range(2):
+                yield f"{gid}/s{n}", f"{gid}-{n}", gid, _SUPERVISOR
