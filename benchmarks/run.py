@@ -423,12 +423,18 @@ def rss_kib() -> int:
 def child(*args: str) -> dict[str, Any]:
     """Run this script in a fresh process with ``args``; its last output line, as JSON."""
     here = Path(__file__).resolve().parent
+    # The child runs in benchmarks/: a relative PYTHONPATH (PYTHONPATH=src) would point nowhere
+    # there and the child would quietly import another installed campaignflow.
+    env = dict(os.environ)
+    if paths := env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths.split(os.pathsep))
     out = subprocess.run(  # noqa: S603 - our own script, with our own interpreter
         [sys.executable, str(here / "run.py"), *args],
         check=True,
         capture_output=True,
         text=True,
         cwd=here,
+        env=env,
     )
     found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return found
