@@ -43,6 +43,14 @@ ENV = "CAMPAIGNFLOW_PAUSE_GC"
 """Set to ``1``, the process lets the library pause the cyclic collector (as for runs' batches)."""
 
 
+def pause_asked() -> bool:
+    """Whether the process opted into pausing the collector: ``CAMPAIGNFLOW_PAUSE_GC=1``.
+
+    The one reading of the variable, for org builds here and runs' batches (run/gc.py).
+    """
+    return os.environ.get(ENV, "").strip() == "1"
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while an org is built, when the process opted in.
@@ -53,7 +61,7 @@ def gc_paused() -> Iterator[None]:
     choice, as for a run's batches: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the
     environment (a batch script, a benchmark, the demo).
     """
-    if os.environ.get(ENV, "").strip() != "1" or not gc.isenabled():
+    if not pause_asked() or not gc.isenabled():
         yield
         return
     gc.disable()

@@ -18,18 +18,18 @@ the host collects cycles. So the pause is the host's choice, off by default:
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from campaignflow.org.bulk import ENV, pause_asked
+
 BATCH = 256  # below this, a collection or two costs less than it is worth thinking about
-ENV = "CAMPAIGNFLOW_PAUSE_GC"
-"""The environment variable that turns the pause on for the runs that do not choose (``1``)."""
+__all__ = ["BATCH", "ENV", "default", "paused"]
 
 
 def default() -> bool:
     """Whether a run that does not choose pauses: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the environment."""
-    return os.environ.get(ENV, "").strip() == "1"
+    return pause_asked()
 
 
 @contextmanager
