@@ -29,6 +29,10 @@ from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.denials import chain_problem
 from campaignflow.values.records import Step
 
+_Row = tuple[Step, tuple[int, str, str] | None, bool]
+"""A log row as verify reads it: its step, its own (seq, unit, kind) columns if read, and
+whether its body hashes as stored."""
+
 
 class _Problem(Exception):
     def __init__(self, problem: str, *, unit: str | None = None, seq: int | None = None) -> None:
@@ -89,22 +93,31 @@ class _Verify:
         byte = seq >> 3
         return byte < len(self.seen) and bool(self.seen[byte] & (1 << (seq & 7)))
 
+    def _rows(self) -> tuple[Iterator[_Row], Iterator[tuple[int, str, str]] | None]:
+        """The log's rows, and the columns to pair with them when the rows do not carry their own."""
+        audit = getattr(self.store, "audit_rows", None)
+        if audit is not None:  # each row's step and own columns in one read
+            return audit(), None
+        reader = getattr(self.store, "columns", None)
+        return ((step, None, False) for step in self.store.steps()), None if reader is None else iter(
+            reader()
+        )
+
     def log(self) -> None:  # noqa: C901 - one pass over log, columns and checkpoints together
         points = iter(self.store.checkpoints())
         point = next(points, None)
-        columns: Iterator[tuple[int, str, str]] | None = None
-        reader = getattr(self.store, "columns", None)
-        if reader is not None:
-            columns = iter(reader())
-        for step in self.store.steps():
+        rows, columns = self._rows()
+        for step, col, as_stored in rows:
             self.n += 1
             self._saw(step.seq)
-            if columns is not None:
+            if col is not None:
+                _columns(step, col)
+            elif columns is not None:
                 _columns(step, next(columns, None))
             while point is not None and point.last_seq < step.seq:  # its last step is gone: check it first
                 self._checkpoint(point)
                 point = next(points, None)
-            problem = self.replay.apply(step)
+            problem = self.replay.apply(step, as_stored=as_stored)
             if problem:
                 raise _Problem(problem, unit=step.unit, seq=step.seq)
             if step.unit in self.short:  # replay went on where a checkpoint said the chain was further

@@ -12,7 +12,9 @@ from sqlalchemy.engine import Connection
 
 from campaignflow.exceptions import StoreError
 from campaignflow.store._tables import denials_t, evidence_t, steps_t
+from campaignflow.store.codec import chain_hash
 from campaignflow.store.denials import Denial, chained, denial_body
+from campaignflow.values.records import Step
 
 CHUNK = 5_000
 
@@ -39,6 +41,24 @@ class AuditReads:
                 return
             yield from (tuple(row) for row in chunk)
             last = chunk[-1][0]
+
+    def _decode(self, seq: int, body: str, prev: str, digest: str) -> Step:  # pragma: no cover - SQLStore's
+        raise NotImplementedError
+
+    def audit_rows(self) -> Iterator[tuple[Step, tuple[int, str, str], bool]]:
+        """Each log row once, in seq order: its step, its own ``(seq, unit, kind)`` columns, and
+        whether its body hashes as stored (under its ``prev_hash``) to its ``hash`` (verify).
+
+        One read of the log instead of one for the bodies and one for the columns; a
+        body that hashes as stored is what its writer hashed, so verify need not encode
+        the decoded step again to check it.
+        """
+        c = steps_t.c
+        for seq, unit, kind, body, prev, digest in self._log_rows(
+            c.unit, c.kind, c.body, c.prev_hash, c.hash
+        ):
+            step = self._decode(seq, body, prev, digest)
+            yield step, (int(seq), str(unit), str(kind)), chain_hash(prev, body.encode()) == digest
 
     def columns(self) -> Iterator[tuple[int, str, str]]:
         """``(seq, unit, kind)`` of every log row in seq order, as stored beside the bodies (verify)."""
