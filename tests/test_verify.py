@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,6 +81,22 @@ class TestColumns:
         report = c.verify(UNITS, url)
         assert (report.ok, report.seq) == (False, 5)
         assert "does not parse" in report.problem
+
+    def test_a_body_saying_the_same_in_another_json_form_still_verifies(self, tmp_path: Path) -> None:
+        """A body that does not hash as stored is decoded and encoded again, as its writer hashed it."""
+        c, url = _store(tmp_path)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            body = conn.exec_driver_sql("SELECT body FROM cf_steps WHERE seq = 8").scalar_one()
+            spread = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+            conn.execute(sa.text("UPDATE cf_steps SET body = :b WHERE seq = 8"), {"b": spread})
+        engine.dispose()
+        assert spread != body
+        assert c.verify(UNITS, url).ok
+        _sql(url, "UPDATE cf_steps SET body = replace(body, '\"hours\": 2', '\"hours\": 7') WHERE seq = 8")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 8)
+        assert "altered" in report.problem
 
     def test_body_of_the_wrong_shape(self, tmp_path: Path) -> None:
         """A body that parses but is no step is a mismatch naming its seq."""
