@@ -148,6 +148,48 @@ class TestEvidenceIndex:
         assert (report.ok, report.seq) == (False, 4)
         assert "'forged'" in report.problem
 
+    @pytest.mark.parametrize("page", [2_000, 2])
+    @pytest.mark.parametrize(
+        "case",
+        [
+            # The log's own evidence first, whatever stray rows have lower seqs.
+            (
+                [
+                    "INSERT INTO cf_evidence VALUES ('aaa', 's1', 'Briefing', 1, 1)",
+                    "INSERT INTO cf_evidence VALUES ('zzz', 's2', 'Briefing', 3, 1)",
+                    "UPDATE cf_evidence SET live = 0 WHERE seq = 12",
+                    "DELETE FROM cf_evidence WHERE seq = 9",
+                ],
+                9,
+                "missing from the evidence index",
+            ),
+            # Only stray rows: the lowest seq, whatever the order of their ids.
+            (
+                [
+                    "INSERT INTO cf_evidence VALUES ('aaa', 's1', 'Briefing', 5, 1)",
+                    "INSERT INTO cf_evidence VALUES ('zzz', 's2', 'Briefing', 3, 1)",
+                ],
+                3,
+                "'zzz'",
+            ),
+        ],
+    )
+    def test_the_first_problem_is_named_whatever_order_the_index_is_read_in(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        page: int,
+        case: tuple[list[str], int, str],
+    ) -> None:
+        """With several tampers the index's problem of lowest log seq is named, read in pages or at once."""
+        monkeypatch.setattr("campaignflow.store._sql_audit.CHUNK", page)
+        tampers, seq, fragment = case
+        c, url = _store(tmp_path)
+        _sql(url, *tampers)
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, seq)
+        assert fragment in report.problem
+
 
 class TestProjection:
     def test_stage_rewritten(self, tmp_path: Path) -> None:

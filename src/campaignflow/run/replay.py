@@ -164,6 +164,10 @@ class VerifyReport:
     denials: int = 0
 
 
+_KINDS = 1 << 16  # evidence types a campaign declares, at most
+_SEQS = 1 << 62  # log positions, at most
+
+
 class _Replayer:
     """Replays steps through the campaign's engine, checking each against its record."""
 
@@ -176,7 +180,13 @@ class _Replayer:
         self.blocked: dict[str, Blocked] = {}
         self.heads: dict[str, str] = {}
         self.last: dict[str, int] = {}  # each unit's last replayed seq
-        self.index: dict[str, tuple[str, str, int, bool]] = {}  # evidence id: unit, kind, seq, live
+        # Evidence id: its unit, kind, seq and live flag packed in one int (see entry): one
+        # entry per record of the log, so a tuple of strings each would be most of verify's memory.
+        self.index: dict[str, int] = {}
+        self._unit_of = list(self.units)
+        self._unit_no = {u: n for n, u in enumerate(self._unit_of)}
+        self._kinds: dict[str, int] = {}
+        self._kind_of: list[str] = []
 
     def chain(self, step: Step, *, as_stored: bool = False) -> str:
         """Check the step's place in its unit's hash chain; returns a problem or "".
@@ -223,13 +233,26 @@ class _Replayer:
         if step.dest != rec.state:
             return f"step {step.seq} ({step.kind.value}) moves unit {step.unit!r}"
         if step.kind is Kind.RECORD and step.evidence is not None:
-            self.index[step.evidence.id] = (step.unit, step.evidence.kind, step.seq, True)
+            self.index[step.evidence.id] = self._pack(step.unit, step.evidence.kind, step.seq)
         elif step.kind is Kind.RETRACT and step.target in self.index:
-            unit, kind, seq, _ = self.index[step.target]
-            self.index[step.target] = (unit, kind, seq, False)
+            self.index[step.target] &= ~1  # no longer live
         if step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
             self.blocked[step.unit] = Blocked.from_verdict(step.verdict)
         return ""
+
+    def _pack(self, unit: str, kind: str, seq: int) -> int:
+        no = self._kinds.get(kind)
+        if no is None:
+            no = self._kinds[kind] = len(self._kind_of)
+            self._kind_of.append(kind)
+        return ((self._unit_no[unit] * _KINDS + no) * _SEQS + seq) << 1 | 1
+
+    def entry(self, packed: int) -> tuple[str, str, int, bool]:
+        """An :attr:`index` value as ``(unit, kind, seq, live)``."""
+        live, rest = bool(packed & 1), packed >> 1
+        rest, seq = divmod(rest, _SEQS)
+        unit, kind = divmod(rest, _KINDS)
+        return self._unit_of[unit], self._kind_of[kind], seq, live
 
     def _move(self, rec: _Unit, step: Step, event: str) -> str:
         try:

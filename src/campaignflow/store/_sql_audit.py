@@ -66,11 +66,20 @@ class AuditReads:
             yield int(seq), str(unit), str(kind)
 
     def evidence_index(self) -> Iterator[tuple[str, str, str, int, bool]]:
-        """``(id, unit, kind, seq, live)`` of every evidence index row (verify)."""
+        """``(id, unit, kind, seq, live)`` of every evidence index row, by id, a page at a time (verify)."""
         t = evidence_t.c
-        with self._read() as conn:
-            found = conn.execute(sa.select(t.id, t.unit, t.kind, t.seq, t.live)).all()
-        return iter([(str(i), str(u), str(k), int(s), bool(v)) for i, u, k, s, v in found])
+        last: str | None = None
+        while True:
+            query = sa.select(t.id, t.unit, t.kind, t.seq, t.live).order_by(t.id).limit(CHUNK)
+            if last is not None:
+                query = query.where(t.id > last)
+            with self._read() as conn:
+                found = conn.execute(query).all()
+            if not found:
+                return
+            for i, u, k, s, v in found:
+                yield str(i), str(u), str(k), int(s), bool(v)
+            last = found[-1][0]
 
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order (empty for a store written before it existed)."""
