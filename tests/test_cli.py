@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -31,6 +32,13 @@ class TestDemo:
         assert result.output.count("Inbox of ") == 2
         assert "督导组" in result.output.split("Inbox of ")[1].splitlines()[0]
         assert "replay check: ok" in result.output
+        # The speed, on a line of its own: steps/s, then the whole run and its phases after the simulation.
+        assert re.search(
+            r"^[\d,]+ steps/s; end to end [\d.]+ s \(replay check [\d.]+ s, roll-up and duties [\d.]+ s, "
+            r"dashboard [\d.]+ s\)$",
+            result.output,
+            re.MULTILINE,
+        ), result.output
         # Not a terminal: the demo says what it does in plain lines, phase by phase.
         assert "... building the org" in result.output
         assert "[9/9] 总结" in result.output

@@ -7,15 +7,18 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 import campaignflow as cf
 from campaignflow.presets.mass_line.simulation import simulate
+from campaignflow.presets.scaled import scaled_org
 from campaignflow.presets.zhongmou import zhongmou_org
 from campaignflow.report.as_of import Moment, default_moment, last_step_time, run_as_of
 from campaignflow.report.build import build_report
+from campaignflow.run import duties as duties_module
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +108,23 @@ class TestDuties:
         under = set(run.org.subtree(township))
         expected = [d for d in judged.duties if d.obligation == "people_diary" and d.target in under]
         assert sum(cf.build_report(run, township).duties["民情日记"].values()) == len(expected) > 0
+
+    @pytest.mark.parametrize("backend", ["memory", "sqlite"])
+    def test_duties_read_in_batches_are_those_read_one_by_one(
+        self, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """run.obligations() reads many units' evidence at once (send-back voids applied): the same duties."""
+        org = scaled_org("province", fraction=0.002)
+        store = None if backend == "memory" else f"sqlite:///{tmp_path / 'duties.db'}"
+        sim = simulate(org, store=store, seed=3)
+        assert sim.sent_back, "no send-back: the voids would not be read"
+        monkeypatch.setattr(duties_module, "READ", 7)  # many batches, the last one short
+        now = sim.run.clock()
+        declared = list(sim.run.definition.obligations.values())
+        batched = sim.run.obligations(now=now)
+        one_by_one = duties_module.obligation_report(sim.run, declared, "*", org, now)
+        assert batched.duties == one_by_one.duties
+        assert len(batched.duties) >= len(org)
 
 
 def _stage_at(run: cf.Run, unit: str, when: datetime) -> str:

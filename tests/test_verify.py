@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,6 +82,22 @@ class TestColumns:
         assert (report.ok, report.seq) == (False, 5)
         assert "does not parse" in report.problem
 
+    def test_a_body_saying_the_same_in_another_json_form_still_verifies(self, tmp_path: Path) -> None:
+        """A body that does not hash as stored is decoded and encoded again, as its writer hashed it."""
+        c, url = _store(tmp_path)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            body = conn.exec_driver_sql("SELECT body FROM cf_steps WHERE seq = 8").scalar_one()
+            spread = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+            conn.execute(sa.text("UPDATE cf_steps SET body = :b WHERE seq = 8"), {"b": spread})
+        engine.dispose()
+        assert spread != body
+        assert c.verify(UNITS, url).ok
+        _sql(url, "UPDATE cf_steps SET body = replace(body, '\"hours\": 2', '\"hours\": 7') WHERE seq = 8")
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 8)
+        assert "altered" in report.problem
+
     def test_body_of_the_wrong_shape(self, tmp_path: Path) -> None:
         """A body that parses but is no step is a mismatch naming its seq."""
         c, url = _store(tmp_path)
@@ -130,6 +147,48 @@ class TestEvidenceIndex:
         report = c.verify(UNITS, url)
         assert (report.ok, report.seq) == (False, 4)
         assert "'forged'" in report.problem
+
+    @pytest.mark.parametrize("page", [2_000, 2])
+    @pytest.mark.parametrize(
+        "case",
+        [
+            # The log's own evidence first, whatever stray rows have lower seqs.
+            (
+                [
+                    "INSERT INTO cf_evidence VALUES ('aaa', 's1', 'Briefing', 1, 1)",
+                    "INSERT INTO cf_evidence VALUES ('zzz', 's2', 'Briefing', 3, 1)",
+                    "UPDATE cf_evidence SET live = 0 WHERE seq = 12",
+                    "DELETE FROM cf_evidence WHERE seq = 9",
+                ],
+                9,
+                "missing from the evidence index",
+            ),
+            # Only stray rows: the lowest seq, whatever the order of their ids.
+            (
+                [
+                    "INSERT INTO cf_evidence VALUES ('aaa', 's1', 'Briefing', 5, 1)",
+                    "INSERT INTO cf_evidence VALUES ('zzz', 's2', 'Briefing', 3, 1)",
+                ],
+                3,
+                "'zzz'",
+            ),
+        ],
+    )
+    def test_the_first_problem_is_named_whatever_order_the_index_is_read_in(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        page: int,
+        case: tuple[list[str], int, str],
+    ) -> None:
+        """With several tampers the index's problem of lowest log seq is named, read in pages or at once."""
+        monkeypatch.setattr("campaignflow.store._sql_audit.CHUNK", page)
+        tampers, seq, fragment = case
+        c, url = _store(tmp_path)
+        _sql(url, *tampers)
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, seq)
+        assert fragment in report.problem
 
 
 class TestProjection:

@@ -79,6 +79,7 @@ def _show(console: Console, result: DemoResult) -> None:
         f"[bold]{d.label}[/bold] over {run.org.name_of(run.org.root())}: "
         f"{len(run.org)} units, {result.steps} steps in {result.seconds:.1f} s"
     )
+    console.print(result.timings(), markup=False, soft_wrap=True)
     table = Table(title=f"{result.leaf_level} units per stage, by {result.row_level}")
     table.add_column(result.row_level, no_wrap=True)
     for stage in d.leaves:

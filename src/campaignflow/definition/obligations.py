@@ -11,7 +11,7 @@ property-tested apart from any run.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -424,9 +424,23 @@ def fulfilments(ob: Obligation, records: Iterable[Recorded[Any]], person: str) -
     return out
 
 
-def duty(ob: Obligation, run: RunView, person: str, target: str, now: datetime) -> Duty:
-    """Judge ``person``'s obligation toward ``target`` at ``now``."""
-    found = fulfilments(ob, run.records_of(target, ob.kind), person)
+def duty(
+    ob: Obligation,
+    run: RunView,
+    person: str,
+    target: str,
+    now: datetime,
+    *,
+    records: Sequence[Recorded[Any]] | None = None,
+) -> Duty:
+    """Judge ``person``'s obligation toward ``target`` at ``now``.
+
+    ``records``: ``target``'s evidence of ``ob.kind`` as ``run.records_of`` reads it,
+    when the caller read it already (for many targets at once).
+    """
+    if records is None:
+        records = run.records_of(target, ob.kind)
+    found = fulfilments(ob, records, person)
     j = judge(ob, [t for t, _ in found], now)
     org = run.org
     return Duty(
@@ -446,12 +460,24 @@ def duty(ob: Obligation, run: RunView, person: str, target: str, now: datetime) 
     )
 
 
-def duties_toward(ob: Obligation, run: RunView, targets: Iterable[str], now: datetime) -> Iterator[Duty]:
-    """Every duty of ``ob`` owed toward the given units."""
+def duties_toward(
+    ob: Obligation,
+    run: RunView,
+    targets: Iterable[str],
+    now: datetime,
+    *,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
+) -> Iterator[Duty]:
+    """Every duty of ``ob`` owed toward the given units.
+
+    ``read``: the targets' evidence by ``(unit, kind)`` as ``run.records_of`` reads
+    it, read at once by the caller; a pair it lacks is read one by one.
+    """
     org = run.org
     for target in targets:
+        records = None if read is None else read.get((target, ob.kind))
         for person in ob.persons_at(org, target):
-            yield duty(ob, run, person, target, now)
+            yield duty(ob, run, person, target, now, records=records)
 
 
 def duties_of(ob: Obligation, run: RunView, unit: str, now: datetime) -> Iterator[Duty]:

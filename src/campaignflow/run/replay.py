@@ -164,6 +164,10 @@ class VerifyReport:
     denials: int = 0
 
 
+_KINDS = 1 << 16  # evidence types a campaign declares, at most
+_SEQS = 1 << 62  # log positions, at most
+
+
 class _Replayer:
     """Replays steps through the campaign's engine, checking each against its record."""
 
@@ -176,10 +180,20 @@ class _Replayer:
         self.blocked: dict[str, Blocked] = {}
         self.heads: dict[str, str] = {}
         self.last: dict[str, int] = {}  # each unit's last replayed seq
-        self.index: dict[str, tuple[str, str, int, bool]] = {}  # evidence id: unit, kind, seq, live
+        # Evidence id: its unit, kind, seq and live flag packed in one int (see entry): one
+        # entry per record of the log, so a tuple of strings each would be most of verify's memory.
+        self.index: dict[str, int] = {}
+        self._unit_of = list(self.units)
+        self._unit_no = {u: n for n, u in enumerate(self._unit_of)}
+        self._kinds: dict[str, int] = {}
+        self._kind_of: list[str] = []
 
-    def chain(self, step: Step) -> str:
-        """Check the step's place in its unit's hash chain; returns a problem or ""."""
+    def chain(self, step: Step, *, as_stored: bool = False) -> str:
+        """Check the step's place in its unit's hash chain; returns a problem or "".
+
+        ``as_stored``: the step's stored body hashes, under its ``prev_hash``, to its
+        ``hash`` (the store checked the bytes it holds), so only the link is left to check.
+        """
         head = self.heads.get(step.unit, "")
         if step.prev_hash != head:
             before = self.last.get(step.unit)
@@ -188,18 +202,18 @@ class _Replayer:
                 f"step {step.seq} of unit {step.unit!r} does not follow {after}: a step of the unit "
                 "between them was deleted, or this one was inserted or moved"
             )
-        if chain_hash(head, canonical(step_to_dict(step))) != step.hash:
+        if not as_stored and chain_hash(head, canonical(step_to_dict(step))) != step.hash:
             return f"step {step.seq} of unit {step.unit!r} was altered: its hash does not match"
         self.heads[step.unit] = step.hash
         self.last[step.unit] = step.seq
         return ""
 
-    def apply(self, step: Step) -> str:  # noqa: C901, PLR0911 - one early return per kind of problem
-        """Apply one step; returns a problem sentence, or "" when it is consistent."""
+    def apply(self, step: Step, *, as_stored: bool = False) -> str:  # noqa: C901, PLR0911 - a return per problem
+        """Apply one step; a problem sentence, or "" when it is consistent (``as_stored``: see chain)."""
         rec = self.units.get(step.unit)
         if rec is None:
             return f"step {step.seq} names unit {step.unit!r}, which is not in the org"
-        broken = self.chain(step)
+        broken = self.chain(step, as_stored=as_stored)
         if broken:
             return broken
         if step.source != rec.state:
@@ -219,13 +233,26 @@ class _Replayer:
         if step.dest != rec.state:
             return f"step {step.seq} ({step.kind.value}) moves unit {step.unit!r}"
         if step.kind is Kind.RECORD and step.evidence is not None:
-            self.index[step.evidence.id] = (step.unit, step.evidence.kind, step.seq, True)
+            self.index[step.evidence.id] = self._pack(step.unit, step.evidence.kind, step.seq)
         elif step.kind is Kind.RETRACT and step.target in self.index:
-            unit, kind, seq, _ = self.index[step.target]
-            self.index[step.target] = (unit, kind, seq, False)
+            self.index[step.target] &= ~1  # no longer live
         if step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
             self.blocked[step.unit] = Blocked.from_verdict(step.verdict)
         return ""
+
+    def _pack(self, unit: str, kind: str, seq: int) -> int:
+        no = self._kinds.get(kind)
+        if no is None:
+            no = self._kinds[kind] = len(self._kind_of)
+            self._kind_of.append(kind)
+        return ((self._unit_no[unit] * _KINDS + no) * _SEQS + seq) << 1 | 1
+
+    def entry(self, packed: int) -> tuple[str, str, int, bool]:
+        """An :attr:`index` value as ``(unit, kind, seq, live)``."""
+        live, rest = bool(packed & 1), packed >> 1
+        rest, seq = divmod(rest, _SEQS)
+        unit, kind = divmod(rest, _KINDS)
+        return self._unit_of[unit], self._kind_of[kind], seq, live
 
     def _move(self, rec: _Unit, step: Step, event: str) -> str:
         try:

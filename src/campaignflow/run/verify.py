@@ -32,6 +32,10 @@ from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.denials import chain_problem
 from campaignflow.values.records import Step
 
+_Row = tuple[Step, tuple[int, str, str] | None, bool]
+"""A log row as verify reads it: its step, its own (seq, unit, kind) columns if read, and
+whether its body hashes as stored."""
+
 
 class _Problem(Exception):
     def __init__(self, problem: str, *, unit: str | None = None, seq: int | None = None) -> None:
@@ -94,23 +98,32 @@ class _Verify:
         byte = seq >> 3
         return byte < len(self.seen) and bool(self.seen[byte] & (1 << (seq & 7)))
 
+    def _rows(self) -> tuple[Iterator[_Row], Iterator[tuple[int, str, str]] | None]:
+        """The log's rows, and the columns to pair with them when the rows do not carry their own."""
+        audit = getattr(self.store, "audit_rows", None)
+        if audit is not None:  # each row's step and own columns in one read
+            return audit(), None
+        reader = getattr(self.store, "columns", None)
+        return ((step, None, False) for step in self.store.steps()), None if reader is None else iter(
+            reader()
+        )
+
     def log(self) -> None:  # noqa: C901 - one pass over log, columns and checkpoints together
         points = iter(self.store.checkpoints())
         point = next(points, None)
-        columns: Iterator[tuple[int, str, str]] | None = None
-        reader = getattr(self.store, "columns", None)
-        if reader is not None:
-            columns = iter(reader())
-        for step in self.store.steps():
+        rows, columns = self._rows()
+        for step, col, as_stored in rows:
             self.n += 1
             self._saw(step.seq)
-            if columns is not None:
+            if col is not None:
+                _columns(step, col)
+            elif columns is not None:
                 _columns(step, next(columns, None))
             while point is not None and point.last_seq < step.seq:  # its last step is gone: check it first
                 self._checkpoint(point)
                 point = next(points, None)
             self._key(step)
-            problem = self.replay.apply(step)
+            problem = self.replay.apply(step, as_stored=as_stored)
             if problem:
                 raise _Problem(problem, unit=step.unit, seq=step.seq)
             if step.unit in self.short:  # replay went on where a checkpoint said the chain was further
@@ -194,27 +207,41 @@ class _Verify:
                 self.short[unit] = (point, problem)
 
     def evidence(self) -> None:
+        """Compare the store's evidence index, row by row as it is read, with the replayed one.
+
+        The first problem in log order is named (a row that differs, or a live record the
+        index lacks), else the stray row with the lowest seq; the replayed index is used up.
+        """
         reader = getattr(self.store, "evidence_index", None)
         if reader is None:
             return
-        stored = {row[0]: tuple(row[1:]) for row in reader()}
-        for ident, (unit, kind, seq, live) in self.replay.index.items():
-            found = stored.pop(ident, None)
-            if found is None:
-                if live:
-                    msg = f"evidence {ident!r} of step {seq} is missing from the evidence index"
-                    raise _Problem(msg, unit=unit, seq=seq)
+        index, entry = self.replay.index, self.replay.entry
+        first: _Problem | None = None  # among the log's own evidence, by its seq
+        stray: _Problem | None = None  # rows no step recorded, by their seq
+        for ident, unit, kind, seq, live in reader():
+            packed = index.pop(ident, None)
+            if packed is None:
+                if stray is None or seq < (stray.seq or 0):
+                    msg = f"the evidence index holds {ident!r} (seq {seq}), which no step of the log recorded"
+                    stray = _Problem(msg, unit=unit, seq=seq)
                 continue
-            if found != (unit, kind, seq, live):
+            mine = entry(packed)
+            if (unit, kind, seq, live) != mine and (first is None or mine[2] < (first.seq or 0)):
                 msg = (
-                    f"the evidence index row of {ident!r} says unit={found[0]!r} kind={found[1]!r} "
-                    f"seq={found[2]} live={found[3]}; step {seq} of the log says unit={unit!r} "
-                    f"kind={kind!r} live={live}"
+                    f"the evidence index row of {ident!r} says unit={unit!r} kind={kind!r} "
+                    f"seq={seq} live={live}; step {mine[2]} of the log says unit={mine[0]!r} "
+                    f"kind={mine[1]!r} live={mine[3]}"
                 )
-                raise _Problem(msg, unit=unit, seq=seq)
-        for ident, (unit, _, seq, _) in sorted(stored.items(), key=lambda kv: kv[1][2]):
-            msg = f"the evidence index holds {ident!r} (seq {seq}), which no step of the log recorded"
-            raise _Problem(msg, unit=unit, seq=seq)
+                first = _Problem(msg, unit=mine[0], seq=mine[2])
+        for ident, packed in index.items():  # what the index lacks
+            unit, _, seq, live = entry(packed)
+            if live and (first is None or seq < (first.seq or 0)):
+                msg = f"evidence {ident!r} of step {seq} is missing from the evidence index"
+                first = _Problem(msg, unit=unit, seq=seq)
+        index.clear()
+        problem = first or stray
+        if problem is not None:
+            raise problem
 
     def projection(self) -> None:
         stored = {row.unit: row for row in self.store.rows()}

@@ -106,16 +106,16 @@ class _Sim:
         found = self.org.people(unit, "principal")
         return found[0] if found else "office"
 
-    def fire_all(self, units: list[str], event: str) -> list[str]:
-        """Fire for every unit, a batch at a time; returns the units refused."""
-        refused: list[str] = []
+    def fire_all(self, units: list[str], event: str) -> list[cf.Verdict]:
+        """Fire for every unit, a batch at a time; returns the verdicts of the units refused."""
+        refused: list[cf.Verdict] = []
         for i in range(0, len(units), BATCH):
             result = self.run.fire_many(units[i : i + BATCH], event, by=OFFICE)
             self.refused += len(result.refused)
             for verdict in result.refused:
                 if len(self.kept) < 50:  # noqa: PLR2004 - enough to show, not to hoard
                     self.kept.append(verdict)
-            refused.extend(v.unit for v in result.refused)
+            refused.extend(result.refused)
         return refused
 
     def send_back(self, unit: str, stage: str, reason: str) -> None:
@@ -188,7 +188,7 @@ class _Sim:
             )
             self.fire_all(level, "mobilise")
 
-    def study(self, units: list[str], *, shortfall: bool) -> None:
+    def study(self, units: Iterable[str], *, shortfall: bool) -> None:
         rng, t = self.rng, self.t
         items: list[tuple[str, Any]] = []
         for u in units:
@@ -242,9 +242,8 @@ class _Sim:
             refused = self.fire_all(pending, "finish_study")
             if not refused:
                 return
-            for u in refused:
-                self.fix(u, self.run.check(u, "finish_study"))
-            pending = refused
+            self.fix(refused)
+            pending = [v.unit for v in refused]
 
     def open_ledger(self, unit: str, items: list[tuple[str, Any]], *, early: bool) -> None:
         """边学边改: a ledger item opened during study, or from the meeting's problems."""
@@ -305,8 +304,14 @@ class _Sim:
         self.record(items)
         self.approve(units, stale=True)
 
-    def approve(self, units: list[str], *, stale: bool) -> None:
-        """Each unit's supervision group approves its latest draft (or, sometimes, an older one)."""
+    def approve(self, units: Iterable[str], *, stale: bool) -> None:
+        """Each unit's supervision group approves its latest draft (or, sometimes, an older one).
+
+        A supervisor's approvals of consecutive units are one batch (scoped to those
+        units), in the units' order: at national scale one write per unit was the
+        simulation's slowest part.
+        """
+        runs: list[tuple[str, list[tuple[str, Any]]]] = []
         for u in units:
             groups = self.org.supervising_groups(u)
             members = [p for g in groups for p in self.org.people(g, "supervisor")]
@@ -316,13 +321,37 @@ class _Sim:
             latest = max((d.value.revision for d in drafts), default=1)
             old = stale and latest > 1 and self.rng.random() < self.odds.stale_approval
             revision = latest - 1 if old else latest
-            supervisor = cf.Actor(id=members[0], roles={"supervisor"}, scope={u})
-            self.run.record(u, ev.SupervisionApproval(revision=revision), by=supervisor)
+            item = (u, ev.SupervisionApproval(revision=revision))
+            if runs and runs[-1][0] == members[0]:
+                runs[-1][1].append(item)
+            else:
+                runs.append((members[0], [item]))
+        for who, items in runs:
+            supervisor = cf.Actor(id=who, roles={"supervisor"}, scope={u for u, _ in items})
+            self.record(items, by=supervisor)
 
-    def fix(self, unit: str, verdict: cf.Verdict) -> None:
-        """Do what the verdict says is missing (the stubborn do too little)."""
-        failing = {f.rule for f in verdict.failures}
+    def fix(self, verdicts: Iterable[cf.Verdict]) -> None:
+        """Each refused unit does what its verdict says is missing, the whole batch at once."""
         items: list[tuple[str, Any]] = []
+        drafts = [verdict.unit for verdict in verdicts if self._fix(verdict, items)]
+        self.record(items)
+        # A new draft for the units whose material was not approved, then its approval.
+        self.record(
+            (
+                unit,
+                ev.SelfInspection(
+                    author=self.principal(unit),
+                    revision=len(self.run.evidence(unit, ev.SelfInspection)) + 1,
+                ),
+            )
+            for unit in drafts
+        )
+        self.approve(drafts, stale=False)
+
+    def _fix(self, verdict: cf.Verdict, items: list[tuple[str, Any]]) -> bool:
+        """Add to ``items`` what the verdict says is missing; True when the unit needs a new draft."""
+        unit = verdict.unit
+        failing = {f.rule for f in verdict.failures}
         leaders = self.leaders(unit)
         if "principal_chaired_study" in failing or any(
             r.startswith(("count_at_least:StudySession", "sum_at_least")) for r in failing
@@ -348,20 +377,7 @@ class _Sim:
             items.extend(
                 (unit, ev.Problem(category=w, description="补充查摆", confirmed=True)) for w in ev.FourWinds
             )
-        self.record(items)
-        if "materials_approved" in failing:
-            self.record(
-                [
-                    (
-                        unit,
-                        ev.SelfInspection(
-                            author=self.principal(unit),
-                            revision=len(self.run.evidence(unit, ev.SelfInspection)) + 1,
-                        ),
-                    )
-                ]
-            )
-            self.approve([unit], stale=False)
+        return "materials_approved" in failing
 
     def meet(self, units: list[str]) -> None:
         """Hold meetings, parents first; refused units fix what is missing and retry."""
@@ -370,23 +386,23 @@ class _Sim:
             refused = self.fire_all(pending, "hold_meeting")
             if not refused:
                 return
-            for u in refused:
-                if u in self.laggards:
-                    continue  # stays blocked: the 短板 the roll-up shows
-                verdict = self.run.check(u, "hold_meeting")
-                if any(
-                    f.rule.startswith(("count_at_least:StudySession", "sum_at_least"))
-                    for f in verdict.failures
-                ):
-                    # 回头看 finds stage 1 short: 补课 (back to study), then redo.
-                    look_back(self.run, u, failed=[LookBackCheck.STUDY], by=self._overseer(u))
-                    self.sent_back += 1
-                    self.study([u], shortfall=False)
-                    self.fire_all([u], "finish_study")
-                    self.approve([u], stale=False)
-                else:
-                    self.fix(u, verdict)
-            pending = refused
+            # The laggards stay blocked: the 短板 the roll-up shows.
+            acting = [v for v in refused if v.unit not in self.laggards]
+            short = [
+                v.unit
+                for v in acting
+                if any(f.rule.startswith(("count_at_least:StudySession", "sum_at_least")) for f in v.failures)
+            ]
+            for u in short:
+                # 回头看 finds stage 1 short: 补课 (back to study), then redo.
+                look_back(self.run, u, failed=[LookBackCheck.STUDY], by=self._overseer(u))
+                self.sent_back += 1
+            self.study(short, shortfall=False)
+            self.fire_all(short, "finish_study")
+            self.approve(short, stale=False)
+            studied = set(short)
+            self.fix(v for v in acting if v.unit not in studied)
+            pending = [v.unit for v in refused]
 
     def criticise(self, units: list[str]) -> None:
         rng, t = self.rng, self.t
@@ -402,34 +418,37 @@ class _Sim:
     def evaluate(self, units: list[str]) -> None:
         pending = list(units)
         for _ in range(6):
-            refused = self.fire_all(pending, "evaluate")
+            refused = [v.unit for v in self.fire_all(pending, "evaluate")]
             for u in refused:
                 # 返工: the meeting was not critical enough; it is held again.
                 self.send_back(u, "examine", reason="专题民主生活会批评不深入, 返工重开")
-                self.prepare_again(u)
-                self.fire_all([u], "hold_meeting")
-                if u in self.stubborn and self.run.state(u).reworks.get("examine", 0) < 4:  # noqa: PLR2004
-                    continue  # the stubborn redo too little, and are sent back again
-                self.criticise_fully(u)
+            self.prepare_again(refused)
+            self.fire_all(refused, "hold_meeting")
+            # The stubborn redo too little, and are sent back again.
+            self.criticise_fully(
+                u
+                for u in refused
+                if u not in self.stubborn or self.run.state(u).reworks.get("examine", 0) >= 4  # noqa: PLR2004
+            )
             pending = refused
             if not pending:
                 return
 
-    def prepare_again(self, unit: str) -> None:
+    def prepare_again(self, units: list[str]) -> None:
         """返工: the send-back voided the talks, the material and its approval; redo them."""
-        leaders = self.leaders(unit)
-        revision = max((d.value.revision for d in self.run.evidence(unit, ev.SelfInspection)), default=0) + 1
-        self.record(
-            [
-                *((unit, ev.Talk(a=a, b=b)) for a, b in combinations(leaders, 2)),
-                (unit, ev.SelfInspection(author=self.principal(unit), revision=revision)),
-            ]
-        )
-        self.approve([unit], stale=False)
+        items: list[tuple[str, Any]] = []
+        for unit in units:
+            drafts = self.run.evidence(unit, ev.SelfInspection)
+            revision = max((d.value.revision for d in drafts), default=0) + 1
+            items.extend((unit, ev.Talk(a=a, b=b)) for a, b in combinations(self.leaders(unit), 2))
+            items.append((unit, ev.SelfInspection(author=self.principal(unit), revision=revision)))
+        self.record(items)
+        self.approve(units, stale=False)
 
-    def criticise_fully(self, unit: str) -> None:
+    def criticise_fully(self, units: Iterable[str]) -> None:
         self.record(
             (unit, ev.Criticism(source=a, target=b))
+            for unit in units
             for a, b in permutations(self.leaders(unit), 2)
             for _ in range(self.t.criticisms)
         )
@@ -473,15 +492,15 @@ class _Sim:
 
     def conclude(self) -> None:
         for level in reversed(self.levels()):
-            for unit in self.fire_all(self.at(level, "rectify"), "conclude"):
-                verdict = self.run.check(unit, "conclude")
-                if any(f.rule == "households_linked" for f in verdict.failures):
-                    # 补课: the missing households are linked, and the unit concludes.
-                    self.record(
-                        (unit, ev.HouseholdLink(cadre=leader, households=(f"{unit}/补{n:03d}",)))
-                        for n, leader in enumerate(self.leaders(unit))
-                    )
-                    self.fire_all([unit], "conclude")
+            refused = self.fire_all(self.at(level, "rectify"), "conclude")
+            # 补课: the missing households are linked, and the unit concludes.
+            short = [v.unit for v in refused if any(f.rule == "households_linked" for f in v.failures)]
+            self.record(
+                (unit, ev.HouseholdLink(cadre=leader, households=(f"{unit}/补{n:03d}",)))
+                for unit in short
+                for n, leader in enumerate(self.leaders(unit))
+            )
+            self.fire_all(short, "conclude")
 
 
 def simulate(
