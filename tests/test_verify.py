@@ -6,11 +6,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
 import campaignflow as cf
 from campaignflow.presets import safety
+from campaignflow.store.codec import chain_hash as cf_chain_hash
 
 CLERK = cf.Actor(id="li", roles={"secretary", "inspector"})
 UNITS = ["s1", "s2", "s3"]
@@ -104,6 +106,43 @@ class TestColumns:
         _sql(url, "UPDATE cf_steps SET body = '[1, 2]' WHERE seq = 6")
         report = c.verify(UNITS, url)
         assert (report.ok, report.seq) == (False, 6)
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            {"root": None},
+            {"root": {"status": "maybe"}},
+            {"root": {"children": [{"rule": "r"}]}},
+            {"stage": None, "root": "x"},
+        ],
+        ids=["no-root", "bad-status", "child-of-the-wrong-shape", "root-not-a-finding"],
+    )
+    def test_a_fire_with_a_verdict_of_the_wrong_shape_hashed_as_stored(
+        self, tmp_path: Path, bad: dict[str, object]
+    ) -> None:
+        """A body that hashes as stored is decoded without its fire's verdict, but refused as before."""
+        c, url = _store(tmp_path)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            body, prev = conn.exec_driver_sql("SELECT body, prev_hash FROM cf_steps WHERE seq = 4").one()
+            data = json.loads(body)
+            assert data["kind"] == "fire"
+            assert data["verdict"] is not None
+            verdict = data["verdict"]
+            for key, value in bad.items():
+                if isinstance(value, dict):
+                    verdict[key] = {**verdict[key], **value}
+                else:
+                    verdict[key] = value
+            forged = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            digest = cf_chain_hash(prev, forged.encode())
+            conn.execute(
+                sa.text("UPDATE cf_steps SET body = :b, hash = :h WHERE seq = 4"), {"b": forged, "h": digest}
+            )
+        engine.dispose()
+        report = c.verify(UNITS, url)
+        assert (report.ok, report.seq) == (False, 4)
+        assert "does not parse" in report.problem
 
 
 class TestEvidenceIndex:
@@ -263,3 +302,23 @@ class TestMemory:
         run.record("s1", safety.Inspection(hours=2), by=CLERK)
         run.retract("s1", run.evidence("s1", safety.Inspection)[0].id, reason="x", by=CLERK)
         assert c.verify(UNITS, store).ok
+
+
+class TestLeanDecoding:
+    def test_audit_rows_give_the_steps_the_log_gives_less_the_verdicts_replay_does_not_read(
+        self, tmp_path: Path
+    ) -> None:
+        """A body hashed as stored decodes to the full step, with only a refusal's verdict kept."""
+        c, url = _store(tmp_path)
+        run = c.open(UNITS, url)
+        with pytest.raises(cf.CampaignflowError):
+            run.fire("s3", "approve", by=CLERK)  # its gate refuses it: a deny step with its verdict
+        store = run.store
+        full = list(store.steps())
+        audited = list(store.audit_rows())
+        assert len(full) == len(audited) >= 12
+        assert {s.kind for s in full if s.verdict is not None} == {cf.Kind.FIRE, cf.Kind.DENY}
+        for step, (lean, _, as_stored) in zip(full, audited, strict=True):
+            assert as_stored
+            kept = step.verdict if step.kind is cf.Kind.DENY else None
+            assert lean == attrs.evolve(step, verdict=kept)

@@ -50,11 +50,11 @@ class LogReads(AuditReads):
     evidence_types: dict[str, type[Any]]
     _decoded: dict[int, Recorded[Any]] | None
 
-    def _decode(self, seq: int, body: str, prev: str, digest: str) -> Step:
+    def _decode(self, seq: int, body: str, prev: str, digest: str, *, lean: bool = False) -> Step:
         try:
             data = orjson.loads(body)
             return step_from_dict(
-                data, seq=seq, prev_hash=prev, hash=digest, evidence_types=self.evidence_types
+                data, seq=seq, prev_hash=prev, hash=digest, evidence_types=self.evidence_types, lean=lean
             )
         except StoreError:
             raise

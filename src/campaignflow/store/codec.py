@@ -11,7 +11,7 @@ import orjson
 
 from campaignflow.exceptions import StoreError
 from campaignflow.store.convert import from_data, to_data
-from campaignflow.values.findings import Verdict
+from campaignflow.values.findings import Status, Verdict
 from campaignflow.values.records import Kind, Recorded, Step
 
 
@@ -64,6 +64,33 @@ def step_to_dict(step: Step, *, verdict: bool = True) -> dict[str, Any]:
     return data
 
 
+KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}
+"""Each kind by its stored name: ``Kind(name)`` goes through the enum's slow call path."""
+
+
+class _FindingShape(msgspec.Struct):
+    """What :meth:`Finding.from_dict` reads, checked without building the finding."""
+
+    rule: Any
+    label: Any
+    status: Status
+    reason: Any
+    evidence: tuple[Any, ...] = ()
+    missing: tuple[Any, ...] = ()
+    children: tuple[_FindingShape, ...] = ()
+    missing_labels: tuple[Any, ...] = ()
+
+
+class _VerdictShape(msgspec.Struct):
+    """What :meth:`Verdict.from_dict` reads, checked without building the verdict."""
+
+    unit: Any
+    event: Any
+    stage: Any
+    root: _FindingShape
+    at: Any = ""
+
+
 def step_from_dict(
     data: Mapping[str, Any],
     *,
@@ -71,8 +98,23 @@ def step_from_dict(
     prev_hash: str,
     hash: str,  # noqa: A002 - mirrors the Step field
     evidence_types: Mapping[str, type[Any]],
+    lean: bool = False,
 ) -> Step:
-    """Rebuild a step from :func:`step_to_dict` output and its stored seq and hashes."""
+    """Rebuild a step from :func:`step_to_dict` output and its stored seq and hashes.
+
+    ``lean``: a verdict that is not a refusal's is checked for the shape
+    :meth:`Verdict.from_dict` reads (by msgspec, in C) but not built: the step
+    comes without it. For ``verify`` of a body that hashes as stored, whose
+    replay reads a refusal's verdict only; it refuses every body the full
+    decoding refuses.
+
+    Raises:
+        StoreError: evidence of a type the campaign does not declare, or whose
+            value does not fit its class.
+        KeyError, TypeError, ValueError, AttributeError: a body of another shape
+            (``msgspec.ValidationError`` is a ``ValueError``).
+    """
+    kind = KINDS[data["kind"]]
     ev = data.get("evidence")
     recorded = None
     if ev is not None:
@@ -98,10 +140,13 @@ def step_from_dict(
             seq=seq,
         )
     verdict = data.get("verdict")
+    if verdict is not None and lean and kind is not Kind.DENY:
+        msgspec.convert(verdict, _VerdictShape)
+        verdict = None
     return Step(
         seq=seq,
         unit=data["unit"],
-        kind=Kind(data["kind"]),
+        kind=kind,
         actor=data["actor"],
         at=data["at"],
         event=data.get("event", ""),
