@@ -19,6 +19,19 @@ from campaignflow.values.records import Step
 CHUNK = 5_000
 
 
+def driver_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """``query``'s rows as the driver's own tuples, for columns the caller converts itself.
+
+    Without SQLAlchemy's result processing (a SQLite boolean comes as 0 or 1):
+    building its row objects was a tenth of verify's time.
+    """
+    result = conn.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 class AuditReads:
     """Mixed into :class:`SQLStore`: what verify compares with the replayed log."""
 
@@ -35,11 +48,7 @@ class AuditReads:
         while True:
             query = sa.select(seq, *columns).where(seq > last).order_by(seq).limit(CHUNK)
             with self._read() as conn:
-                result = conn.execute(query)
-                # The driver's own tuples: these columns (integers, text) have no result
-                # processing, and building SQLAlchemy's rows was a tenth of verify's time.
-                chunk = result.cursor.fetchall()
-                result.close()
+                chunk = driver_rows(conn, query)
             if not chunk:
                 return
             yield from chunk
@@ -83,7 +92,7 @@ class AuditReads:
             if last is not None:
                 query = query.where(t.id > last)
             with self._read() as conn:
-                found = conn.execute(query).all()
+                found = driver_rows(conn, query)
             if not found:
                 return
             for i, u, k, s, v in found:
