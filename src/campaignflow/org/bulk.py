@@ -52,16 +52,12 @@ def pause_asked() -> bool:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while an org is built, when the process opted in.
+def collector_paused(on: bool) -> Iterator[None]:
+    """The cyclic garbage collector paused for the block, if ``on`` and it was enabled; re-enabled after.
 
-    Building makes millions of objects and no cycles; the collector, triggered by
-    the count of new objects, scans them over and over (a fifth of the national
-    org's build time). But it is process-wide, so pausing it is the host's
-    choice, as for a run's batches: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the
-    environment (a batch script, a benchmark, the demo).
+    The one pause of the package: org builds here and runs' batches (run/gc.py).
     """
-    if not pause_asked() or not gc.isenabled():
+    if not on or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -69,3 +65,17 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while an org is built, when the process opted in.
+
+    Building makes millions of objects and no cycles; the collector, triggered by
+    the count of new objects, scans them over and over (a fifth of the national
+    org's build time). But it is process-wide, so pausing it is the host's
+    choice, as for a run's batches: ``CAMPAIGNFLOW_PAUSE_GC=1`` in the
+    environment (a batch script, a benchmark, the demo). Read at each build.
+    """
+    with collector_paused(pause_asked()):
+        yield

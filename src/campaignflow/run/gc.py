@@ -17,11 +17,10 @@ the host collects cycles. So the pause is the host's choice, off by default:
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from campaignflow.org.bulk import ENV, pause_asked
+from campaignflow.org.bulk import ENV, collector_paused, pause_asked
 
 BATCH = 256  # below this, a collection or two costs less than it is worth thinking about
 __all__ = ["BATCH", "ENV", "default", "paused"]
@@ -35,11 +34,5 @@ def default() -> bool:
 @contextmanager
 def paused(size: int, *, on: bool) -> Iterator[None]:
     """Pause collection while a batch of ``size`` items is processed, if ``on`` (and it was enabled)."""
-    if not on or size < BATCH or not gc.isenabled():
+    with collector_paused(on and size >= BATCH):
         yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
