@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from campaignflow.definition.actors import Actor
-from campaignflow.definition.model import Escalation
 from campaignflow.exceptions import (
     EvidenceError,
     InvalidTransition,
@@ -14,7 +13,7 @@ from campaignflow.run.authz import require_above, require_actor
 from campaignflow.run.engine import EngineRefused, send_back_event
 from campaignflow.run.hooks import call_hooks
 from campaignflow.run.keys import checked_key, first_step
-from campaignflow.run.state import RunState, _Unit
+from campaignflow.run.state import RunState, _Unit, escalation_of
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Step
 
@@ -139,15 +138,7 @@ class SendBackVerbs(RunState):
             seq=stored.seq,
         )
         if count == rework.limit + 1:
-            esc = Escalation(
-                unit=unit,
-                stage=stage,
-                count=count,
-                limit=rework.limit,
-                reason=reason,
-                actor=actor.id,
-                at=now,
-            )
+            esc = escalation_of(stored, rework.limit)
             self.escalations.append(esc)
             _audit.emit("unit_escalated", campaign=self.definition.id, unit=unit, stage=stage, count=count)
             if rework.escalate is not None:

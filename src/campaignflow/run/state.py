@@ -94,18 +94,21 @@ def read_escalations(definition: Definition, store: Store, unit: str) -> list[Es
     for step in store.history(unit):
         rework = reworks.get(step.target) if step.kind is Kind.SEND_BACK else None
         if rework is not None and step.count == rework.limit + 1:
-            found.append(
-                Escalation(
-                    unit=unit,
-                    stage=step.target,
-                    count=step.count,
-                    limit=rework.limit,
-                    reason=step.reason,
-                    actor=step.actor,
-                    at=step.at,
-                )
-            )
+            found.append(escalation_of(step, rework.limit))
     return found
+
+
+def escalation_of(step: Step, limit: int) -> Escalation:
+    """The escalation a send-back step past its stage's ``limit`` puts on the 曝光台."""
+    return Escalation(
+        unit=step.unit,
+        stage=step.target,
+        count=step.count,
+        limit=limit,
+        reason=step.reason,
+        actor=step.actor,
+        at=step.at,
+    )
 
 
 class RunState:
