@@ -9,7 +9,7 @@ import attrs
 
 from campaignflow.definition.context import Context, evidence_name, names
 from campaignflow.definition.obligations import Duty, Obligation, Standing, duties_of, duties_toward
-from campaignflow.definition.rules import FAILED, SHOWN, Rule
+from campaignflow.definition.rules import FAILED, SHOWN, Rule, no_people
 from campaignflow.values.findings import Finding
 
 ALL = "all"
@@ -70,12 +70,7 @@ class Coverage(Rule):
         if self.members is not None:
             people = tuple(p for p in self.members if p in people) or self.members
         if not people:
-            return Finding(
-                rule=self.id,
-                label=self.label,
-                status=FAILED,
-                reason=f"no people with role {self.among!r} at this unit: add them to the org",
-            )
+            return no_people(self, self.among)
         universe = self.universe(ctx)
         covered, used = self._covered(ctx, people, universe)
         short, missing = self._short(ctx, people, covered)

@@ -93,6 +93,16 @@ class Rule(abc.ABC):
         )
 
 
+def no_people(rule: Rule, among: str) -> Finding:
+    """The failed finding of a rule over people when the unit has none with role ``among``."""
+    return Finding(
+        rule=rule.id,
+        label=rule.label,
+        status=FAILED,
+        reason=f"no people with role {among!r} at this unit: add them to the org",
+    )
+
+
 def certainly_holds(rule: Rule, ctx: Reads) -> bool:
     """:meth:`Rule.quick`, where a rule that raises cannot tell (the caller evaluates it)."""
     try:
@@ -289,12 +299,7 @@ class EveryMemberHas(Rule):
         short = [p for p in people if counts[p] < self.at_least]
         name = evidence_name(self.of)
         if not people:
-            return Finding(
-                rule=self.id,
-                label=self.label,
-                status=FAILED,
-                reason=f"no people with role {self.among!r} at this unit: add them to the org",
-            )
+            return no_people(self, self.among)
 
         if not short:
             return Finding(
