@@ -75,35 +75,40 @@ def _denied(tmp_path: Path) -> tuple[cf.Campaign, str]:
 
 
 class TestTamperedDenials:
-    def test_an_edited_denial(self, tmp_path: Path) -> None:
-        """A denial's body edited is named by its seq."""
+    @pytest.mark.parametrize(
+        ("statement", "seq", "problem"),
+        [
+            # A denial's body edited is named by its seq.
+            pytest.param(
+                "UPDATE cf_denials SET body = replace(body, 'wang', 'zhao') WHERE seq = 2",
+                2,
+                None,
+                id="an-edited-denial",
+            ),
+            # A denial deleted mid-log is named by the next one.
+            pytest.param(
+                "DELETE FROM cf_denials WHERE seq = 2", 3, "does not follow denial 1", id="a-deleted-denial"
+            ),
+            # A denial's unit column rewritten is named by its seq.
+            pytest.param(
+                "UPDATE cf_denials SET unit = 's2' WHERE seq = 3", 3, "columns", id="a-denials-unit-column"
+            ),
+            # A denial body that is not JSON is named by its seq, no traceback.
+            pytest.param(
+                "UPDATE cf_denials SET body = '{' WHERE seq = 4", 4, None, id="a-body-that-does-not-parse"
+            ),
+        ],
+    )
+    def test_a_tampered_denial_is_named_by_its_seq(
+        self, tmp_path: Path, statement: str, seq: int, problem: str | None
+    ) -> None:
+        """A denial edited, deleted or garbled behind the log's back is named where its chain breaks."""
         c, url = _denied(tmp_path)
-        _sql(url, "UPDATE cf_denials SET body = replace(body, 'wang', 'zhao') WHERE seq = 2")
+        _sql(url, statement)
         report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 2)
-
-    def test_a_deleted_denial(self, tmp_path: Path) -> None:
-        """A denial deleted mid-log is named by the next one."""
-        c, url = _denied(tmp_path)
-        _sql(url, "DELETE FROM cf_denials WHERE seq = 2")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 3)
-        assert "does not follow denial 1" in report.problem
-
-    def test_a_denials_unit_column(self, tmp_path: Path) -> None:
-        """A denial's unit column rewritten is named by its seq."""
-        c, url = _denied(tmp_path)
-        _sql(url, "UPDATE cf_denials SET unit = 's2' WHERE seq = 3")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 3)
-        assert "columns" in report.problem
-
-    def test_a_body_that_does_not_parse(self, tmp_path: Path) -> None:
-        """A denial body that is not JSON is named by its seq, no traceback."""
-        c, url = _denied(tmp_path)
-        _sql(url, "UPDATE cf_denials SET body = '{' WHERE seq = 4")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 4)
+        assert (report.ok, report.seq) == (False, seq)
+        if problem is not None:
+            assert problem in report.problem
 
     def test_a_store_from_before_the_denial_log_verifies_and_gains_one(self, tmp_path: Path) -> None:
         """Without a cf_denials table a store verifies with no denials, and the first refusal creates it."""

@@ -51,39 +51,107 @@ def _units_by_seq(url: str) -> dict[int, str]:
     return found
 
 
+# One SQL tamper each: the seq and/or unit verify must name (None: not checked) and a fragment of
+# its problem (None: not checked).
+TAMPERS = [
+    # A step's unit column rewritten (what every per-unit read uses) is named by its seq.
+    pytest.param("UPDATE cf_steps SET unit = 's3' WHERE seq = 7", 7, None, "unit column", id="unit-column"),
+    # A step's kind column rewritten is named by its seq.
+    pytest.param(
+        "UPDATE cf_steps SET kind = 'retract' WHERE seq = 8", 8, None, "kind column", id="kind-column"
+    ),
+    # A step moved to an unused seq after its unit's next step breaks that unit's chain there:
+    # s2's next step (12) no longer follows its previous one.
+    pytest.param(
+        "UPDATE cf_steps SET seq = 100 WHERE seq = 8", 12, None, None, id="seq-column-moved-to-a-gap"
+    ),
+    # A body that is not JSON is a mismatch naming its seq, not a traceback.
+    pytest.param(
+        "UPDATE cf_steps SET body = '{not json' WHERE seq = 5", 5, None, "does not parse", id="body-not-json"
+    ),
+    # A body that parses but is no step is a mismatch naming its seq.
+    pytest.param(
+        "UPDATE cf_steps SET body = '[1, 2]' WHERE seq = 6", 6, None, None, id="body-of-the-wrong-shape"
+    ),
+    # Evidence hidden from gates by flipping its live flag is named by its step.
+    pytest.param(
+        "UPDATE cf_evidence SET live = 0 WHERE seq = 11",
+        11,
+        "s3",
+        "live=False",
+        id="evidence-live-flag-flipped-off",
+    ),
+    # Retracted evidence flipped back to live is named by the step that recorded it.
+    pytest.param(
+        "UPDATE cf_evidence SET live = 1 WHERE seq = 7", 7, None, None, id="retracted-evidence-revived"
+    ),
+    # An index row pointed at another unit or kind is named by its step.
+    pytest.param(
+        "UPDATE cf_evidence SET unit = 's1' WHERE seq = 12",
+        12,
+        None,
+        None,
+        id="index-row-moved-to-another-unit",
+    ),
+    # A live record's index row deleted is named by its step.
+    pytest.param(
+        "DELETE FROM cf_evidence WHERE seq = 2",
+        2,
+        None,
+        "missing from the evidence index",
+        id="index-row-deleted",
+    ),
+    # An index row no step recorded is named.
+    pytest.param(
+        "INSERT INTO cf_evidence (id, unit, kind, seq, live) VALUES ('forged', 's1', 'Briefing', 4, 1)",
+        4,
+        None,
+        "'forged'",
+        id="index-row-inserted",
+    ),
+    # A projection row moved to another stage is named by its unit.
+    pytest.param(
+        "UPDATE cf_units SET stage = 'mobilise' WHERE unit = 's2'",
+        None,
+        "s2",
+        None,
+        id="projection-stage-rewritten",
+    ),
+    # A projection row's version edited is named by its unit.
+    pytest.param(
+        "UPDATE cf_units SET version = 99 WHERE unit = 's3'",
+        None,
+        "s3",
+        None,
+        id="projection-version-rewritten",
+    ),
+    # A projection row added for a unit the org lacks is named.
+    pytest.param(
+        "INSERT INTO cf_units (unit, stage, version, body, head) "
+        "SELECT 'x9', stage, version, body, head FROM cf_units WHERE unit = 's1'",
+        None,
+        "x9",
+        None,
+        id="projection-row-for-a-unit-outside-the-org",
+    ),
+]
+
+
+@pytest.mark.parametrize(("statement", "seq", "unit", "problem"), TAMPERS)
+def test_a_tampered_column_index_row_or_projection_row_is_named(
+    tmp_path: Path, statement: str, seq: int | None, unit: str | None, problem: str | None
+) -> None:
+    """Each column and table a run reads, edited behind the log's back, is named by its seq or unit."""
+    c, url = _store(tmp_path)
+    _sql(url, statement)
+    report = c.verify(UNITS, url)
+    named = (report.ok, report.seq if seq is not None else None, report.unit if unit is not None else None)
+    assert named == (False, seq, unit), report.problem
+    if problem is not None:
+        assert problem in report.problem
+
+
 class TestColumns:
-    def test_unit_column(self, tmp_path: Path) -> None:
-        """A step's unit column rewritten (what every per-unit read uses) is named by its seq."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_steps SET unit = 's3' WHERE seq = 7")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 7)
-        assert "unit column" in report.problem
-
-    def test_kind_column(self, tmp_path: Path) -> None:
-        """A step's kind column rewritten is named by its seq."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_steps SET kind = 'retract' WHERE seq = 8")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 8)
-        assert "kind column" in report.problem
-
-    def test_seq_column_moved_to_a_gap(self, tmp_path: Path) -> None:
-        """A step moved to an unused seq after its unit's next step breaks that unit's chain there."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_steps SET seq = 100 WHERE seq = 8")
-        report = c.verify(UNITS, url)
-        assert not report.ok
-        assert report.seq == 12  # s2's next step no longer follows its previous one
-
-    def test_body_that_does_not_parse(self, tmp_path: Path) -> None:
-        """A body that is not JSON is a mismatch naming its seq, not a traceback."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_steps SET body = '{not json' WHERE seq = 5")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 5)
-        assert "does not parse" in report.problem
-
     def test_a_body_saying_the_same_in_another_json_form_still_verifies(self, tmp_path: Path) -> None:
         """A body that does not hash as stored is decoded and encoded again, as its writer hashed it."""
         c, url = _store(tmp_path)
@@ -99,13 +167,6 @@ class TestColumns:
         report = c.verify(UNITS, url)
         assert (report.ok, report.seq) == (False, 8)
         assert "altered" in report.problem
-
-    def test_body_of_the_wrong_shape(self, tmp_path: Path) -> None:
-        """A body that parses but is no step is a mismatch naming its seq."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_steps SET body = '[1, 2]' WHERE seq = 6")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 6)
 
     @pytest.mark.parametrize(
         "bad",
@@ -146,47 +207,6 @@ class TestColumns:
 
 
 class TestEvidenceIndex:
-    def test_live_flag_flipped_off(self, tmp_path: Path) -> None:
-        """Evidence hidden from gates by flipping its live flag is named by its step."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_evidence SET live = 0 WHERE seq = 11")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq, report.unit) == (False, 11, "s3")
-        assert "live=False" in report.problem
-
-    def test_retracted_evidence_revived(self, tmp_path: Path) -> None:
-        """Retracted evidence flipped back to live is named by the step that recorded it."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_evidence SET live = 1 WHERE seq = 7")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 7)
-
-    def test_index_row_moved_to_another_unit(self, tmp_path: Path) -> None:
-        """An index row pointed at another unit or kind is named by its step."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_evidence SET unit = 's1' WHERE seq = 12")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 12)
-
-    def test_index_row_deleted(self, tmp_path: Path) -> None:
-        """A live record's index row deleted is named by its step."""
-        c, url = _store(tmp_path)
-        _sql(url, "DELETE FROM cf_evidence WHERE seq = 2")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 2)
-        assert "missing from the evidence index" in report.problem
-
-    def test_index_row_inserted(self, tmp_path: Path) -> None:
-        """An index row no step recorded is named."""
-        c, url = _store(tmp_path)
-        _sql(
-            url,
-            "INSERT INTO cf_evidence (id, unit, kind, seq, live) VALUES ('forged', 's1', 'Briefing', 4, 1)",
-        )
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.seq) == (False, 4)
-        assert "'forged'" in report.problem
-
     @pytest.mark.parametrize("page", [2_000, 2])
     @pytest.mark.parametrize(
         "case",
@@ -228,33 +248,6 @@ class TestEvidenceIndex:
         report = c.verify(UNITS, url)
         assert (report.ok, report.seq) == (False, seq)
         assert fragment in report.problem
-
-
-class TestProjection:
-    def test_stage_rewritten(self, tmp_path: Path) -> None:
-        """A projection row moved to another stage is named by its unit."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_units SET stage = 'mobilise' WHERE unit = 's2'")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.unit) == (False, "s2")
-
-    def test_version_rewritten(self, tmp_path: Path) -> None:
-        """A projection row's version edited is named by its unit."""
-        c, url = _store(tmp_path)
-        _sql(url, "UPDATE cf_units SET version = 99 WHERE unit = 's3'")
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.unit) == (False, "s3")
-
-    def test_row_for_a_unit_outside_the_org(self, tmp_path: Path) -> None:
-        """A projection row added for a unit the org lacks is named."""
-        c, url = _store(tmp_path)
-        _sql(
-            url,
-            "INSERT INTO cf_units (unit, stage, version, body, head) "
-            "SELECT 'x9', stage, version, body, head FROM cf_units WHERE unit = 's1'",
-        )
-        report = c.verify(UNITS, url)
-        assert (report.ok, report.unit) == (False, "x9")
 
 
 class TestDeletedSteps:
