@@ -200,10 +200,24 @@ class TestFixture:
 
     def test_nothing_to_migrate_in_a_database_without_a_campaign(self, tmp_path: Path) -> None:
         """An empty file is not a store to migrate: refused, and left empty."""
+        (tmp_path / "empty.db").touch()
         url = f"sqlite:///{tmp_path / 'empty.db'}"
         with pytest.raises(cf.StoreError, match="holds no campaign: nothing to migrate"):
             migrate(url)
         assert not _tables(url)
+
+    def test_a_missing_file_is_refused_and_not_created(self, tmp_path: Path) -> None:
+        """A SQLite URL naming no file is a typo more often than a database: nothing is created."""
+        path = tmp_path / "typo.db"
+        with pytest.raises(cf.StoreError, match="no such database file"):
+            migrate(f"sqlite:///{path}")
+        with pytest.raises(cf.StoreError, match="no such database file"):
+            safety.campaign().open(SITES, f"sqlite:///{path}")
+        assert not path.exists()
+
+    def test_a_target_that_is_no_url_or_engine_is_a_type_error(self) -> None:
+        with pytest.raises(TypeError, match="URL or Engine, got int"):
+            migrate(42)  # type: ignore[arg-type]
 
 
 class TestCommand:

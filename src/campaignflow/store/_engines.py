@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import weakref
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from campaignflow.exceptions import StoreError
 from campaignflow.store._sqlite_lock import sqlite_engine
 
 _ENGINES: dict[str, Engine] = {}
@@ -79,3 +81,18 @@ def forget(url: str | None, engine: Engine) -> None:
     if url is not None and _ENGINES.get(url) is engine:
         engine.dispose()
         del _ENGINES[url]
+
+
+def require_file(engine: Engine, where: str) -> None:
+    """Refuse a SQLite URL naming no file, before connecting would create an empty one.
+
+    Raises:
+        StoreError: the file does not exist (only ``start()`` creates a database).
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        msg = (
+            f"{where}: no such database file {path!r}: check the path, or start a campaign "
+            "there with campaign.start(org, store=...)"
+        )
+        raise StoreError(msg)

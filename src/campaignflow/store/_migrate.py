@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import StoreError
-from campaignflow.store._engines import engine_for, forget
+from campaignflow.store._engines import engine_for, forget, require_file
 from campaignflow.store._errors import wrap
 from campaignflow.store._schema import stored_version, version_problem
 from campaignflow.store._sqlite_lock import take_write_lock
@@ -79,8 +79,14 @@ def migrate(target: str | Engine, *, revision: str = "head") -> Migration:
     """
     from alembic import command  # noqa: PLC0415 - Alembic loads only to migrate
 
+    given: object = target  # callers without type checking pass anything
+    if not isinstance(given, (str, Engine)):
+        msg = f"migrate(target=...) takes an SQLAlchemy URL or Engine, got {type(given).__name__}"
+        raise TypeError(msg)
     engine = engine_for(target) if isinstance(target, str) else target
     where = target if isinstance(target, str) else str(engine.url)
+    if isinstance(target, str) and revision == "head":  # tests build older databases from nothing
+        require_file(engine, where)
     applied: list[tuple[str, str]] = []
 
     def note(*, step: Any, **_: Any) -> None:

@@ -38,7 +38,7 @@ from campaignflow.store._bulk import (
     next_seqs,
     stored_heads,
 )
-from campaignflow.store._engines import engine_for, forget, known, seen
+from campaignflow.store._engines import engine_for, forget, known, require_file, seen
 from campaignflow.store._errors import is_db_error, missing_tables, raced, wrap
 from campaignflow.store._keys import find_key, write_keys
 from campaignflow.store._schema import (
@@ -190,6 +190,8 @@ class SQLStore(LogReads):
                 check_schema(conn, self.where, owned=self._owned, create=True)
                 self._t = select_campaign(conn, self.where, self._campaign)
         else:
+            if self._owned:
+                require_file(self._engine, self.where)
             with self._read() as conn:
                 check_schema(conn, self.where, owned=self._owned, create=False)
                 self._t = select_campaign(conn, self.where, self._campaign)
@@ -203,6 +205,8 @@ class SQLStore(LogReads):
 
     def campaigns(self) -> list[StoredCampaign]:
         """The campaigns the database holds (id, table prefix, revision, when added), first first."""
+        if self._owned:
+            require_file(self._engine, self.where)
         with self._read() as conn:
             check_schema(conn, self.where, owned=self._owned, create=False)
             return entries(conn)
@@ -244,6 +248,8 @@ class SQLStore(LogReads):
                 check_schema(conn, self.where, owned=self._owned, create=True)
                 self._t = bind_campaign(conn, self.where, campaign, fresh=True)
         else:
+            if self._owned:
+                require_file(self._engine, self.where)
             with self._read() as conn:  # opening reads; it never takes SQLite's write lock
                 # A database this engine checked before: one key lookup confirms it.
                 prefix = memo.get(key)
