@@ -332,3 +332,8 @@ class TestCommandLine:
         assert (
             "holds no campaign 'nope' (--campaign-id): it holds 'safety-twin', 'safety-2026'" in result.output
         )
+
+
+def test_a_campaign_id_that_is_not_a_string_is_a_type_error(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"campaign id \(str\) or None, got int"):
+        SQLStore(f"sqlite:///{tmp_path / 'x.db'}", campaign=5)  # type: ignore[arg-type]

@@ -104,6 +104,10 @@ class SQLStore(LogReads):
         evidence_types: Mapping[str, type[Any]] | None = None,
         campaign: str | None = None,
     ) -> None:
+        given: object = campaign  # callers without type checking pass anything
+        if given is not None and not isinstance(given, str):
+            msg = f"SQLStore(campaign=...) takes a campaign id (str) or None, got {type(given).__name__}"
+            raise TypeError(msg)
         self._conn: Connection | None = None
         self._campaign = campaign
         self._t: Tables = tables()  # the campaign's tables, once picked (bind, or a first read)
