@@ -44,66 +44,88 @@ def _sql(url: str, statement: str) -> None:
     engine.dispose()
 
 
+# Each tamper kind: what is done to the stored log, and where verify must say it broke.
+TAMPERS = [
+    pytest.param(
+        ["UPDATE cf_steps SET body = replace(body, '\"li\"', '\"wang\"') WHERE seq = 4"],
+        None,
+        4,
+        "",
+        id="edited step, named by its seq",
+    ),
+    pytest.param(
+        ["DELETE FROM cf_steps WHERE seq = 3"],
+        None,
+        4,
+        "",
+        id="deleted step, caught at its unit's next step",
+    ),
+    pytest.param(
+        [
+            "UPDATE cf_steps SET seq = 99 WHERE seq = 4",
+            "UPDATE cf_steps SET seq = 4 WHERE seq = 5",
+            "UPDATE cf_steps SET seq = 5 WHERE seq = 99",
+        ],
+        None,
+        4,
+        "",
+        id="two steps of one unit swapped, caught at the first",
+    ),
+    pytest.param(
+        [
+            (
+                "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) "
+                "SELECT 50, unit, kind, body, prev_hash, hash FROM cf_steps WHERE seq = 4"
+            )
+        ],
+        None,
+        50,
+        "",
+        id="copied-in step, off its unit's chain",
+    ),
+    pytest.param(
+        ["DELETE FROM cf_steps WHERE seq = 5"],
+        None,
+        5,
+        "steps up to it were removed",
+        id="log's last step cut, caught by its checkpoint",
+    ),
+    pytest.param(
+        [
+            "DELETE FROM cf_steps WHERE unit = 's2'",
+            "DELETE FROM cf_units WHERE unit = 's2'",
+            "DELETE FROM cf_evidence WHERE unit = 's2'",
+        ],
+        "s2",
+        2,
+        "cut short",
+        id="a unit's whole chain and projection removed, named by the checkpoint",
+    ),
+    pytest.param(
+        ["UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 2"],
+        None,
+        2,
+        "checkpoint 2 was altered",
+        id="checkpoint edited to match a forged log",
+    ),
+]
+
+
 class TestTampering:
-    def test_edited_row(self, target: str) -> None:
-        """An edited step is named by its seq."""
+    @pytest.mark.parametrize(("statements", "unit", "seq", "problem"), TAMPERS)
+    def test_tamper_is_caught_where_it_happened(
+        self, target: str, statements: list[str], unit: str | None, seq: int, problem: str
+    ) -> None:
+        """Each way of editing the stored log fails verify at the seq (and unit) where it was done."""
         c, url, _ = _store(target)
-        _sql(url, "UPDATE cf_steps SET body = replace(body, '\"li\"', '\"wang\"') WHERE seq = 4")
+        assert c.verify(["s1", "s2"], url).ok
+        for statement in statements:
+            _sql(url, statement)
         report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 4)
-
-    def test_deleted_row(self, target: str) -> None:
-        """A deleted step breaks its unit's chain at the next step of that unit."""
-        c, url, _ = _store(target)
-        _sql(url, "DELETE FROM cf_steps WHERE seq = 3")
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 4)
-
-    def test_reordered_rows(self, target: str) -> None:
-        """Two steps of one unit swapped are caught at the first of them."""
-        c, url, _ = _store(target)
-        _sql(url, "UPDATE cf_steps SET seq = 99 WHERE seq = 4")
-        _sql(url, "UPDATE cf_steps SET seq = 4 WHERE seq = 5")
-        _sql(url, "UPDATE cf_steps SET seq = 5 WHERE seq = 99")
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 4)
-
-    def test_inserted_row(self, target: str) -> None:
-        """A copied-in step does not follow its unit's chain."""
-        c, url, _ = _store(target)
-        _sql(
-            url,
-            "INSERT INTO cf_steps (seq, unit, kind, body, prev_hash, hash) "
-            "SELECT 50, unit, kind, body, prev_hash, hash FROM cf_steps WHERE seq = 4",
-        )
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 50)
-
-    def test_truncated_log_end(self, target: str) -> None:
-        """Cutting the log's last step is caught by the checkpoint written with it."""
-        c, url, _ = _store(target)
-        _sql(url, "DELETE FROM cf_steps WHERE seq = 5")
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 5)
-        assert "steps up to it were removed" in report.problem
-
-    def test_truncated_unit_chain_with_a_rewritten_projection(self, target: str) -> None:
-        """A unit's whole chain removed, projection row too: the checkpoint still names the unit."""
-        c, url, _ = _store(target)
-        _sql(url, "DELETE FROM cf_steps WHERE unit = 's2'")
-        _sql(url, "DELETE FROM cf_units WHERE unit = 's2'")
-        _sql(url, "DELETE FROM cf_evidence WHERE unit = 's2'")
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.unit, report.seq) == (False, "s2", 2)
-        assert "cut short" in report.problem
-
-    def test_edited_checkpoint(self, target: str) -> None:
-        """A checkpoint edited to match a forged log is itself caught."""
-        c, url, _ = _store(target)
-        _sql(url, "UPDATE cf_checkpoints SET heads = '[]' WHERE last_seq = 2")
-        report = c.verify(["s1", "s2"], url)
-        assert (report.ok, report.seq) == (False, 2)
-        assert "checkpoint 2 was altered" in report.problem
+        assert (report.ok, report.seq) == (False, seq)
+        if unit is not None:
+            assert report.unit == unit
+        assert problem in report.problem
 
     def test_checkpoints_are_read_in_pages_and_checked_in_order(self, tmp_path: Path) -> None:
         """Past one page of checkpoints, each is still read once, in order, and checked."""
