@@ -70,9 +70,12 @@ class FiringVerbs(RunState):
         call_hooks(self, (step,), step)
         return step
 
-    def _commit(
+    def _commit(  # noqa: PLR0917 - private, a batch's columns
         self,
-        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        units: Sequence[str],
+        recs: Sequence[_Unit],
+        ts: Sequence[Transition],
+        verdicts: Sequence[Verdict],
         actor: Actor,
         now: str,
         *,
@@ -84,15 +87,24 @@ class FiringVerbs(RunState):
         write (``ConcurrentUpdate``, a crash) leaves the run as it was. ``others``:
         versions of the units the ordering rules read, checked with the written
         units' (``_fresh``). The batch is counted and logged as one (``units_fired``).
+        The batch is held as columns (one list per field, not a tuple per unit): every
+        object a unit adds to a batch is one more for the cyclic collector to walk.
         """
         steps: list[Step] = []
         rows: list[UnitRow] = []
         expected: dict[str, int] = {}
-        undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
+        # What a failed write puts back: each unit's state, fired mask and since, and the
+        # refusals in force (only the blocked units have one).
+        states: list[str] = []
+        fired: list[int] = []
+        since: list[str | None] = []
+        in_force = self._blocked
+        was_blocked = {u: b for u in units if (b := in_force.get(u)) is not None} if in_force else {}
         try:
-            in_force = self._blocked
-            for unit, rec, t, verdict in checked:
-                undo.append((unit, rec, rec.state, rec.version, rec.fired, in_force.get(unit), rec.since))
+            for unit, rec, t, verdict in zip(units, recs, ts, verdicts, strict=True):
+                states.append(rec.state)
+                fired.append(rec.fired)
+                since.append(rec.since)
                 expected[unit] = rec.version
                 steps.append(self._move(unit, rec, t, verdict, actor, now))
                 rows.append(self._row(unit, rec))
@@ -100,10 +112,12 @@ class FiringVerbs(RunState):
                 expected.setdefault(other, version)  # read, not written: still checked
             stored = self.store.append(steps, rows, expected)
         except BaseException:
-            for was in reversed(undo):
-                self._undo(*was)
+            for i in reversed(range(len(states))):
+                unit = units[i]
+                was = was_blocked.get(unit)
+                self._undo(unit, recs[i], states[i], expected[unit], fired[i], was, since[i])
             raise
-        self._counted_many(stored, checked, undo, actor)
+        self._counted_many(stored, ts, verdicts, was_blocked, actor)
         return stored
 
     def _undo(  # noqa: PLR0917 - private, the fields of an undo record
@@ -235,8 +249,9 @@ class FiringVerbs(RunState):
     def _counted_many(
         self,
         stored: Sequence[Step],
-        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
-        undo: Sequence[tuple[str, _Unit, str, int, int, Blocked | None, str | None]],
+        ts: Sequence[Transition],
+        verdicts: Sequence[Verdict],
+        was_blocked: Mapping[str, Blocked],
         actor: Actor,
     ) -> None:
         """Roll a written batch into the counters (once per subtree and slot) and the audit log.
@@ -246,16 +261,17 @@ class FiringVerbs(RunState):
         """
         blocked = self._blocked
         deltas: dict[str, int] = {}
-        for step, was in zip(stored, undo, strict=True):
-            now_blocked = step.unit in blocked
-            if now_blocked != (was[5] is not None):
-                deltas[step.unit] = +1 if now_blocked else -1
+        for step in stored:
+            unit = step.unit
+            now_blocked = unit in blocked
+            if now_blocked != (unit in was_blocked):
+                deltas[unit] = +1 if now_blocked else -1
         self.counters.move_many(((s.unit, s.source, s.dest) for s in stored), deltas)
         if not _audit.listening():
             return
         groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}
         campaign = self.definition.id
-        for step, (_, _, t, verdict) in zip(stored, checked, strict=True):
+        for step, t, verdict in zip(stored, ts, verdicts, strict=True):
             if step.kind is Kind.FIRE:
                 key = (step.source, step.dest, self._gate_id(t, verdict))
                 group = groups.get(key)
@@ -278,19 +294,21 @@ class FiringVerbs(RunState):
                 ],
             )
 
-    def _judge_many(
+    def _judge_many(  # noqa: PLR0917 - private, a batch's columns
         self,
-        checked: Sequence[tuple[str, _Unit, Transition]],
+        units: Sequence[str],
+        recs: Sequence[_Unit],
+        ts: Sequence[Transition],
         actor: Actor,
         now: datetime,
         at: str,
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
-    ) -> list[tuple[str, _Unit, Transition, Verdict]]:
+    ) -> list[Verdict]:
         """A batch's verdicts: each unit of an ordering-free compiled gate passes in one step
         (``quick_pass``); the others, and those it cannot pass, are judged in full."""
-        judged: list[tuple[str, _Unit, Transition, Verdict]] = []
+        judged: list[Verdict] = []
         quicks, kinds = self._quick, self._kinds
-        for unit, rec, t in checked:
+        for unit, rec, t in zip(units, recs, ts, strict=True):
             key = id(t)
             quick = None if t.order else quicks.get(key)
             if quick is not None:
@@ -300,7 +318,7 @@ class FiringVerbs(RunState):
                 verdict = lazy
             else:
                 verdict = self._verdict(unit, rec, t, actor, now, at, read)
-            judged.append((unit, rec, t, verdict))
+            judged.append(verdict)
         return judged
 
     def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
@@ -314,7 +332,8 @@ class FiringVerbs(RunState):
         actor = require_actor(by, unit="*", action=event)
         wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
         with paused(len(wanted), on=self.pause_gc):
-            checked: list[tuple[str, _Unit, Transition]] = []
+            recs: list[_Unit] = []
+            ts: list[Transition] = []
             cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
             for unit in wanted:
                 rec = self._unit(unit)
@@ -323,23 +342,30 @@ class FiringVerbs(RunState):
                     self._authorise(unit, actor, event, t.allowed)
                     if actor.scope is None:  # then neither check depends on the unit
                         cleared.add(id(t))
-                checked.append((unit, rec, t))
+                recs.append(rec)
+                ts.append(t)
             # One moment for the whole batch, as for its one transaction.
             now = self.clock()
             at = now.isoformat()
-            kinds = sorted({k for _, _, t in checked for k in self._reads.get(id(t), ())})
+            reads = self._reads
+            kinds = sorted({k for key in {id(t) for t in ts} for k in reads.get(key, ())})
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
-            read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            read = many(wanted, kinds) if kinds and many is not None else None
             if read is not None and self._voids is not None:
-                read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
-            read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
+                read = self._voids.live_many(
+                    self, {u: r.reworks for u, r in zip(wanted, recs, strict=True)}, read
+                )
+            ordering = self._ordering
+            read_by = [
+                units_read(self, u, r) for u, t in zip(wanted, ts, strict=True) if (r := ordering.get(id(t)))
+            ]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
-            judged = self._judge_many(checked, actor, now, at, read)
-            steps = self._commit(judged, actor, at, others=others) if judged else []
+            verdicts = self._judge_many(wanted, recs, ts, actor, now, at, read)
+            steps = self._commit(wanted, recs, ts, verdicts, actor, at, others=others) if wanted else []
         result = BatchResult(
-            fired=tuple(s for s in steps if s.kind is Kind.FIRE),
-            refused=tuple(v for _, _, _, v in judged if not v.passed),
+            fired=tuple(s for s in steps if s.kind is _FIRE),
+            refused=tuple(v for v in verdicts if not v.passed),
         )
         call_hooks(self, result.fired, result)
         return result

@@ -36,8 +36,9 @@ class MemoryStore:
         self._rows: dict[str, UnitRow] = {}
         self._campaign: str | None = None
         # Per batch: first seq, last seq, and where each unit's last step of it stands in
-        # that unit's history (the heads are resolved when checkpoints are read).
-        self._batches: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
+        # that unit's history (the heads are resolved and sorted when checkpoints are
+        # read; a dict of str to int is not tracked by the cyclic collector).
+        self._batches: list[tuple[int, int, dict[str, int]]] = []
         self._checkpoints: dict[int, Checkpoint] = {}
         self._denials: list[Denial] = []
         self._keys: dict[str, tuple[str, int]] = {}  # idempotency key -> (unit, index in its history)
@@ -76,7 +77,7 @@ class MemoryStore:
         for row in rows:
             stored_rows[row.unit] = row
         if out:
-            self._batches.append((out[0].seq, out[-1].seq, tuple(sorted(last.items()))))
+            self._batches.append((out[0].seq, out[-1].seq, last))
         return out
 
     def _check_keys(self, steps: Sequence[Step], expected: Mapping[str, int]) -> None:
@@ -145,7 +146,7 @@ class MemoryStore:
         by_unit = self._by_unit
         for first, last, heads in self._batches:
             if last not in self._checkpoints:
-                hashed = tuple((unit, by_unit[unit][i].hash) for unit, i in heads)
+                hashed = tuple((unit, by_unit[unit][i].hash) for unit, i in sorted(heads.items()))
                 self._checkpoints[last] = Checkpoint(
                     first_seq=first, last_seq=last, heads=hashed, hash=checkpoint_hash(first, last, hashed)
                 )
