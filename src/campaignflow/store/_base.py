@@ -10,7 +10,8 @@ import attrs
 import orjson
 
 from campaignflow.exceptions import ConcurrentUpdate
-from campaignflow.values.records import Recorded, Step
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Recorded, Step
 
 
 @attrs.frozen(kw_only=True)
@@ -188,3 +189,92 @@ def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step
     if evidence is not None:
         evidence = attrs.evolve(evidence, seq=seq)
     return attrs.evolve(step, seq=seq, evidence=evidence, prev_hash=prev, hash=digest)
+
+
+class LaterVerdict(Protocol):
+    """A passing verdict not built yet: what a batch keeps per unit instead of a :class:`Verdict`."""
+
+    @property
+    def passed(self) -> bool:
+        """Always True: only passes are deferred."""
+
+    def verdict(self) -> Verdict:
+        """The verdict, built now (each call builds a new one)."""
+
+
+class Fires:
+    """A batch's fire and refusal steps as columns: one event, actor and moment, per step a unit,
+    kind, source, destination, reason and verdict (``fire_many``'s write).
+
+    A store that has ``append_fires`` keeps the columns and builds each :class:`Step`
+    when it is read (:meth:`step`, once per step: the batch's result and the store
+    share it); :func:`append_fires` hands any other store the built steps through
+    ``append``. Units are distinct within a batch. ``seqs`` is set by the write.
+    """
+
+    __slots__ = (
+        "actor",
+        "at",
+        "built",
+        "dests",
+        "event",
+        "kinds",
+        "reasons",
+        "seqs",
+        "sources",
+        "units",
+        "verdicts",
+    )
+
+    def __init__(self, event: str, actor: str, at: str) -> None:
+        self.event, self.actor, self.at = event, actor, at
+        self.units: list[str] = []
+        self.kinds: list[Kind] = []
+        self.sources: list[str] = []
+        self.dests: list[str] = []
+        self.reasons: list[str] = []
+        self.verdicts: list[Verdict | LaterVerdict] = []
+        self.seqs: Sequence[int] = ()
+        self.built: list[Step | None] = []
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def step(self, i: int) -> Step:
+        """The ``i``-th step (numbered once written), built on first read."""
+        found = self.built[i] if self.built else None
+        if found is None:
+            verdict = self.verdicts[i]
+            found = Step(
+                seq=self.seqs[i] if self.seqs else 0,
+                unit=self.units[i],
+                kind=self.kinds[i],
+                actor=self.actor,
+                at=self.at,
+                event=self.event,
+                source=self.sources[i],
+                dest=self.dests[i],
+                verdict=verdict if isinstance(verdict, Verdict) else verdict.verdict(),
+                reason=self.reasons[i],
+            )
+            if self.seqs:
+                self.built[i] = found
+        return found
+
+
+def append_fires(store: Store, fires: Fires, rows: Sequence[UnitRow], expected: Mapping[str, int]) -> None:
+    """Write a batch's ``fires`` and ``rows`` in one transaction (as ``append``), numbering ``fires``.
+
+    A store without ``append_fires`` (the SQL stores) is given the built steps
+    through its ``append``, and they become the batch's steps.
+
+    Raises:
+        ConcurrentUpdate: as ``append``; nothing was written and ``fires`` is not numbered.
+    """
+    own = getattr(store, "append_fires", None)
+    if own is not None:
+        own(fires, rows, expected)
+        return
+    stored = store.append([fires.step(i) for i in range(len(fires))], rows, expected)
+    fires.built = list(stored)
+    fires.seqs = [step.seq for step in stored]

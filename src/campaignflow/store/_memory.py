@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, key_taken, numbered
+from campaignflow.store._base import Checkpoint, Fires, UnitRow, checkpoint_hash, key_taken, numbered
 from campaignflow.store.codec import chain_hash, step_bytes
 from campaignflow.store.denials import Denial, chained
 from campaignflow.values.records import Kind, Recorded, Step
@@ -25,11 +25,19 @@ class MemoryStore:
     in-memory run that nobody audits does not pay for hashing every verdict, and
     an audited one gets the same chain a SQL store would have written. Steps
     returned by ``append`` therefore carry their ``seq`` but empty hashes.
+
+    A batch written as columns (``append_fires``, ``fire_many``'s write) is kept as
+    its :class:`Fires`: the log and the units' histories hold the batch itself in
+    its steps' places until something reads them, and the steps are built then.
     """
 
     def __init__(self) -> None:
-        self._log: list[Step] = []
-        self._by_unit: dict[str, list[Step]] = {}
+        # A step, or in its place the columns of the batch it belongs to, not built yet.
+        self._log: list[Step | Fires] = []
+        self._by_unit: dict[str, list[Step | Fires]] = {}
+        # Batches written as columns whose steps are not in the log yet, with each
+        # unit's position in its own history.
+        self._unbuilt: list[tuple[Fires, dict[str, int]]] = []
         self._hashed: dict[str, int] = {}  # per unit: how many of its steps carry their hash
         self._pending: set[str] = set()  # units with steps not hashed yet
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
@@ -47,12 +55,8 @@ class MemoryStore:
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
     ) -> list[Step]:
         """Write ``steps`` and ``rows`` at once, after checking every expected version."""
+        self._check_versions(expected)
         stored_rows = self._rows
-        for unit, version in expected.items():
-            row = stored_rows.get(unit)
-            found = 0 if row is None else row.version
-            if found != version:
-                raise ConcurrentUpdate(unit, expected=version, found=found)
         self._check_keys(steps, expected)
         keys = self._keys
         out: list[Step] = []
@@ -80,12 +84,58 @@ class MemoryStore:
             self._batches.append((out[0].seq, out[-1].seq, last))
         return out
 
+    def append_fires(self, fires: Fires, rows: Sequence[UnitRow], expected: Mapping[str, int]) -> None:
+        """:meth:`append` for a batch held as columns; its steps are built when the log is read."""
+        self._check_versions(expected)
+        log, by_unit = self._log, self._by_unit
+        first, n = len(log) + 1, len(fires)
+        where: dict[str, int] = {}  # each unit's position in its own history
+        for unit in fires.units:
+            history = by_unit.get(unit)
+            if history is None:
+                history = by_unit[unit] = []
+            where[unit] = len(history)
+            history.append(fires)
+        log.extend([fires] * n)
+        fires.seqs = range(first, first + n)
+        fires.built = [None] * n
+        self._pending.update(where)
+        stored_rows = self._rows
+        for row in rows:
+            stored_rows[row.unit] = row
+        if n:
+            self._batches.append((first, first + n - 1, where))
+            self._unbuilt.append((fires, where))
+
+    def _check_versions(self, expected: Mapping[str, int]) -> None:
+        stored_rows = self._rows
+        for unit, version in expected.items():
+            row = stored_rows.get(unit)
+            found = 0 if row is None else row.version
+            if found != version:
+                raise ConcurrentUpdate(unit, expected=version, found=found)
+
+    def _build(self) -> None:
+        """Put the steps of the batches written as columns in their places (before any read)."""
+        unbuilt = self._unbuilt
+        if not unbuilt:
+            return
+        log, by_unit = self._log, self._by_unit
+        for fires, where in unbuilt:
+            first = fires.seqs[0] - 1
+            for i, unit in enumerate(fires.units):
+                step = fires.step(i)
+                if first + i < len(log) and log[first + i] is fires:  # else the log was edited (tamper tests)
+                    log[first + i] = step
+                by_unit[unit][where[unit]] = step
+        unbuilt.clear()
+
     def _check_keys(self, steps: Sequence[Step], expected: Mapping[str, int]) -> None:
         keys = self._keys
         for step in steps:
             if step.key and step.key in keys:  # a rival request wrote it since this one looked
                 unit, i = keys[step.key]
-                raise key_taken(step, expected, self._by_unit[unit][i].seq)
+                raise key_taken(step, expected, self._chain(unit)[i].seq)
 
     def append_refusal(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -107,8 +157,7 @@ class MemoryStore:
 
     def keys(self) -> Iterator[tuple[str, str, int]]:
         """``(key, unit, seq)`` of the keys index (verify)."""
-        by_unit = self._by_unit
-        return iter([(k, unit, by_unit[unit][i].seq) for k, (unit, i) in self._keys.items()])
+        return iter([(k, unit, self._chain(unit)[i].seq) for k, (unit, i) in self._keys.items()])
 
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order."""
@@ -116,7 +165,8 @@ class MemoryStore:
 
     def _chain(self, unit: str) -> list[Step]:
         """The unit's steps, hashing those written since the last read."""
-        history = self._by_unit.get(unit, [])
+        self._build()
+        history = cast("list[Step]", self._by_unit.get(unit, []))  # built: steps only
         if unit in self._pending:
             done = self._hashed.get(unit, 0)
             prev = history[done - 1].hash if done else ""
@@ -143,10 +193,10 @@ class MemoryStore:
     def checkpoints(self) -> Iterator[Checkpoint]:
         """The batch checkpoints, by ``last_seq``."""
         self._chain_all()
-        by_unit = self._by_unit
+        chain = self._chain
         for first, last, heads in self._batches:
             if last not in self._checkpoints:
-                hashed = tuple((unit, by_unit[unit][i].hash) for unit, i in sorted(heads.items()))
+                hashed = tuple((unit, chain(unit)[i].hash) for unit, i in sorted(heads.items()))
                 self._checkpoints[last] = Checkpoint(
                     first_seq=first, last_seq=last, heads=hashed, hash=checkpoint_hash(first, last, hashed)
                 )
@@ -192,8 +242,9 @@ class MemoryStore:
 
     def steps(self) -> Iterator[Step]:
         """The whole log in seq order."""
+        self._build()
         self._chain_all()
-        return iter(tuple(self._log))
+        return iter(cast("tuple[Step, ...]", tuple(self._log)))
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
@@ -206,7 +257,8 @@ class MemoryStore:
 
     def units_since(self, seq: int) -> tuple[list[str], int]:
         """The units with steps after ``seq``, and the last seq."""
-        later = self._log[max(seq, 0) :]
+        self._build()
+        later = cast("list[Step]", self._log[max(seq, 0) :])
         return list(dict.fromkeys(s.unit for s in later)), len(self._log) if later else seq
 
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
