@@ -137,6 +137,12 @@ def test_a_lost_race_writes_nothing_and_numbers_nothing() -> None:
     fires.reasons.append("gate closed")
     verdict = cf.Verdict(unit="u0", event="go", stage="a", root=cf.Finding(rule="r", label="r"))
     fires.verdicts.append(verdict)
+    fires.versions.append(4)
+    fires.names.append(())
+    fires.reworks.append(None)
+    fires.blocked.append(None)
     with pytest.raises(cf.ConcurrentUpdate):
-        store.append_fires(fires, [UnitRow(unit="u0", stage="a", version=1)], {"u0": 3})
+        store.append_fires(fires, {"u0": 3})
     assert (list(store.steps()), fires.seqs, store.row("u0")) == ([], (), None)
+    store.append_fires(fires, {"u0": 0})
+    assert store.row("u0") == UnitRow(unit="u0", stage="a", version=4, head=store.history("u0")[0].hash)

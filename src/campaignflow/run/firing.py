@@ -22,7 +22,7 @@ from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult, FiredSteps
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.state import RunState, _Unit
-from campaignflow.store import UnitRow
+from campaignflow.run.state import fired_names as fired_names_of
 from campaignflow.store._base import Fires, LaterVerdict, append_fires
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Recorded, Step
@@ -95,7 +95,8 @@ class FiringVerbs(RunState):
         """
         fires = Fires(ts[0].event, actor.id, now)
         sources, dests, kinds, reasons = fires.sources, fires.dests, fires.kinds, fires.reasons
-        rows: list[UnitRow] = []
+        versions, names, reworks, blocked = fires.versions, fires.names, fires.reworks, fires.blocked
+        fired_names, bits = self._names, self._bits
         expected: dict[str, int] = {}
         # What a failed write puts back: each unit's state (its step's source), fired mask
         # and since, and the refusals in force (only the blocked units have one).
@@ -112,16 +113,24 @@ class FiringVerbs(RunState):
                 if self._moved(unit, rec, t, verdict, now):
                     kinds.append(_FIRE)
                     reasons.append("")
+                    blocked.append(None)
                 else:
                     kinds.append(_DENY)
                     reasons.append(_GATE_CLOSED)
+                    blocked.append(in_force[unit].to_dict())
                 dests.append(rec.state)
-                rows.append(self._row(unit, rec))
+                # The unit's row, as columns (``unit_row``'s fields; the stage is ``dests``).
+                versions.append(rec.version)
+                mask = rec.fired
+                names.append(
+                    fired_names.get(mask) or fired_names.setdefault(mask, fired_names_of(bits, mask))
+                )
+                reworks.append(rec.reworks)
             fires.units.extend(units)
             fires.verdicts.extend(verdicts)
             for other, version in (others or {}).items():
                 expected.setdefault(other, version)  # read, not written: still checked
-            append_fires(self.store, fires, rows, expected)
+            append_fires(self.store, fires, expected)
         except BaseException:
             for i in reversed(range(len(fired))):
                 unit = units[i]

@@ -204,26 +204,33 @@ class LaterVerdict(Protocol):
 
 class Fires:
     """A batch's fire and refusal steps as columns: one event, actor and moment, per step a unit,
-    kind, source, destination, reason and verdict (``fire_many``'s write).
+    kind, source, destination, reason and verdict (``fire_many``'s write), and the units'
+    projection rows after it (per unit a version, fired events, reworks, refusal).
 
     A store that has ``append_fires`` keeps the columns and builds each :class:`Step`
     when it is read (:meth:`step`, once per step: the batch's result and the store
-    share it); :func:`append_fires` hands any other store the built steps through
-    ``append``. Units are distinct within a batch. ``seqs`` is set by the write.
+    share it), each row likewise (:meth:`row`); :func:`append_fires` hands any other
+    store the built steps and rows through ``append``. Units are distinct within a
+    batch. ``seqs`` is set by the write.
     """
 
     __slots__ = (
         "actor",
         "at",
+        "blocked",
         "built",
         "dests",
         "event",
         "kinds",
+        "names",
+        "positions",
         "reasons",
+        "reworks",
         "seqs",
         "sources",
         "units",
         "verdicts",
+        "versions",
     )
 
     def __init__(self, event: str, actor: str, at: str) -> None:
@@ -236,6 +243,31 @@ class Fires:
         self.verdicts: list[Verdict | LaterVerdict] = []
         self.seqs: Sequence[int] = ()
         self.built: list[Step | None] = []
+        # The rows' columns (the stage is the step's destination).
+        self.versions: list[int] = []
+        self.names: list[tuple[str, ...]] = []
+        self.reworks: list[Mapping[str, int] | None] = []  # the unit's own (replaced, never edited)
+        self.blocked: list[Mapping[str, Any] | None] = []
+        self.positions: dict[str, int] | None = None  # unit -> its place in the batch, when asked
+
+    def position(self, unit: str) -> int:
+        """Where ``unit`` stands in the batch."""
+        positions = self.positions
+        if positions is None:
+            positions = self.positions = {u: i for i, u in enumerate(self.units)}
+        return positions[unit]
+
+    def row(self, i: int) -> UnitRow:
+        """The projection row the batch left for its ``i``-th unit."""
+        reworks = self.reworks[i]
+        return UnitRow(
+            unit=self.units[i],
+            stage=self.dests[i],
+            version=self.versions[i],
+            reworks=dict(reworks) if reworks else {},
+            fired=self.names[i],
+            blocked=self.blocked[i],
+        )
 
     def __len__(self) -> int:
         return len(self.units)
@@ -262,19 +294,20 @@ class Fires:
         return found
 
 
-def append_fires(store: Store, fires: Fires, rows: Sequence[UnitRow], expected: Mapping[str, int]) -> None:
-    """Write a batch's ``fires`` and ``rows`` in one transaction (as ``append``), numbering ``fires``.
+def append_fires(store: Store, fires: Fires, expected: Mapping[str, int]) -> None:
+    """Write a batch's ``fires`` with its rows in one transaction (as ``append``), numbering them.
 
-    A store without ``append_fires`` (the SQL stores) is given the built steps
-    through its ``append``, and they become the batch's steps.
+    A store without ``append_fires(fires, expected)`` (the SQL stores) is given the
+    built steps and rows through its ``append``, and they become the batch's steps.
 
     Raises:
         ConcurrentUpdate: as ``append``; nothing was written and ``fires`` is not numbered.
     """
     own = getattr(store, "append_fires", None)
     if own is not None:
-        own(fires, rows, expected)
+        own(fires, expected)
         return
-    stored = store.append([fires.step(i) for i in range(len(fires))], rows, expected)
+    n = len(fires)
+    stored = store.append([fires.step(i) for i in range(n)], [fires.row(i) for i in range(n)], expected)
     fires.built = list(stored)
     fires.seqs = [step.seq for step in stored]

@@ -41,7 +41,7 @@ class MemoryStore:
         self._hashed: dict[str, int] = {}  # per unit: how many of its steps carry their hash
         self._pending: set[str] = set()  # units with steps not hashed yet
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
-        self._rows: dict[str, UnitRow] = {}
+        self._rows: dict[str, UnitRow | Fires] = {}  # a row, or the batch that left it, not built yet
         self._campaign: str | None = None
         # Per batch: first seq, last seq, and where each unit's last step of it stands in
         # that unit's history (the heads are resolved and sorted when checkpoints are
@@ -84,8 +84,8 @@ class MemoryStore:
             self._batches.append((out[0].seq, out[-1].seq, last))
         return out
 
-    def append_fires(self, fires: Fires, rows: Sequence[UnitRow], expected: Mapping[str, int]) -> None:
-        """:meth:`append` for a batch held as columns; its steps are built when the log is read."""
+    def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
+        """:meth:`append` for a batch held as columns; its steps and rows are built when read."""
         self._check_versions(expected)
         log, by_unit = self._log, self._by_unit
         first, n = len(log) + 1, len(fires)
@@ -100,9 +100,7 @@ class MemoryStore:
         fires.seqs = range(first, first + n)
         fires.built = [None] * n
         self._pending.update(where)
-        stored_rows = self._rows
-        for row in rows:
-            stored_rows[row.unit] = row
+        self._rows.update(dict.fromkeys(fires.units, fires))
         if n:
             self._batches.append((first, first + n - 1, where))
             self._unbuilt.append((fires, where))
@@ -111,7 +109,12 @@ class MemoryStore:
         stored_rows = self._rows
         for unit, version in expected.items():
             row = stored_rows.get(unit)
-            found = 0 if row is None else row.version
+            if row is None:
+                found = 0
+            elif isinstance(row, Fires):  # read from the batch's columns: a version builds no row
+                found = row.versions[row.position(unit)]
+            else:
+                found = row.version
             if found != version:
                 raise ConcurrentUpdate(unit, expected=version, found=found)
 
@@ -246,13 +249,20 @@ class MemoryStore:
         self._chain_all()
         return iter(cast("tuple[Step, ...]", tuple(self._log)))
 
+    def _row(self, unit: str) -> UnitRow | None:
+        """The unit's stored row, built from its batch's columns on first read."""
+        row = self._rows.get(unit)
+        if isinstance(row, Fires):
+            row = self._rows[unit] = row.row(row.position(unit))
+        return row
+
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
-        return iter(tuple(self._headed(row) for row in self._rows.values()))
+        return iter(tuple(self._headed(row) for unit in list(self._rows) if (row := self._row(unit))))
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
-        row = self._rows.get(unit)
+        row = self._row(unit)
         return None if row is None else self._headed(row)
 
     def units_since(self, seq: int) -> tuple[list[str], int]:
@@ -263,7 +273,7 @@ class MemoryStore:
 
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
         """The stored rows of ``units`` that have one, by unit."""
-        return {u: self._headed(r) for u in units if (r := self._rows.get(u)) is not None}
+        return {u: self._headed(r) for u in units if (r := self._row(u)) is not None}
 
     def _headed(self, row: UnitRow) -> UnitRow:
         head = self._head(row.unit)
