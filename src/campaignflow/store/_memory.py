@@ -56,32 +56,34 @@ class MemoryStore:
     ) -> list[Step]:
         """Write ``steps`` and ``rows`` at once, after checking every expected version."""
         self._check_versions(expected)
-        stored_rows = self._rows
-        self._check_keys(steps, expected)
         keys = self._keys
-        out: list[Step] = []
-        seq = len(self._log)
-        for step in steps:
-            seq += 1
-            out.append(numbered(step, seq))
+        if keys:  # an empty index holds no key a step could repeat
+            self._check_keys(steps, expected)
         log, by_unit = self._log, self._by_unit
+        seq = len(log)
+        out: list[Step] = []
         last: dict[str, int] = {}  # each unit's position in its own history after the batch
-        for step in out:
+        for given in steps:
+            seq += 1
+            step = numbered(given, seq)
+            out.append(step)
             log.append(step)
-            history = by_unit.get(step.unit)
+            unit = step.unit
+            history = by_unit.get(unit)
             if history is None:
-                history = by_unit[step.unit] = []
+                history = by_unit[unit] = []
+            last[unit] = at = len(history)
             history.append(step)
-            last[step.unit] = len(history) - 1
             if step.key:
-                keys[step.key] = (step.unit, len(history) - 1)
+                keys[step.key] = (unit, at)
             if step.kind is not _FIRE:
                 self._index(step)
         self._pending.update(last)
+        stored_rows = self._rows
         for row in rows:
             stored_rows[row.unit] = row
         if out:
-            self._batches.append((out[0].seq, out[-1].seq, last))
+            self._batches.append((out[0].seq, seq, last))
         return out
 
     def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
