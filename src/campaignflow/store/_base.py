@@ -183,8 +183,9 @@ def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step
         if evidence is not None:
             object.__setattr__(evidence, "seq", seq)
         object.__setattr__(step, "seq", seq)
-        object.__setattr__(step, "prev_hash", prev)
-        object.__setattr__(step, "hash", digest)
+        if links is not None:  # else the links stay as they are
+            object.__setattr__(step, "prev_hash", prev)
+            object.__setattr__(step, "hash", digest)
         return step
     if evidence is not None:
         evidence = attrs.evolve(evidence, seq=seq)
