@@ -118,7 +118,8 @@ def test_fired_is_a_sequence_of_the_stored_steps() -> None:
     assert [v.unit for v in result.refused] == UNITS[4:]
     stored = {s.seq: s for s in run.store.steps()}
     assert all(attrs.evolve(stored[s.seq], prev_hash="", hash="") == s for s in fired)
-    assert fired[0].verdict is not None and fired[0].verdict.passed
+    assert fired[0].verdict is not None
+    assert fired[0].verdict.passed
     assert fired[0].verdict.root.rule.startswith("all_of(")
 
 

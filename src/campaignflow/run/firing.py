@@ -376,7 +376,7 @@ class FiringVerbs(RunState):
             now = self.clock()
             at = now.isoformat()
             reads = self._reads
-            kinds = sorted({k for key in {id(t) for t in ts} for k in reads.get(key, ())})
+            kinds = sorted({k for key in set(map(id, ts)) for k in reads.get(key, ())})
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
             read = many(wanted, kinds) if kinds and many is not None else None
