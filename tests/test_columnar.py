@@ -151,3 +151,17 @@ def test_a_lost_race_writes_nothing_and_numbers_nothing() -> None:
     assert (list(store.steps()), fires.seqs, store.row("u0")) == ([], (), None)
     store.append_fires(fires, {"u0": 0})
     assert store.row("u0") == UnitRow(unit="u0", stage="a", version=4, head=store.history("u0")[0].hash)
+
+
+def test_a_read_builds_the_whole_batch_and_lets_it_go() -> None:
+    """Once anything reads the log, the store holds steps and rows, not the batch's columns."""
+    store = MemoryStore()
+    run = _campaign([]).start(UNITS, store=store)
+    run.record_many([(u, Doc(2)) for u in UNITS for _ in range(2)], by=ACTOR)
+    run.fire_many(UNITS, "go", by=ACTOR)
+    held = [*store._log, *store._rows.values(), *(e for h in store._by_unit.values() for e in h)]
+    assert any(isinstance(x, Fires) for x in held)
+    run.history(UNITS[0])
+    held = [*store._log, *store._rows.values(), *(e for h in store._by_unit.values() for e in h)]
+    assert not any(isinstance(x, Fires) for x in held)
+    assert [r.stage for r in store.rows()] == ["b"] * len(UNITS)

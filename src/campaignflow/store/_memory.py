@@ -125,7 +125,7 @@ class MemoryStore:
         unbuilt = self._unbuilt
         if not unbuilt:
             return
-        log, by_unit = self._log, self._by_unit
+        log, by_unit, rows = self._log, self._by_unit, self._rows
         for fires, where in unbuilt:
             first = fires.seqs[0] - 1
             for i, unit in enumerate(fires.units):
@@ -133,6 +133,8 @@ class MemoryStore:
                 if first + i < len(log) and log[first + i] is fires:  # else the log was edited (tamper tests)
                     log[first + i] = step
                 by_unit[unit][where[unit]] = step
+                if rows.get(unit) is fires:  # its rows too: then nothing here holds the batch
+                    rows[unit] = fires.row(i)
         unbuilt.clear()
 
     def _check_keys(self, steps: Sequence[Step], expected: Mapping[str, int]) -> None:
