@@ -107,6 +107,10 @@ class Store(Protocol):
     wrote, and ``keys()``, ``(key, unit, seq)`` of the index for ``verify``;
     ``append`` then refuses a step whose ``key`` is already indexed
     (``ConcurrentUpdate``: a rival request wrote it since the run looked).
+
+    A store may also take a batch as columns, ``append_fires(fires, expected)``
+    (:class:`Fires`: numbering them, as ``append`` does); one without it is
+    given the batch's built steps and rows through ``append`` (:func:`append_fires`).
     """
 
     def append(
