@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import subprocess
 import sys
 from collections.abc import Iterator
 
+import orjson
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 import campaignflow as cf
@@ -121,6 +124,45 @@ class TestStructlogHost:
         assert denied["verdict"]["failed"][0]["label"] == "召开动员会"
         assert "root" not in denied["verdict"]
         assert logs[-1]["verdict"] == {"passed": True, "gate": "exists:Briefing"}
+
+
+class TestReconfiguredHost:
+    """The library keeps the logger structlog assembled; a host that reconfigures is still heard."""
+
+    @staticmethod
+    def _lines(sink: io.BytesIO) -> list[str]:
+        return [orjson.loads(line)["event"] for line in sink.getvalue().splitlines()]
+
+    @staticmethod
+    def _lean(sink: io.BytesIO, *, cache: bool) -> None:
+        structlog.configure(
+            processors=[structlog.processors.JSONRenderer(serializer=orjson.dumps)],
+            logger_factory=structlog.BytesLoggerFactory(file=sink),
+            wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+            cache_logger_on_first_use=cache,
+        )
+
+    @pytest.mark.parametrize("cache", [True, False])
+    def test_configure_and_reset_take_effect(self, cache: bool, capsys: pytest.CaptureFixture[str]) -> None:
+        """A second configure() redirects the next events; reset_defaults() silences the library."""
+        first, second = io.BytesIO(), io.BytesIO()
+        try:
+            self._lean(first, cache=cache)
+            run = _refuse_then_fire()
+            self._lean(second, cache=cache)
+            run.record("s1", safety.Briefing(attendees=1), by=CLERK)
+            with capture_logs() as logs:  # edits the processor list in place
+                run.record("s1", safety.Briefing(attendees=2), by=CLERK)
+        finally:
+            structlog.reset_defaults()
+        assert self._lines(first) == ["unit_denied", "evidence_recorded", "unit_fired"]
+        assert self._lines(second) == ["evidence_recorded"]
+        assert [e["event"] for e in logs] == ["evidence_recorded"]
+        assert not _audit.listening()
+        run.record("s1", safety.Briefing(attendees=4), by=CLERK)  # unconfigured again: silent
+        assert capsys.readouterr().out == ""
+        assert len(first.getvalue().splitlines()) == 3
+        assert len(second.getvalue().splitlines()) == 1
 
 
 class TestBatchEvents:

@@ -16,18 +16,20 @@ from campaignflow.run.authz import require_actor
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
 from campaignflow.run.hooks import call_hooks
-from campaignflow.run.judging import quick_pass
+from campaignflow.run.judging import quick_later
 from campaignflow.run.keys import checked_key, repeated_fire
 from campaignflow.run.refusals import append_kept
-from campaignflow.run.results import BatchResult
+from campaignflow.run.results import BatchResult, FiredSteps
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.state import RunState, _Unit
-from campaignflow.store import UnitRow
+from campaignflow.run.state import fired_names as fired_names_of
+from campaignflow.store._base import Fires, LaterVerdict, append_fires
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Recorded, Step
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _DENY = Kind.FIRE, Kind.DENY
+_GATE_CLOSED = "gate closed"  # a refusal's reason
 
 
 class FiringVerbs(RunState):
@@ -70,41 +72,73 @@ class FiringVerbs(RunState):
         call_hooks(self, (step,), step)
         return step
 
-    def _commit(
+    def _commit(  # noqa: PLR0917 - private, a batch's columns
         self,
-        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
+        units: Sequence[str],
+        recs: Sequence[_Unit],
+        ts: Sequence[Transition],
+        verdicts: Sequence[Verdict | LaterVerdict],
         actor: Actor,
         now: str,
         *,
         others: Mapping[str, int] | None = None,
-    ) -> list[Step]:
+    ) -> Fires:
         """Apply a batch's passing verdicts through the engine, log its refusals; one transaction at ``now``.
 
         In-memory state changes only after the store accepted the write; a failed
         write (``ConcurrentUpdate``, a crash) leaves the run as it was. ``others``:
         versions of the units the ordering rules read, checked with the written
         units' (``_fresh``). The batch is counted and logged as one (``units_fired``).
+        The batch is held as columns (one list per field, not a tuple or a ``Step``
+        per unit), and written so (``append_fires``): a step is built when read, and
+        every object a unit adds to a batch is one more for the cyclic collector.
         """
-        steps: list[Step] = []
-        rows: list[UnitRow] = []
+        fires = Fires(ts[0].event, actor.id, now)
+        sources, dests, kinds, reasons = fires.sources, fires.dests, fires.kinds, fires.reasons
+        versions, names, reworks, blocked = fires.versions, fires.names, fires.reworks, fires.blocked
+        fired_names, bits = self._names, self._bits
         expected: dict[str, int] = {}
-        undo: list[tuple[str, _Unit, str, int, int, Blocked | None, str | None]] = []
+        # What a failed write puts back: each unit's state (its step's source), fired mask
+        # and since, and the refusals in force (only the blocked units have one).
+        fired: list[int] = []
+        since: list[str | None] = []
+        in_force = self._blocked
+        was_blocked = {u: b for u in units if (b := in_force.get(u)) is not None} if in_force else {}
         try:
-            in_force = self._blocked
-            for unit, rec, t, verdict in checked:
-                undo.append((unit, rec, rec.state, rec.version, rec.fired, in_force.get(unit), rec.since))
+            for unit, rec, t, verdict in zip(units, recs, ts, verdicts, strict=True):
+                sources.append(rec.state)
+                fired.append(rec.fired)
+                since.append(rec.since)
                 expected[unit] = rec.version
-                steps.append(self._move(unit, rec, t, verdict, actor, now))
-                rows.append(self._row(unit, rec))
+                if self._moved(unit, rec, t, verdict, now):
+                    kinds.append(_FIRE)
+                    reasons.append("")
+                    blocked.append(None)
+                else:
+                    kinds.append(_DENY)
+                    reasons.append(_GATE_CLOSED)
+                    blocked.append(in_force[unit].to_dict())
+                dests.append(rec.state)
+                # The unit's row, as columns (``unit_row``'s fields; the stage is ``dests``).
+                versions.append(rec.version)
+                mask = rec.fired
+                names.append(
+                    fired_names.get(mask) or fired_names.setdefault(mask, fired_names_of(bits, mask))
+                )
+                reworks.append(rec.reworks)
+            fires.units.extend(units)
+            fires.verdicts.extend(verdicts)
             for other, version in (others or {}).items():
                 expected.setdefault(other, version)  # read, not written: still checked
-            stored = self.store.append(steps, rows, expected)
+            append_fires(self.store, fires, expected)
         except BaseException:
-            for was in reversed(undo):
-                self._undo(*was)
+            for i in reversed(range(len(fired))):
+                unit = units[i]
+                was = was_blocked.get(unit)
+                self._undo(unit, recs[i], sources[i], expected[unit], fired[i], was, since[i])
             raise
-        self._counted_many(stored, checked, undo, actor)
-        return stored
+        self._counted_many(fires, ts, was_blocked, actor)
+        return fires
 
     def _undo(  # noqa: PLR0917 - private, the fields of an undo record
         self,
@@ -123,32 +157,36 @@ class FiringVerbs(RunState):
         else:
             self._blocked[unit] = blocked
 
-    def _move(  # noqa: PLR0917 - private, the two commits' shared step
-        self, unit: str, rec: _Unit, t: Transition, verdict: Verdict, actor: Actor, now: str, key: str = ""
-    ) -> Step:
-        """Apply one judged fire to the unit's record (move, or block), and build its step."""
-        before = rec.state
+    def _moved(self, unit: str, rec: _Unit, t: Transition, verdict: Verdict | LaterVerdict, now: str) -> bool:
+        """Apply one judged fire to the unit's record: move it (True), or block it (False)."""
         rec.version += 1
         if verdict.passed:
             self.engine.apply(rec, t.event)
             rec.fired |= self._bits[t.event]
             rec.since = now
             self._blocked.pop(unit, None)
-            kind, reason = _FIRE, ""
-        else:
-            self._blocked[unit] = Blocked.from_verdict(verdict)
-            kind, reason = _DENY, "gate closed"
+            return True
+        assert isinstance(verdict, Verdict)  # noqa: S101 - only passes are deferred
+        self._blocked[unit] = Blocked.from_verdict(verdict)
+        return False
+
+    def _move(  # noqa: PLR0917 - private, a single fire's step
+        self, unit: str, rec: _Unit, t: Transition, verdict: Verdict, actor: Actor, now: str, key: str = ""
+    ) -> Step:
+        """Apply one judged fire to the unit's record (:meth:`_moved`), and build its step."""
+        before = rec.state
+        moved = self._moved(unit, rec, t, verdict, now)
         return Step(
             seq=0,
             unit=unit,
-            kind=kind,
+            kind=_FIRE if moved else _DENY,
             actor=actor.id,
             at=now,
             event=t.event,
             source=before,
             dest=rec.state,
             verdict=verdict,
-            reason=reason,
+            reason="" if moved else _GATE_CLOSED,
             key=key,
         )
 
@@ -183,10 +221,12 @@ class FiringVerbs(RunState):
         self._counted(stored, t, verdict, was_blocked=blocked is not None, actor=actor)
         return stored, kept
 
-    def _gate_id(self, t: Transition, verdict: Verdict) -> str:
+    def _gate_id(self, t: Transition, verdict: Verdict | LaterVerdict) -> str:
         """The rule id at the root of a passing ``verdict`` on ``t``, without building a lazy one."""
         found = self._gate_ids.get(id(t))
-        return verdict.root.rule if found is None else found
+        if found is not None:
+            return found
+        return (verdict if isinstance(verdict, Verdict) else verdict.verdict()).root.rule
 
     def _counted(
         self, step: Step, t: Transition, verdict: Verdict, *, was_blocked: bool, actor: Actor
@@ -234,9 +274,9 @@ class FiringVerbs(RunState):
 
     def _counted_many(
         self,
-        stored: Sequence[Step],
-        checked: Sequence[tuple[str, _Unit, Transition, Verdict]],
-        undo: Sequence[tuple[str, _Unit, str, int, int, Blocked | None, str | None]],
+        fires: Fires,
+        ts: Sequence[Transition],
+        was_blocked: Mapping[str, Blocked],
         actor: Actor,
     ) -> None:
         """Roll a written batch into the counters (once per subtree and slot) and the audit log.
@@ -246,30 +286,33 @@ class FiringVerbs(RunState):
         """
         blocked = self._blocked
         deltas: dict[str, int] = {}
-        for step, was in zip(stored, undo, strict=True):
-            now_blocked = step.unit in blocked
-            if now_blocked != (was[5] is not None):
-                deltas[step.unit] = +1 if now_blocked else -1
-        self.counters.move_many(((s.unit, s.source, s.dest) for s in stored), deltas)
+        units, sources, dests = fires.units, fires.sources, fires.dests
+        for unit in units:
+            now_blocked = unit in blocked
+            if now_blocked != (unit in was_blocked):
+                deltas[unit] = +1 if now_blocked else -1
+        self.counters.move_many(zip(units, sources, dests, strict=True), deltas)
         if not _audit.listening():
             return
         groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}
-        campaign = self.definition.id
-        for step, (_, _, t, verdict) in zip(stored, checked, strict=True):
-            if step.kind is Kind.FIRE:
-                key = (step.source, step.dest, self._gate_id(t, verdict))
+        seqs, verdicts = fires.seqs, fires.verdicts
+        for i, (kind, t) in enumerate(zip(fires.kinds, ts, strict=True)):
+            verdict = verdicts[i]
+            if kind is _FIRE:
+                key = (sources[i], dests[i], self._gate_id(t, verdict))
                 group = groups.get(key)
                 if group is None:
                     group = groups[key] = ([], [])
-                group[0].append(step.unit)
-                group[1].append(step.seq)
+                group[0].append(units[i])
+                group[1].append(seqs[i])
                 continue
-            self._log_decision(step, t, verdict, actor)
+            assert isinstance(verdict, Verdict)  # noqa: S101 - only passes are deferred
+            self._log_decision(fires.step(i), t, verdict, actor)
         if groups:
             _audit.emit(
                 "units_fired",
-                campaign=campaign,
-                trigger=stored[0].event,
+                campaign=self.definition.id,
+                trigger=fires.event,
                 actor=actor.id,
                 count=sum(len(units) for units, _ in groups.values()),
                 moves=[
@@ -278,29 +321,32 @@ class FiringVerbs(RunState):
                 ],
             )
 
-    def _judge_many(
+    def _judge_many(  # noqa: PLR0917 - private, a batch's columns
         self,
-        checked: Sequence[tuple[str, _Unit, Transition]],
+        units: Sequence[str],
+        recs: Sequence[_Unit],
+        ts: Sequence[Transition],
         actor: Actor,
         now: datetime,
         at: str,
         read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
-    ) -> list[tuple[str, _Unit, Transition, Verdict]]:
+    ) -> list[Verdict | LaterVerdict]:
         """A batch's verdicts: each unit of an ordering-free compiled gate passes in one step
-        (``quick_pass``); the others, and those it cannot pass, are judged in full."""
-        judged: list[tuple[str, _Unit, Transition, Verdict]] = []
+        (``quick_later``: its verdict is built when its step is read); the others, and those
+        it cannot pass, are judged in full."""
+        judged: list[Verdict | LaterVerdict] = []
         quicks, kinds = self._quick, self._kinds
-        for unit, rec, t in checked:
+        for unit, rec, t in zip(units, recs, ts, strict=True):
             key = id(t)
             quick = None if t.order else quicks.get(key)
+            verdict: Verdict | LaterVerdict | None
             if quick is not None:
-                lazy = quick_pass(self, unit, rec.state, t, actor, now, at, kinds[key], quick, read)
-                if lazy is None:
-                    lazy = self._verdict(unit, rec, t, actor, now, at, read, quickly=False)
-                verdict = lazy
+                verdict = quick_later(self, unit, rec.state, t, actor, now, at, kinds[key], quick, read)
+                if verdict is None:
+                    verdict = self._verdict(unit, rec, t, actor, now, at, read, quickly=False)
             else:
                 verdict = self._verdict(unit, rec, t, actor, now, at, read)
-            judged.append((unit, rec, t, verdict))
+            judged.append(verdict)
         return judged
 
     def fire_many(self, units: Iterable[str], event: str, *, by: Actor) -> BatchResult:
@@ -314,7 +360,8 @@ class FiringVerbs(RunState):
         actor = require_actor(by, unit="*", action=event)
         wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
         with paused(len(wanted), on=self.pause_gc):
-            checked: list[tuple[str, _Unit, Transition]] = []
+            recs: list[_Unit] = []
+            ts: list[Transition] = []
             cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
             for unit in wanted:
                 rec = self._unit(unit)
@@ -323,23 +370,34 @@ class FiringVerbs(RunState):
                     self._authorise(unit, actor, event, t.allowed)
                     if actor.scope is None:  # then neither check depends on the unit
                         cleared.add(id(t))
-                checked.append((unit, rec, t))
+                recs.append(rec)
+                ts.append(t)
             # One moment for the whole batch, as for its one transaction.
             now = self.clock()
             at = now.isoformat()
-            kinds = sorted({k for _, _, t in checked for k in self._reads.get(id(t), ())})
+            reads = self._reads
+            kinds = sorted({k for key in set(map(id, ts)) for k in reads.get(key, ())})
             # A batch reads its units' evidence at once (one query per 2,000 units on SQL).
             many = getattr(self.store, "records_many", None)  # optional for stores written before it
-            read = many([u for u, _, _ in checked], kinds) if kinds and many is not None else None
+            read = many(wanted, kinds) if kinds and many is not None else None
             if read is not None and self._voids is not None:
-                read = self._voids.live_many(self, {u: r.reworks for u, r, _ in checked}, read)
-            read_by = [units_read(self, u, r) for u, _, t in checked if (r := self._ordering.get(id(t)))]
+                read = self._voids.live_many(
+                    self, {u: r.reworks for u, r in zip(wanted, recs, strict=True)}, read
+                )
+            ordering = self._ordering
+            read_by = [
+                units_read(self, u, r) for u, t in zip(wanted, ts, strict=True) if (r := ordering.get(id(t)))
+            ]
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
-            judged = self._judge_many(checked, actor, now, at, read)
-            steps = self._commit(judged, actor, at, others=others) if judged else []
-        result = BatchResult(
-            fired=tuple(s for s in steps if s.kind is Kind.FIRE),
-            refused=tuple(v for _, _, _, v in judged if not v.passed),
-        )
+            verdicts = self._judge_many(wanted, recs, ts, actor, now, at, read)
+            fires = self._commit(wanted, recs, ts, verdicts, actor, at, others=others) if wanted else None
+        refused = tuple(v for v in verdicts if isinstance(v, Verdict) and not v.passed)
+        if fires is None:
+            fired = FiredSteps(Fires(event, actor.id, at), ())
+        elif refused:
+            fired = FiredSteps(fires, [i for i, kind in enumerate(fires.kinds) if kind is _FIRE])
+        else:
+            fired = FiredSteps(fires, range(len(fires)))
+        result = BatchResult(fired=fired, refused=refused)
         call_hooks(self, result.fired, result)
         return result

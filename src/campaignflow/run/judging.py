@@ -136,7 +136,8 @@ class _Later(Snapshot):
     cyclic collector to walk.
     """
 
-    __slots__ = ("actor", "now", "order", "stage", "t")
+    __slots__ = ("actor", "at", "now", "order", "stage", "t")
+    passed = True  # only passes are deferred (``Fires`` keeps this in place of a ``Verdict``)
 
     def __init__(  # noqa: PLR0917 - private, built in one place
         self,
@@ -148,9 +149,17 @@ class _Later(Snapshot):
         stage: str,
         actor: Actor | None,
         now: datetime,
+        at: str,
     ) -> None:
         super().__init__(run, unit, kinds)
-        self.t, self.order, self.stage, self.actor, self.now = t, order, stage, actor, now
+        self.t, self.order, self.stage, self.actor, self.now, self.at = t, order, stage, actor, now, at
+
+    def verdict(self) -> Verdict:
+        """The lazy verdict this snapshot builds the findings of."""
+        run = self.run
+        return Verdict(
+            unit=self.unit, event=self.t.event, stage=self.stage, at=self.at, labels=run.labels, build=self
+        )
 
     def __call__(self) -> Finding:
         t = self.t
@@ -164,7 +173,7 @@ class _Later(Snapshot):
 _NO_ORDER: tuple[Finding, ...] = ()
 
 
-def quick_pass(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
+def quick_later(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
     run: RunView,
     unit: str,
     stage: str,
@@ -176,17 +185,18 @@ def quick_pass(  # noqa: PLR0917 - private, the batch loop's and judge's shared 
     quick: QuickCheck,
     read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None = None,
     order: Sequence[Finding] = _NO_ORDER,
-) -> Verdict | None:
-    """The lazy verdict of a pass of ``t``'s compiled quick gate, or ``None`` when it cannot tell.
+) -> _Later | None:
+    """A pass of ``t``'s compiled quick gate, not built yet (``.verdict()``), or ``None`` when it
+    cannot tell.
 
     ``order``: the ordering findings, all passed (the lazy verdict's root combines them).
+    A batch keeps this snapshot in the verdict's place, so that a step nobody reads
+    builds no ``Verdict``; the snapshot is the lazy verdict's builder too.
     """
     records = frozen(run, unit, kinds, read)
     if not holds_over(quick, records):
         return None
-    # The snapshot is the lazy verdict's builder too: one object left behind per pass.
-    later = _Later(run, unit, records, t, order, stage, actor, now)
-    return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
+    return _Later(run, unit, records, t, order, stage, actor, now, at)
 
 
 def judge(
@@ -221,14 +231,14 @@ def judge(
     gate = t.gate
     if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
         if quick is not None:
-            lazy = quick_pass(run, unit, stage, t, actor, now, at, kinds, quick, read, order)
+            lazy = quick_later(run, unit, stage, t, actor, now, at, kinds, quick, read, order)
             if lazy is not None:
-                return lazy
+                return lazy.verdict()
         else:
             # The snapshot is the lazy verdict's builder too: one object left behind per pass.
-            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now)
+            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now, at)
             if certainly_holds(gate, later):
-                return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, build=later)
+                return later.verdict()
     if gate is None:
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)

@@ -156,7 +156,10 @@ class Counters:
         self._tallies: dict[str, _Tally] = {}
         self._all = _Tally(self._size)  # the whole org, forests and flat lists included
         self._chains: dict[str | None, tuple[_Tally, ...]] = {}
-        self._places: dict[str, tuple[int, tuple[_Tally, ...]]] = {}
+        # Each moved unit's first counter slot and its chain, in two dicts: a (slot, chain)
+        # tuple per unit would be one more object per unit for the cyclic collector.
+        self._bases: dict[str, int] = {}
+        self._unit_chains: dict[str, tuple[_Tally, ...]] = {}
         # Units per leaf stage with a deadline, for listing and counting the late ones.
         marked = (*definition.dues, *definition.due_afters)
         self.timed: dict[str, dict[str, None]] = {
@@ -193,11 +196,11 @@ class Counters:
         The org does not change during a run, so neither does either; the org's level
         lookup is a graph read, and the chain a walk up the tree.
         """
-        place = self._places.get(unit)
-        if place is None:
-            base = self.level_index[self.org.level(unit)] * self.width
-            place = self._places[unit] = (base, self._chain(unit))
-        return place
+        base = self._bases.get(unit)
+        if base is None:
+            base = self._bases[unit] = self.level_index[self.org.level(unit)] * self.width
+            self._unit_chains[unit] = self._chain(unit)
+        return base, self._unit_chains[unit]
 
     def add(self, unit: str, stage: str) -> None:
         """Count a unit entering the run in ``stage``."""

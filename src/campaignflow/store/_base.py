@@ -10,7 +10,8 @@ import attrs
 import orjson
 
 from campaignflow.exceptions import ConcurrentUpdate
-from campaignflow.values.records import Recorded, Step
+from campaignflow.values.findings import Verdict
+from campaignflow.values.records import Kind, Recorded, Step
 
 
 @attrs.frozen(kw_only=True)
@@ -106,6 +107,10 @@ class Store(Protocol):
     wrote, and ``keys()``, ``(key, unit, seq)`` of the index for ``verify``;
     ``append`` then refuses a step whose ``key`` is already indexed
     (``ConcurrentUpdate``: a rival request wrote it since the run looked).
+
+    A store may also take a batch as columns, ``append_fires(fires, expected)``
+    (:class:`Fires`: numbering them, as ``append`` does); one without it is
+    given the batch's built steps and rows through ``append`` (:func:`append_fires`).
     """
 
     def append(
@@ -182,9 +187,132 @@ def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step
         if evidence is not None:
             object.__setattr__(evidence, "seq", seq)
         object.__setattr__(step, "seq", seq)
-        object.__setattr__(step, "prev_hash", prev)
-        object.__setattr__(step, "hash", digest)
+        if links is not None:  # else the links stay as they are
+            object.__setattr__(step, "prev_hash", prev)
+            object.__setattr__(step, "hash", digest)
         return step
     if evidence is not None:
         evidence = attrs.evolve(evidence, seq=seq)
     return attrs.evolve(step, seq=seq, evidence=evidence, prev_hash=prev, hash=digest)
+
+
+class LaterVerdict(Protocol):
+    """A passing verdict not built yet: what a batch keeps per unit instead of a :class:`Verdict`."""
+
+    @property
+    def passed(self) -> bool:
+        """Always True: only passes are deferred."""
+
+    def verdict(self) -> Verdict:
+        """The verdict, built now (each call builds a new one)."""
+
+
+class Fires:
+    """A batch's fire and refusal steps as columns: one event, actor and moment, per step a unit,
+    kind, source, destination, reason and verdict (``fire_many``'s write), and the units'
+    projection rows after it (per unit a version, fired events, reworks, refusal).
+
+    A store that has ``append_fires`` keeps the columns and builds each :class:`Step`
+    when it is read (:meth:`step`, once per step: the batch's result and the store
+    share it), each row likewise (:meth:`row`); :func:`append_fires` hands any other
+    store the built steps and rows through ``append``. Units are distinct within a
+    batch. ``seqs`` is set by the write.
+    """
+
+    __slots__ = (
+        "actor",
+        "at",
+        "blocked",
+        "built",
+        "dests",
+        "event",
+        "kinds",
+        "names",
+        "positions",
+        "reasons",
+        "reworks",
+        "seqs",
+        "sources",
+        "units",
+        "verdicts",
+        "versions",
+    )
+
+    def __init__(self, event: str, actor: str, at: str) -> None:
+        self.event, self.actor, self.at = event, actor, at
+        self.units: list[str] = []
+        self.kinds: list[Kind] = []
+        self.sources: list[str] = []
+        self.dests: list[str] = []
+        self.reasons: list[str] = []
+        self.verdicts: list[Verdict | LaterVerdict] = []
+        self.seqs: Sequence[int] = ()
+        self.built: list[Step | None] = []
+        # The rows' columns (the stage is the step's destination).
+        self.versions: list[int] = []
+        self.names: list[tuple[str, ...]] = []
+        self.reworks: list[Mapping[str, int] | None] = []  # the unit's own (replaced, never edited)
+        self.blocked: list[Mapping[str, Any] | None] = []
+        self.positions: dict[str, int] | None = None  # unit -> its place in the batch, when asked
+
+    def position(self, unit: str) -> int:
+        """Where ``unit`` stands in the batch."""
+        positions = self.positions
+        if positions is None:
+            positions = self.positions = {u: i for i, u in enumerate(self.units)}
+        return positions[unit]
+
+    def row(self, i: int) -> UnitRow:
+        """The projection row the batch left for its ``i``-th unit."""
+        reworks = self.reworks[i]
+        return UnitRow(
+            unit=self.units[i],
+            stage=self.dests[i],
+            version=self.versions[i],
+            reworks=dict(reworks) if reworks else {},
+            fired=self.names[i],
+            blocked=self.blocked[i],
+        )
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def step(self, i: int) -> Step:
+        """The ``i``-th step (numbered once written), built on first read."""
+        found = self.built[i] if self.built else None
+        if found is None:
+            verdict = self.verdicts[i]
+            found = Step(
+                seq=self.seqs[i] if self.seqs else 0,
+                unit=self.units[i],
+                kind=self.kinds[i],
+                actor=self.actor,
+                at=self.at,
+                event=self.event,
+                source=self.sources[i],
+                dest=self.dests[i],
+                verdict=verdict if isinstance(verdict, Verdict) else verdict.verdict(),
+                reason=self.reasons[i],
+            )
+            if self.seqs:
+                self.built[i] = found
+        return found
+
+
+def append_fires(store: Store, fires: Fires, expected: Mapping[str, int]) -> None:
+    """Write a batch's ``fires`` with its rows in one transaction (as ``append``), numbering them.
+
+    A store without ``append_fires(fires, expected)`` (the SQL stores) is given the
+    built steps and rows through its ``append``, and they become the batch's steps.
+
+    Raises:
+        ConcurrentUpdate: as ``append``; nothing was written and ``fires`` is not numbered.
+    """
+    own = getattr(store, "append_fires", None)
+    if own is not None:
+        own(fires, expected)
+        return
+    n = len(fires)
+    stored = store.append([fires.step(i) for i in range(n)], [fires.row(i) for i in range(n)], expected)
+    fires.built = list(stored)
+    fires.seqs = [step.seq for step in stored]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
-from campaignflow.store._base import Checkpoint, UnitRow, checkpoint_hash, key_taken, numbered
+from campaignflow.store._base import Checkpoint, Fires, UnitRow, checkpoint_hash, key_taken, numbered
 from campaignflow.store.codec import chain_hash, step_bytes
 from campaignflow.store.denials import Denial, chained
 from campaignflow.values.records import Kind, Recorded, Step
@@ -25,19 +25,28 @@ class MemoryStore:
     in-memory run that nobody audits does not pay for hashing every verdict, and
     an audited one gets the same chain a SQL store would have written. Steps
     returned by ``append`` therefore carry their ``seq`` but empty hashes.
+
+    A batch written as columns (``append_fires``, ``fire_many``'s write) is kept as
+    its :class:`Fires`: the log and the units' histories hold the batch itself in
+    its steps' places until something reads them, and the steps are built then.
     """
 
     def __init__(self) -> None:
-        self._log: list[Step] = []
-        self._by_unit: dict[str, list[Step]] = {}
+        # A step, or in its place the columns of the batch it belongs to, not built yet.
+        self._log: list[Step | Fires] = []
+        self._by_unit: dict[str, list[Step | Fires]] = {}
+        # Batches written as columns whose steps are not in the log yet, with each
+        # unit's position in its own history.
+        self._unbuilt: list[tuple[Fires, dict[str, int]]] = []
         self._hashed: dict[str, int] = {}  # per unit: how many of its steps carry their hash
         self._pending: set[str] = set()  # units with steps not hashed yet
         self._evidence: dict[str, dict[str, list[Recorded[Any]]]] = {}
-        self._rows: dict[str, UnitRow] = {}
+        self._rows: dict[str, UnitRow | Fires] = {}  # a row, or the batch that left it, not built yet
         self._campaign: str | None = None
         # Per batch: first seq, last seq, and where each unit's last step of it stands in
-        # that unit's history (the heads are resolved when checkpoints are read).
-        self._batches: list[tuple[int, int, tuple[tuple[str, int], ...]]] = []
+        # that unit's history (the heads are resolved and sorted when checkpoints are
+        # read; a dict of str to int is not tracked by the cyclic collector).
+        self._batches: list[tuple[int, int, dict[str, int]]] = []
         self._checkpoints: dict[int, Checkpoint] = {}
         self._denials: list[Denial] = []
         self._keys: dict[str, tuple[str, int]] = {}  # idempotency key -> (unit, index in its history)
@@ -46,45 +55,94 @@ class MemoryStore:
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
     ) -> list[Step]:
         """Write ``steps`` and ``rows`` at once, after checking every expected version."""
-        stored_rows = self._rows
-        for unit, version in expected.items():
-            row = stored_rows.get(unit)
-            found = 0 if row is None else row.version
-            if found != version:
-                raise ConcurrentUpdate(unit, expected=version, found=found)
-        self._check_keys(steps, expected)
+        self._check_versions(expected)
         keys = self._keys
-        out: list[Step] = []
-        seq = len(self._log)
-        for step in steps:
-            seq += 1
-            out.append(numbered(step, seq))
+        if keys:  # an empty index holds no key a step could repeat
+            self._check_keys(steps, expected)
         log, by_unit = self._log, self._by_unit
+        seq = len(log)
+        out: list[Step] = []
         last: dict[str, int] = {}  # each unit's position in its own history after the batch
-        for step in out:
+        for given in steps:
+            seq += 1
+            step = numbered(given, seq)
+            out.append(step)
             log.append(step)
-            history = by_unit.get(step.unit)
+            unit = step.unit
+            history = by_unit.get(unit)
             if history is None:
-                history = by_unit[step.unit] = []
+                history = by_unit[unit] = []
+            last[unit] = at = len(history)
             history.append(step)
-            last[step.unit] = len(history) - 1
             if step.key:
-                keys[step.key] = (step.unit, len(history) - 1)
+                keys[step.key] = (unit, at)
             if step.kind is not _FIRE:
                 self._index(step)
         self._pending.update(last)
+        stored_rows = self._rows
         for row in rows:
             stored_rows[row.unit] = row
         if out:
-            self._batches.append((out[0].seq, out[-1].seq, tuple(sorted(last.items()))))
+            self._batches.append((out[0].seq, seq, last))
         return out
+
+    def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
+        """:meth:`append` for a batch held as columns; its steps and rows are built when read."""
+        self._check_versions(expected)
+        log, by_unit = self._log, self._by_unit
+        first, n = len(log) + 1, len(fires)
+        where: dict[str, int] = {}  # each unit's position in its own history
+        for unit in fires.units:
+            history = by_unit.get(unit)
+            if history is None:
+                history = by_unit[unit] = []
+            where[unit] = len(history)
+            history.append(fires)
+        log.extend([fires] * n)
+        fires.seqs = range(first, first + n)
+        fires.built = [None] * n
+        self._pending.update(where)
+        self._rows.update(dict.fromkeys(fires.units, fires))
+        if n:
+            self._batches.append((first, first + n - 1, where))
+            self._unbuilt.append((fires, where))
+
+    def _check_versions(self, expected: Mapping[str, int]) -> None:
+        stored_rows = self._rows
+        for unit, version in expected.items():
+            row = stored_rows.get(unit)
+            if row is None:
+                found = 0
+            elif isinstance(row, Fires):  # read from the batch's columns: a version builds no row
+                found = row.versions[row.position(unit)]
+            else:
+                found = row.version
+            if found != version:
+                raise ConcurrentUpdate(unit, expected=version, found=found)
+
+    def _build(self) -> None:
+        """Put the steps of the batches written as columns in their places (before any read)."""
+        unbuilt = self._unbuilt
+        if not unbuilt:
+            return
+        log, by_unit, rows = self._log, self._by_unit, self._rows
+        for fires, where in unbuilt:
+            first = fires.seqs[0] - 1
+            for i, unit in enumerate(fires.units):
+                step = fires.step(i)
+                if first + i < len(log) and log[first + i] is fires:  # else the log was edited (tamper tests)
+                    log[first + i] = step
+                by_unit[unit][where[unit]] = step
+                if rows.get(unit) is fires:  # its rows too: then nothing here holds the batch
+                    rows[unit] = fires.row(i)
+        unbuilt.clear()
 
     def _check_keys(self, steps: Sequence[Step], expected: Mapping[str, int]) -> None:
         keys = self._keys
         for step in steps:
             if step.key and step.key in keys:  # a rival request wrote it since this one looked
                 unit, i = keys[step.key]
-                raise key_taken(step, expected, self._by_unit[unit][i].seq)
+                raise key_taken(step, expected, self._chain(unit)[i].seq)
 
     def append_refusal(
         self, steps: Sequence[Step], rows: Sequence[UnitRow], expected: Mapping[str, int]
@@ -106,8 +164,7 @@ class MemoryStore:
 
     def keys(self) -> Iterator[tuple[str, str, int]]:
         """``(key, unit, seq)`` of the keys index (verify)."""
-        by_unit = self._by_unit
-        return iter([(k, unit, by_unit[unit][i].seq) for k, (unit, i) in self._keys.items()])
+        return iter([(k, unit, self._chain(unit)[i].seq) for k, (unit, i) in self._keys.items()])
 
     def denials(self) -> Iterator[Denial]:
         """The denial log in seq order."""
@@ -115,7 +172,8 @@ class MemoryStore:
 
     def _chain(self, unit: str) -> list[Step]:
         """The unit's steps, hashing those written since the last read."""
-        history = self._by_unit.get(unit, [])
+        self._build()
+        history = cast("list[Step]", self._by_unit.get(unit, []))  # built: steps only
         if unit in self._pending:
             done = self._hashed.get(unit, 0)
             prev = history[done - 1].hash if done else ""
@@ -142,10 +200,10 @@ class MemoryStore:
     def checkpoints(self) -> Iterator[Checkpoint]:
         """The batch checkpoints, by ``last_seq``."""
         self._chain_all()
-        by_unit = self._by_unit
+        chain = self._chain
         for first, last, heads in self._batches:
             if last not in self._checkpoints:
-                hashed = tuple((unit, by_unit[unit][i].hash) for unit, i in heads)
+                hashed = tuple((unit, chain(unit)[i].hash) for unit, i in sorted(heads.items()))
                 self._checkpoints[last] = Checkpoint(
                     first_seq=first, last_seq=last, heads=hashed, hash=checkpoint_hash(first, last, hashed)
                 )
@@ -191,26 +249,35 @@ class MemoryStore:
 
     def steps(self) -> Iterator[Step]:
         """The whole log in seq order."""
+        self._build()
         self._chain_all()
-        return iter(tuple(self._log))
+        return iter(cast("tuple[Step, ...]", tuple(self._log)))
+
+    def _row(self, unit: str) -> UnitRow | None:
+        """The unit's stored row, built from its batch's columns on first read."""
+        row = self._rows.get(unit)
+        if isinstance(row, Fires):
+            row = self._rows[unit] = row.row(row.position(unit))
+        return row
 
     def rows(self) -> Iterator[UnitRow]:
         """The stored projection."""
-        return iter(tuple(self._headed(row) for row in self._rows.values()))
+        return iter(tuple(self._headed(row) for unit in list(self._rows) if (row := self._row(unit))))
 
     def row(self, unit: str) -> UnitRow | None:
         """The unit's stored row."""
-        row = self._rows.get(unit)
+        row = self._row(unit)
         return None if row is None else self._headed(row)
 
     def units_since(self, seq: int) -> tuple[list[str], int]:
         """The units with steps after ``seq``, and the last seq."""
-        later = self._log[max(seq, 0) :]
+        self._build()
+        later = cast("list[Step]", self._log[max(seq, 0) :])
         return list(dict.fromkeys(s.unit for s in later)), len(self._log) if later else seq
 
     def rows_many(self, units: Sequence[str]) -> dict[str, UnitRow]:
         """The stored rows of ``units`` that have one, by unit."""
-        return {u: self._headed(r) for u in units if (r := self._rows.get(u)) is not None}
+        return {u: self._headed(r) for u in units if (r := self._row(u)) is not None}
 
     def _headed(self, row: UnitRow) -> UnitRow:
         head = self._head(row.unit)
