@@ -171,8 +171,9 @@ _SEQS = 1 << 62  # log positions, at most
 class _Replayer:
     """Replays steps through the campaign's engine, checking each against its record."""
 
-    def __init__(self, definition: Definition, org: Org) -> None:
+    def __init__(self, definition: Definition, org: Org, *, keep_index: bool = True) -> None:
         self.definition = definition
+        self.keep_index = keep_index  # False: the caller compares the evidence as the log goes
         self.org = org
         self.engine = Engine(definition)
         self.bits = {e: 1 << i for i, e in enumerate(definition.events)}
@@ -233,7 +234,8 @@ class _Replayer:
         if step.dest != rec.state:
             return f"step {step.seq} ({step.kind.value}) moves unit {step.unit!r}"
         if step.kind is Kind.RECORD and step.evidence is not None:
-            self.index[step.evidence.id] = self._pack(step.unit, step.evidence.kind, step.seq)
+            if self.keep_index:
+                self.index[step.evidence.id] = self._pack(step.unit, step.evidence.kind, step.seq)
         elif step.kind is Kind.RETRACT and step.target in self.index:
             self.index[step.target] &= ~1  # no longer live
         if step.kind is Kind.DENY and step.verdict is not None and not step.verdict.passed:
