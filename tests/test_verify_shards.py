@@ -33,7 +33,7 @@ def _in_shards(c: cf.Campaign, units: list[str], url: str) -> cf.VerifyReport | 
     definition = c.build()
     store = open_store(url, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
-    return verifying._sharded(definition, Org.coerce(units), store)  # noqa: SLF001 - the path under test
+    return verifying._sharded(definition, Org.coerce(units), store)
 
 
 def _one_pass(c: cf.Campaign, units: list[str], url: str, monkeypatch: pytest.MonkeyPatch) -> cf.VerifyReport:

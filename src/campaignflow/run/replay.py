@@ -184,7 +184,7 @@ class _Replayer:
         # Evidence id: its unit, kind, seq and live flag packed in one int (see entry): one
         # entry per record of the log, so a tuple of strings each would be most of verify's memory.
         self.index: dict[str, int] = {}
-        self._unit_of = list(self.units)
+        self._unit_of = list(self.units) if keep_index else []
         self._unit_no = {u: n for n, u in enumerate(self._unit_of)}
         self._kinds: dict[str, int] = {}
         self._kind_of: list[str] = []

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+import attrs
+
 from campaignflow.definition.model import Definition
 from campaignflow.exceptions import StoreError
 from campaignflow.org.graph import Org
@@ -117,7 +119,7 @@ class _Verify:
             reader()
         )
 
-    def _mine(self, unit: str) -> bool:  # noqa: ARG002, PLR6301 - a shard's filter (verify_shards)
+    def _mine(self, unit: str) -> bool:  # noqa: ARG002 - a shard's filter (_Shard)
         """Whether this check covers ``unit``'s rows: all of them, unless it is one shard of several."""
         return True
 
@@ -321,6 +323,9 @@ def _show(row: UnitRow) -> str:
 SHARDS = 2
 """Processes verifying a large SQLite log at once, a shard of its units each (this machine's 2 cores)."""
 
+PAGE = 2_000
+"""Units whose projection rows a shard reads at once."""
+
 SHARDED_FROM = 100_000
 """Steps from which a log is verified in shards: below, forking costs more than it saves."""
 
@@ -336,21 +341,20 @@ def _sharded(definition: Definition, org: Org, store: Store) -> VerifyReport | N
     shared = getattr(store, "shared_file", None)
     where = None if shared is None else shared()
     shards = min(SHARDS, os.cpu_count() or 1)
-    if where is None or shards < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if where is None or shards <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    if store.step_count() < SHARDED_FROM:
+    if getattr(store, "step_count")() < SHARDED_FROM:  # noqa: B009 - an SQL store's (shared_file)
         return None
     context = multiprocessing.get_context("fork")  # the campaign and org are inherited, not pickled
     children = []
     for shard in range(1, shards):
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_child, args=(send, definition, org, store, shard, shards, where), daemon=True
-        )
+        place = _Place(shard=shard, of=shards, file=where[0], prefix=where[1])
+        child = context.Process(target=_child, args=(send, definition, org, store, place), daemon=True)
         child.start()
         send.close()
         children.append((child, receive))
-    found = [_shard(definition, org, store, 0, shards, where)]
+    found = [_shard(definition, org, store, _Place(shard=0, of=shards, file=where[0], prefix=where[1]))]
     for child, receive in children:
         try:
             found.append(receive.recv())
@@ -364,24 +368,30 @@ def _sharded(definition: Definition, org: Org, store: Store) -> VerifyReport | N
     return VerifyReport(ok=True, steps=sum(n for n, _ in counts), units=len(org), denials=counts[0][1])
 
 
-def _child(  # noqa: PLR0913, PLR0917 - a process's arguments
-    send: Connection, definition: Definition, org: Org, store: Store, shard: int, of: int, where: tuple[str, str]
-) -> None:
+@attrs.frozen(kw_only=True)
+class _Place:
+    """Which shard of how many, of which SQLite file and campaign's tables."""
+
+    shard: int
+    of: int
+    file: str
+    prefix: str
+
+
+def _child(send: Connection, definition: Definition, org: Org, store: Store, place: _Place) -> None:
     forked = getattr(store, "forked", None)
     if forked is not None:
         forked()
     try:
-        send.send(_shard(definition, org, store, shard, of, where))
+        send.send(_shard(definition, org, store, place))
     finally:
         send.close()
 
 
-def _shard(  # noqa: PLR0913, PLR0917
-    definition: Definition, org: Org, store: Store, shard: int, of: int, where: tuple[str, str]
-) -> tuple[int, int] | None:
-    """``(steps, denials)`` when shard ``shard`` of ``of`` finds nothing amiss, else ``None``."""
+def _shard(definition: Definition, org: Org, store: Store, place: _Place) -> tuple[int, int] | None:
+    """``(steps, denials)`` when the shard at ``place`` finds nothing amiss, else ``None``."""
     try:
-        check = _Shard(definition, org, store, shard=shard, of=of, where=where)
+        check = _Shard(definition, org, store, place)
         try:
             check.log()
             check.evidence()
@@ -406,15 +416,13 @@ class _Shard(_Verify):
     the ids the index says were retracted, until the log retracts them.
     """
 
-    def __init__(  # noqa: PLR0913 - the shard's place
-        self, definition: Definition, org: Org, store: Store, *, shard: int, of: int, where: tuple[str, str]
-    ) -> None:
+    def __init__(self, definition: Definition, org: Org, store: Store, place: _Place) -> None:
         super().__init__(definition, org, store, keep_index=False)
-        self.whole = shard == 0
+        self.whole = place.shard == 0
         units = list(org)
-        self.own = set(units[shard::of])
+        self.own = set(units[place.shard :: place.of])
         others = [u for u in units if u not in self.own] if self.whole else self.own
-        self.reads = SQLiteShard(*where, others, outside=self.whole)
+        self.reads = SQLiteShard(place.file, place.prefix, others, outside=self.whole)
         self.index_rows = self.reads.evidence()
         self.row = next(self.index_rows, None)
         self.dead: dict[str, int] = {}  # ids the index says were retracted -> their seq
@@ -446,3 +454,18 @@ class _Shard(_Verify):
     def evidence(self) -> None:
         if self.row is not None or self.dead:
             raise _Problem("the evidence index differs from the log")
+
+    def projection(self) -> None:
+        """The shard's projection rows, read a page of units at a time (not the whole table)."""
+        many = getattr(self.store, "rows_many")  # noqa: B009 - the SQL store's paged read
+        initial, row = self.definition.initial, self.replay.row
+        own = [u for u in self.org if u in self.own]
+        found = 0
+        for i in range(0, len(own), PAGE):
+            stored = many(own[i : i + PAGE])
+            found += len(stored)
+            for unit in own[i : i + PAGE]:
+                if not _same(row(unit), stored.get(unit) or UnitRow(unit=unit, stage=initial, version=0)):
+                    raise _Problem("the projection differs from the log", unit=unit)
+        if found != self.reads.projected():  # a row for a unit outside the org (shard 0's)
+            raise _Problem("the projection holds a unit outside the org")

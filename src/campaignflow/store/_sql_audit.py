@@ -156,7 +156,7 @@ class SQLiteShard:
         self.conn = sqlite3.connect(path)
         self.conn.execute("CREATE TEMP TABLE cf_shard (unit TEXT PRIMARY KEY)")
         self.conn.executemany("INSERT INTO cf_shard VALUES (?)", ((u,) for u in units))
-        self.where = f"unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"
+        self.where = f"unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
 
     def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
         cur = self.conn.execute(query)
@@ -180,6 +180,11 @@ class SQLiteShard:
             f"SELECT id, unit, kind, seq, live FROM {self.prefix}evidence "  # noqa: S608 - ours
             f"WHERE {self.where} ORDER BY rowid"
         )
+
+    def projected(self) -> int:
+        """How many projection rows the shard's units have."""
+        found = self.conn.execute(f"SELECT count(*) FROM {self.prefix}units WHERE {self.where}")  # noqa: S608
+        return int(found.fetchone()[0])
 
     def close(self) -> None:
         self.conn.close()
