@@ -18,6 +18,7 @@ from campaignflow.store.denials import Denial, chained, denial_body
 from campaignflow.values.records import Step
 
 CHUNK = 5_000
+SHARD_CHUNK = 1_000  # a sharded verify's rows at once: 5,000 refusals' bodies are ~50 MB as str
 
 
 def driver_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -160,7 +161,7 @@ class SQLiteShard:
 
     def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
         cur = self.conn.execute(query)
-        while chunk := cur.fetchmany(CHUNK):
+        while chunk := cur.fetchmany(SHARD_CHUNK):
             yield from chunk
 
     def log(self) -> Iterator[tuple[int, str, str, str, str, str]]:
