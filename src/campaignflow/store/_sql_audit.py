@@ -94,6 +94,12 @@ class AuditReads:
             return None
         return str(database), self._tables().prefix
 
+    def row_count(self) -> int:
+        """How many projection rows the store holds (opening a run reads them a page at a time)."""
+        units = self._tables().units
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(units)).scalar() or 0)
+
     def forked(self) -> None:
         """In a child process forked from the store's: new connections, the parent's left alone."""
         getattr(self, "_engine").dispose(close=False)  # noqa: B009 - SQLStore's own
