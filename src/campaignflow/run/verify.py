@@ -65,11 +65,7 @@ def verify(definition: Definition, org: Org | Iterable[str], store: Store | str 
         return clean
     check = _Verify(definition, org, store)
     try:
-        check.log()
-        check.evidence()
-        check.projection()
-        check.keys()
-        check.denials()
+        check.all()
     except _Problem as found:
         return VerifyReport(
             ok=False,
@@ -118,6 +114,14 @@ class _Verify:
         return ((step, None, False) for step in self.store.steps()), None if reader is None else iter(
             reader()
         )
+
+    def all(self) -> None:
+        """Every check, in the order the report names the first problem in."""
+        self.log()
+        self.evidence()
+        self.projection()
+        self.keys()
+        self.denials()
 
     def _mine(self, unit: str) -> bool:  # noqa: ARG002 - a shard's filter (_Shard)
         """Whether this check covers ``unit``'s rows: all of them, unless it is one shard of several."""
@@ -393,11 +397,7 @@ def _shard(definition: Definition, org: Org, store: Store, place: _Place) -> tup
     try:
         check = _Shard(definition, org, store, place)
         try:
-            check.log()
-            check.evidence()
-            check.projection()
-            check.keys()
-            check.denials()
+            check.all()
         finally:
             check.reads.close()
     except Exception:  # noqa: BLE001 - anything amiss: the one-pass verify names it
