@@ -147,6 +147,22 @@ class TestDashboardDrillDowns:
             assert {r.unit for r in alone.rows} == set(run.org.children(township))
             assert f"unit-{township}-timeline" in ids
 
+    def test_a_drill_down_reads_the_log_only_when_its_parent_report_does(
+        self, run: cf.Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Past the limit the whole report has no ledger, duties or timeline, nor have its townships'."""
+        townships = [row.unit for row in cf.build_report(run).rows]
+        biggest = max(len(list(run.org.subtree(t))) for t in townships)
+        monkeypatch.setattr("campaignflow.report.build.LEDGER_LIMIT", biggest)
+        report = cf.build_report(run, drill_down=True)
+        assert (report.timeline, report.ledger, report.duties) == (None, (), {})
+        assert [d.node for d in report.drill_downs] == townships
+        for drill in report.drill_downs:
+            assert (drill.timeline, drill.ledger, drill.duties) == (None, (), {}), drill.node
+        alone = cf.build_report(run, townships[0])  # on its own it is small
+        assert alone.timeline is not None
+        assert alone.duties
+
     def test_without_drill_down_the_page_has_no_sections_and_no_links(self, run: cf.Run) -> None:
         report = cf.build_report(run)
         assert report.drill_downs == ()

@@ -157,8 +157,17 @@ def build_report(
     5,000 units). ``at_reason`` says why the run's clock stands where it does.
     With ``drill_down`` the report also holds, as ``drill_downs``, the report of
     each of its rows' units that has units below it (at most ``limit``): the
-    dashboard links each township of its heat map to that report's page.
+    dashboard links each township of its heat map to that report's page. A
+    drill-down has a ledger, duties and a timeline when this report has them:
+    the pages of a larger org would read all of its log again.
     """
+    return _report(run, node, limit=limit, at_reason=at_reason, drill_down=drill_down, detail=True)
+
+
+def _report(
+    run: Run, node: str | None, *, limit: int, at_reason: str, drill_down: bool, detail: bool
+) -> Report:
+    """:func:`build_report`; ``detail``: the ledger, duties and timeline are read if the subtree is small."""
     org, d = run.org, run.definition
     now = run.clock()
     progress = run.progress(node, limit=limit, now=now)
@@ -207,7 +216,7 @@ def build_report(
                 )
             )
     board.sort(key=lambda b: (-b.sent_back, b.unit))
-    small = len(units) <= LEDGER_LIMIT
+    small = detail and len(units) <= LEDGER_LIMIT
     duties = run.obligations(node, now=now) if small and d.obligations else None
     timeline = None
     if small:
@@ -248,7 +257,7 @@ def build_report(
         late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
         working_groups=groups,
         drill_downs=tuple(
-            build_report(run, row.unit, limit=limit, at_reason=at_reason)
+            _report(run, row.unit, limit=limit, at_reason=at_reason, drill_down=False, detail=small)
             for row in rows[:limit]
             if org.children(row.unit)
         )

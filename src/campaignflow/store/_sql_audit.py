@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -17,6 +18,7 @@ from campaignflow.store.denials import Denial, chained, denial_body
 from campaignflow.values.records import Step
 
 CHUNK = 5_000
+SHARD_CHUNK = 1_000  # a sharded verify's rows at once: 5,000 refusals' bodies are ~50 MB as str
 
 
 def driver_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -77,6 +79,31 @@ class AuditReads:
             step = self._decode(seq, body, prev, digest, lean=as_stored)
             yield step, (int(seq), str(unit), str(kind)), as_stored
 
+    def shared_file(self) -> tuple[str, str] | None:
+        """The SQLite file whose committed rows this store reads (other processes can read it too),
+        and its campaign's table prefix.
+
+        ``None`` for another database, an in-memory one, or a store on the caller's
+        connection (whose uncommitted rows only that connection sees).
+        """
+        if getattr(self, "_conn", None) is not None:
+            return None
+        url = getattr(self, "_engine").url  # noqa: B009 - SQLStore's own
+        database = url.database
+        if url.get_backend_name() != "sqlite" or database in {None, "", ":memory:"} or url.query:
+            return None
+        return str(database), self._tables().prefix
+
+    def row_count(self) -> int:
+        """How many projection rows the store holds (opening a run reads them a page at a time)."""
+        units = self._tables().units
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(units)).scalar() or 0)
+
+    def forked(self) -> None:
+        """In a child process forked from the store's: new connections, the parent's left alone."""
+        getattr(self, "_engine").dispose(close=False)  # noqa: B009 - SQLStore's own
+
     def columns(self) -> Iterator[tuple[int, str, str]]:
         """``(seq, unit, kind)`` of every log row in seq order, as stored beside the bodies (verify)."""
         c = self._tables().steps.c
@@ -120,6 +147,54 @@ class AuditReads:
                 sa.select(t.seq, t.unit, t.actor, t.body, t.prev_hash, t.hash).order_by(t.seq)
             ).all()
         return iter([_denial(*row) for row in found])
+
+
+class SQLiteShard:
+    """The log and evidence index rows of a shard of units of an SQLite file, for a sharded verify.
+
+    Through the ``sqlite3`` driver on a connection of its own (one per process),
+    streamed, and filtered by SQLite: the other shards' bodies never become Python
+    strings. ``outside``: the rows of every unit but ``units`` (which are the other
+    shards'), rather than those of ``units``.
+    """
+
+    def __init__(self, path: str, prefix: str, units: Iterable[str], *, outside: bool = False) -> None:
+        self.prefix = prefix
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("CREATE TEMP TABLE cf_shard (unit TEXT PRIMARY KEY)")
+        self.conn.executemany("INSERT INTO cf_shard VALUES (?)", ((u,) for u in units))
+        self.where = f"unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
+
+    def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
+        cur = self.conn.execute(query)
+        while chunk := cur.fetchmany(SHARD_CHUNK):
+            yield from chunk
+
+    def log(self) -> Iterator[tuple[int, str, str, str, str, str]]:
+        """``(seq, unit, kind, body, prev_hash, hash)`` of the shard's log rows, in seq order."""
+        return self._rows(
+            f"SELECT seq, unit, kind, body, prev_hash, hash FROM {self.prefix}steps "  # noqa: S608 - ours
+            f"WHERE {self.where} ORDER BY seq"
+        )
+
+    def evidence(self) -> Iterator[tuple[str, str, str, int, int]]:
+        """``(id, unit, kind, seq, live)`` of the shard's evidence index rows, in the order written.
+
+        Its writer inserts them as it logs their steps, so their seqs come in log
+        order: verify compares them with the log as it goes, holding neither.
+        """
+        return self._rows(
+            f"SELECT id, unit, kind, seq, live FROM {self.prefix}evidence "  # noqa: S608 - ours
+            f"WHERE {self.where} ORDER BY rowid"
+        )
+
+    def projected(self) -> int:
+        """How many projection rows the shard's units have."""
+        found = self.conn.execute(f"SELECT count(*) FROM {self.prefix}units WHERE {self.where}")  # noqa: S608
+        return int(found.fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _denial(seq: int, unit: str, actor: str, body: str, prev: str, digest: str) -> Denial:  # noqa: PLR0917 - a row
