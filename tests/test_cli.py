@@ -241,3 +241,15 @@ class TestOptionsAndModules:
         result = CliRunner().invoke(main, ["check", "my_cwd_campaign:campaign", "--budget", "5"])
         assert "cannot import" not in result.output
         assert result.exit_code in {0, 1}, result.output
+
+
+def test_python_dash_m_is_the_same_command_line() -> None:
+    """``python -m campaignflow`` runs the ``campaignflow`` script's commands."""
+    import subprocess  # noqa: PLC0415
+
+    done = subprocess.run(
+        [sys.executable, "-m", "campaignflow", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: campaignflow ")
+    assert "verify" in done.stdout

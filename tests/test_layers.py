@@ -29,7 +29,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     ),
     "presets": frozenset({"<facade>", "definition", "org", "values", "exceptions"}),
 }
-TOP = {"cli", "_demo", "_targets", "_files"}  # the command line and what only it uses: may import anything
+TOP = {"cli", "__main__", "_demo", "_targets", "_files"}  # the command line and what only it uses
 
 
 def modules() -> dict[str, Path]:

@@ -24,16 +24,15 @@ from test_verify import _store as _twelve_steps
 @pytest.fixture(autouse=True)
 def _any_log_in_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verifying, "SHARDED_FROM", 0)
-    monkeypatch.setattr(verifying, "SHARDS", 2)
     monkeypatch.setattr(verifying.os, "cpu_count", lambda: 2)
 
 
-def _in_shards(c: cf.Campaign, units: list[str], url: str) -> cf.VerifyReport | None:
+def _in_shards(c: cf.Campaign, units: list[str], url: str, processes: int = 2) -> cf.VerifyReport | None:
     """What the shards say of ``url``: its report when every shard finds it clean, else ``None``."""
     definition = c.build()
     store = open_store(url, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
-    return verifying._sharded(definition, Org.coerce(units), store)
+    return verifying._sharded(definition, Org.coerce(units), store, processes)
 
 
 def _one_pass(c: cf.Campaign, units: list[str], url: str, monkeypatch: pytest.MonkeyPatch) -> cf.VerifyReport:
@@ -52,7 +51,7 @@ def test_a_clean_store_verifies_in_shards_with_the_one_pass_report(
         run.fire("s3", "approve", by=cf.Actor(id="nobody", roles=set()))  # a denial, and a deny step
     shards = _in_shards(c, VERIFY_UNITS, url)
     assert shards is not None
-    assert shards == _one_pass(c, VERIFY_UNITS, url, monkeypatch) == c.verify(VERIFY_UNITS, url)
+    assert shards == _one_pass(c, VERIFY_UNITS, url, monkeypatch) == c.verify(VERIFY_UNITS, url, processes=2)
     assert shards.ok
 
 
@@ -83,7 +82,7 @@ def test_a_tamper_is_left_to_the_one_pass_verify_which_names_it(
     one = _one_pass(c, VERIFY_UNITS, url, monkeypatch)
     assert not one.ok
     assert _in_shards(c, VERIFY_UNITS, url) is None
-    assert c.verify(VERIFY_UNITS, url) == one
+    assert c.verify(VERIFY_UNITS, url, processes=2) == one
 
 
 def test_a_store_on_the_callers_connection_or_in_memory_is_verified_in_one_pass(tmp_path: Path) -> None:
@@ -128,10 +127,58 @@ def test_shards_call_a_store_clean_only_when_one_pass_does(
         if tamper:
             _sql(url, tamper.format(seq=seq))
         one = _one_pass(c, list(UNITS), url, monkeypatch)
-        shards = _in_shards(c, list(UNITS), url)
         if not tamper:
             assert one.ok, one.problem
-        if shards is not None:
-            assert shards == one
-        elif not tamper:
-            pytest.fail("a clean store was not found clean in shards")
+        for processes in (1, 2):  # one shard in this process, or two forked
+            shards = _in_shards(c, list(UNITS), url, processes)
+            if shards is not None:
+                assert shards == one
+            elif not tamper:
+                pytest.fail(f"a clean store was not found clean in {processes} shard(s)")
+
+
+def test_verify_forks_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default is one shard in this process: forking a host's (threaded) process is the host's call."""
+    c, url = _twelve_steps(tmp_path)
+    forks: list[str] = []
+    real = verifying.multiprocessing.get_context
+
+    def counted(method: str | None = None) -> object:
+        forks.append(str(method))
+        return real(method)
+
+    monkeypatch.setattr(verifying.multiprocessing, "get_context", counted)
+    one = c.verify(VERIFY_UNITS, url)
+    assert one.ok
+    assert forks == []
+    assert c.verify(VERIFY_UNITS, url, processes=2) == one
+    assert forks == ["fork"]
+
+
+@pytest.mark.parametrize(
+    ("processes", "error"),
+    [(0, cf.ArgumentError), (-1, cf.ArgumentError), ("2", TypeError), (True, TypeError)],
+)
+def test_a_bad_process_count_is_refused_naming_it(tmp_path: Path, processes: object, error: type) -> None:
+    c, url = _twelve_steps(tmp_path)
+    with pytest.raises(error, match="processes"):
+        c.verify(VERIFY_UNITS, url, processes=processes)  # type: ignore[arg-type]
+
+
+def test_the_cli_verifies_in_processes(tmp_path: Path) -> None:
+    """``campaignflow verify DB --processes N``: the same verdict line for 1 and 2."""
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from campaignflow.cli import main  # noqa: PLC0415
+
+    _, url = _twelve_steps(tmp_path)
+    db = url.removeprefix("sqlite:///")
+    lines = []
+    for n in ("1", "2"):
+        result = CliRunner().invoke(main, ["verify", db, "--processes", n])
+        assert result.exit_code == 0, result.output
+        lines.append(result.output)
+    assert lines[0] == lines[1]
+    assert "ok:" in lines[0]
+    refused = CliRunner().invoke(main, ["verify", db, "--processes", "0"])
+    assert refused.exit_code == 2

@@ -139,9 +139,16 @@ class Campaign(CampaignBuilder):
         """
         return draw(self.build(), one_of(format, "format", FORMATS))
 
-    def verify(self, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
-        """Replay ``store``'s log through this campaign and compare with its projection."""
-        return verify(self.build(), org, store)
+    def verify(
+        self, org: Org | Iterable[str], store: Store | str | Any, *, processes: int = 1
+    ) -> VerifyReport:
+        """Replay ``store``'s log through this campaign and compare with its projection.
+
+        ``processes``: up to how many processes may verify a large SQLite file at
+        once (forked, a shard of units each; the default 1 never forks). The
+        report is the same either way.
+        """
+        return verify(self.build(), org, store, processes=processes)
 
 
 def _pause(run: Run, value: object) -> None:

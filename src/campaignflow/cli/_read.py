@@ -27,7 +27,14 @@ AT_HELP = (
 @CAMPAIGN_ID
 @CAMPAIGN
 @ORG
-def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Up to this many processes verify a large SQLite file at once (a shard of units each).",
+)
+def verify(db: str, campaign_ref: str | None, org_path: Path | None, processes: int) -> None:
     """Replay DB's log: check every unit's hash chain and compare with the projection.
 
     Exits 0 when the log and the projection agree, 1 naming the first bad step or
@@ -48,7 +55,7 @@ def verify(db: str, campaign_ref: str | None, org_path: Path | None) -> None:
                 f"MISMATCH in the metadata: the campaign loaded ({campaign.id!r}) differs from the "
                 "structure recorded at start (stages, transitions, gates, reworks or obligations)"
             )
-        report = campaign.verify(org, store)
+        report = campaign.verify(org, store, processes=processes)
         if report.ok:
             denied = f"; {report.denials} refused attempts in the denial log" if report.denials else ""
             return True, (

@@ -29,8 +29,9 @@ from typing import Any
 import attrs
 
 from campaignflow.definition.model import Definition
-from campaignflow.exceptions import StoreError
+from campaignflow.exceptions import ArgumentError, StoreError
 from campaignflow.org.graph import Org
+from campaignflow.run.arguments import whole
 from campaignflow.run.replay import VerifyReport, _Replayer
 from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
@@ -50,17 +51,27 @@ class _Problem(Exception):
         self.problem, self.unit, self.seq = problem, unit, seq
 
 
-def verify(definition: Definition, org: Org | Iterable[str], store: Store | str | Any) -> VerifyReport:
+def verify(
+    definition: Definition, org: Org | Iterable[str], store: Store | str | Any, *, processes: int = 1
+) -> VerifyReport:
     """Replay ``store``'s whole log and check every table a run reads against it.
 
     Returns a report naming the first problem: the step's seq and unit, the
     evidence id, the checkpoint or the unit whose projection differs. Never
     raises for a bad log (a foreign store still raises :class:`StoreError`).
+
+    ``processes``: up to how many processes may share the work (at most the
+    machine's cores). Only a SQLite file of :data:`SHARDED_FROM` steps or more
+    is split, by forking; the default, 1, never forks, since forking a host's
+    threaded process (a web app) is the host's decision, not the library's.
     """
+    if whole(processes, "processes") < 1:
+        msg = f"processes={processes}: pass 1 (one pass, no fork) or more"
+        raise ArgumentError(msg)
     org = Org.coerce(org)
     store = open_store(store, evidence_types=definition.evidence_types)
     store.bind(definition.id, fresh=False, evidence_types=definition.evidence_types)
-    clean = _sharded(definition, org, store)
+    clean = _sharded(definition, org, store, processes)
     if clean is not None:
         return clean
     check = _Verify(definition, org, store)
@@ -324,9 +335,6 @@ def _show(row: UnitRow) -> str:
     return f"stage={row.stage!r} version={row.version} reworks={dict(row.reworks)} fired={list(row.fired)}"
 
 
-SHARDS = 2
-"""Processes verifying a large SQLite log at once, a shard of its units each (this machine's 2 cores)."""
-
 PAGE = 2_000
 """Units whose projection rows a shard reads at once."""
 
@@ -334,24 +342,27 @@ SHARDED_FROM = 100_000
 """Steps from which a log is verified in shards: below, forking costs more than it saves."""
 
 
-def _sharded(definition: Definition, org: Org, store: Store) -> VerifyReport | None:
-    """The report of a clean store, verified in :data:`SHARDS` processes; ``None`` otherwise.
+def _sharded(definition: Definition, org: Org, store: Store, processes: int) -> VerifyReport | None:
+    """The report of a clean store, verified in up to ``processes`` processes; ``None`` otherwise.
 
-    ``None`` also when the store is not an SQLite file, the log is short or the
-    machine has one core: then, and whenever a shard finds anything amiss, the
-    caller verifies in one pass, which names the first problem as it always did
-    (the shards only say whether there is one, so the report never depends on them).
+    ``None`` also when the store is not an SQLite file or the log is short: then,
+    and whenever a shard finds anything amiss, the caller verifies in one pass,
+    which names the first problem as it always did (the shards only say whether
+    there is one, so the report never depends on them). One process (the
+    default, or a machine of one core) is one shard in this process: no fork, and
+    the evidence index is still compared as it is read, never held.
     """
     shared = getattr(store, "shared_file", None)
     where = None if shared is None else shared()
-    shards = min(SHARDS, os.cpu_count() or 1)
-    if where is None or shards <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if where is None or getattr(store, "step_count")() < SHARDED_FROM:  # noqa: B009 - an SQL store's
         return None
-    if getattr(store, "step_count")() < SHARDED_FROM:  # noqa: B009 - an SQL store's (shared_file)
-        return None
-    context = multiprocessing.get_context("fork")  # the campaign and org are inherited, not pickled
+    shards = min(processes, os.cpu_count() or 1)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        shards = 1
     children = []
+    context = multiprocessing.get_context("fork") if shards > 1 else None  # inherited, not pickled
     for shard in range(1, shards):
+        assert context is not None  # noqa: S101 - shards > 1
         receive, send = context.Pipe(duplex=False)
         place = _Place(shard=shard, of=shards, file=where[0], prefix=where[1])
         child = context.Process(target=_child, args=(send, definition, org, store, place), daemon=True)
