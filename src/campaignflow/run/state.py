@@ -405,11 +405,20 @@ class RunState:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
 
     def _record_step(
-        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str, key: str = ""
+        self,
+        unit: str,
+        rec: _Unit,
+        evidence: object,
+        *,
+        kind: str,
+        actor: Actor,
+        now: str,
+        key: str = "",
+        evidence_id: str = "",
     ) -> Step:
         """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
         recorded = Recorded(
-            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+            id=evidence_id or self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
         )
         return Step(
             seq=0,

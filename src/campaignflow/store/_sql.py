@@ -433,11 +433,18 @@ class SQLStore(LogReads):
         """
         fresh: list[tuple[str, str, int, str, str, int]] = []
         moved: list[tuple[str, str, int, str, str, int]] = []
-        encoded: dict[tuple[Any, ...], str] = {}  # a batch's rows mostly share reworks and fired
+        encoded: dict[Any, str] = {}  # a batch's rows mostly share reworks and fired
         for row in rows:
             unit = row.unit
             before = expected.get(unit, row.version)
-            shape = (tuple(row.reworks.items()), row.fired) if row.blocked is None else None
+            # Most rows were never reworked: their fired events alone name the body.
+            shape = (
+                None
+                if row.blocked is not None
+                else (tuple(row.reworks.items()), row.fired)
+                if row.reworks
+                else row.fired
+            )
             body = None if shape is None else encoded.get(shape)
             if body is None:
                 body = orjson.dumps(
