@@ -60,7 +60,8 @@ def unit_row(
     if names is None:
         fired = fired_names(bits, rec.fired)
     else:
-        fired = names.get(rec.fired) or names.setdefault(rec.fired, fired_names(bits, rec.fired))
+        found = names.get(rec.fired)  # () for a unit that never fired: falsy, but memoised too
+        fired = names.setdefault(rec.fired, fired_names(bits, rec.fired)) if found is None else found
     return UnitRow(
         unit=unit,
         stage=rec.state,
