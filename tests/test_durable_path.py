@@ -54,7 +54,10 @@ def _refused_the_plain_way(text: str) -> bool:
     return False
 
 
-@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0xE000)))
+EDGES = ["\ud800", "\udfff", "\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\t", "\n", "\r", " ", "中"]
+
+
+@given(st.text(alphabet=st.one_of(st.characters(codec=None, max_codepoint=0xE000), st.sampled_from(EDGES))))
 def test_text_checks_refuse_what_the_plain_checks_refuse(text: str) -> None:
     refused = _refused_the_plain_way(text)
     if refused:
