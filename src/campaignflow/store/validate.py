@@ -11,7 +11,6 @@ annotation and gives back the value every store will read.
 from __future__ import annotations
 
 import enum
-import functools
 import math
 import re
 import typing
@@ -59,11 +58,16 @@ def _check(unit: str, where: str, value: Any, now: datetime, depth: int) -> None
         _value(unit, f"{where}.{name}", tp, getattr(value, name), now, depth)
 
 
-@functools.cache
+_FIELDS: dict[type[Any], tuple[tuple[str, Any, str], ...]] = {}
+
+
 def _fields(cls: type[Any]) -> tuple[tuple[str, Any, str], ...]:
     """``(name, annotation, "Class.name")`` of each field of the attrs class ``cls``, its types resolved."""
-    attrs.resolve_types(cls)
-    return tuple((f.name, f.type, f"{cls.__name__}.{f.name}") for f in attrs.fields(cls))
+    found = _FIELDS.get(cls)
+    if found is None:
+        attrs.resolve_types(cls)
+        found = _FIELDS[cls] = tuple((f.name, f.type, f"{cls.__name__}.{f.name}") for f in attrs.fields(cls))
+    return found
 
 
 def _fail(unit: str, where: str, problem: str) -> None:
