@@ -60,7 +60,8 @@ def unit_row(
     if names is None:
         fired = fired_names(bits, rec.fired)
     else:
-        fired = names.get(rec.fired) or names.setdefault(rec.fired, fired_names(bits, rec.fired))
+        found = names.get(rec.fired)  # () for a unit that never fired: falsy, but memoised too
+        fired = names.setdefault(rec.fired, fired_names(bits, rec.fired)) if found is None else found
     return UnitRow(
         unit=unit,
         stage=rec.state,
@@ -405,11 +406,20 @@ class RunState:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)
 
     def _record_step(
-        self, unit: str, rec: _Unit, evidence: object, *, kind: str, actor: Actor, now: str, key: str = ""
+        self,
+        unit: str,
+        rec: _Unit,
+        evidence: object,
+        *,
+        kind: str,
+        actor: Actor,
+        now: str,
+        key: str = "",
+        evidence_id: str = "",
     ) -> Step:
         """The step recording ``evidence`` of type name ``kind`` (from :meth:`_evidence_kind`)."""
         recorded = Recorded(
-            id=self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
+            id=evidence_id or self.ids(), unit=unit, kind=kind, value=evidence, actor=actor.id, at=now, seq=0
         )
         return Step(
             seq=0,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,6 +67,8 @@ HOT = {
     "update_units": (
         "UPDATE {p}units SET stage = ?, version = ?, body = ?, head = ? WHERE unit = ? AND version = ?"
     ),
+    "insert_checkpoint": "INSERT INTO {p}checkpoints (first_seq, last_seq, heads, hash) VALUES (?, ?, ?, ?)",
+    "top_seq": "SELECT coalesce(max(seq), 0) FROM {p}steps",
 }
 
 
@@ -286,15 +288,16 @@ class SQLStore(LogReads):
             # COPY that the encoding streams into: the server stores rows while the
             # next are encoded. RETURNING with ordered parameters made SQLite insert row
             # by row (10,000 statements for 10,000 steps).
-            bulk = self.dialect == "postgresql" and len(steps) >= BULK
             prefix = self._t.prefix
-            seqs = next_seqs(conn, len(steps), prefix) if bulk else self._next_seqs(conn, len(steps))
+            postgresql = self.dialect == "postgresql"
+            bulk = postgresql and len(steps) >= BULK
+            seqs = next_seqs(conn, len(steps), prefix) if postgresql else self._top_seqs(conn, len(steps))
             links: list[tuple[str, str]] = []
             log = chained_rows(steps, seqs, heads, links)
             if bulk:
                 copy_rows(conn, COPY_STEPS.format(p=prefix), log)
             else:
-                self._many(conn, "insert_steps", list(log))
+                self._many(conn, "insert_steps", log)
             stored = list(map(numbered, steps, seqs, links))
             self._write_rows(conn, rows, expected, heads)
             keyed = [s for s in stored if s.key]
@@ -302,14 +305,8 @@ class SQLStore(LogReads):
                 write_keys(conn, self._t, keyed, expected, remember=self._conn is None)
             self._index(conn, stored)
             point = make_checkpoint(stored, heads)
-            conn.execute(
-                sa.insert(self._t.checkpoints).values(
-                    first_seq=point.first_seq,
-                    last_seq=point.last_seq,
-                    heads=orjson.dumps(point.heads).decode(),
-                    hash=point.hash,
-                )
-            )
+            checkpoint = (point.first_seq, point.last_seq, orjson.dumps(point.heads).decode(), point.hash)
+            self._many(conn, "insert_checkpoint", [checkpoint])
             if self._conn is not None:
                 mark_written(self._conn)
         if self._decoded is not None:  # committed: what a read would decode, as the run recorded it
@@ -361,11 +358,13 @@ class SQLStore(LogReads):
             stored = write_denial(conn, denial, self._t)
         return stored, self._conn is None
 
-    def _many(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> int:
+    def _many(self, conn: Connection, name: str, rows: Iterable[tuple[Any, ...]]) -> int:
         """One DBAPI executemany of the hot statement ``name``; the summed row count.
 
-        The hot writes skip SQLAlchemy's per-row parameter processing: the rows are
-        plain tuples already, written through the connection's own transaction.
+        The hot writes skip SQLAlchemy's per-row parameter processing (and, for a
+        batch's few statements, its statement building, which cost more than running
+        them in a batch of one): the rows are plain tuples already, an iterator is
+        consumed as the driver binds, all through the connection's own transaction.
         psycopg does not sum row counts over an executemany: callers compare the
         count and, when it does not prove every row was written, read them back.
         """
@@ -377,20 +376,18 @@ class SQLStore(LogReads):
             cursor.close()
         return int(count if count is not None else -1)
 
-    def _next_seqs(self, conn: Connection, n: int) -> list[int]:
-        """``n`` fresh log numbers, ascending, inside the write transaction.
+    def _top_seqs(self, conn: Connection, n: int) -> list[int]:
+        """``n`` fresh log numbers on SQLite: those after the largest, inside the write transaction.
 
         SQLite holds the database's write lock for the whole transaction (BEGIN
-        IMMEDIATE), so the numbers after the largest are ours; PostgreSQL draws
-        them from the column's sequence, which concurrent writers share safely.
+        IMMEDIATE), so they are ours; PostgreSQL draws its numbers from the column's
+        sequence, which concurrent writers share safely (``_bulk.next_seqs``).
         """
-        if self.dialect == "postgresql":
-            query = sa.text(
-                "SELECT nextval(pg_get_serial_sequence(:steps, 'seq')) FROM generate_series(1, :n)"
-            )
-            return sorted(int(r[0]) for r in conn.execute(query, {"steps": self._t.steps.name, "n": n}))
-        seq = self._t.steps.c.seq
-        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(seq), 0))).scalar() or 0
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            (top,) = cursor.execute(hot(self._t.prefix, self.dialect)["top_seq"]).fetchone()
+        finally:
+            cursor.close()
         return list(range(int(top) + 1, int(top) + n + 1))
 
     def _heads(self, conn: Connection, expected: Mapping[str, int]) -> dict[str, str]:
@@ -433,11 +430,18 @@ class SQLStore(LogReads):
         """
         fresh: list[tuple[str, str, int, str, str, int]] = []
         moved: list[tuple[str, str, int, str, str, int]] = []
-        encoded: dict[tuple[Any, ...], str] = {}  # a batch's rows mostly share reworks and fired
+        encoded: dict[Any, str] = {}  # a batch's rows mostly share reworks and fired
         for row in rows:
             unit = row.unit
             before = expected.get(unit, row.version)
-            shape = (tuple(row.reworks.items()), row.fired) if row.blocked is None else None
+            # Most rows were never reworked: their fired events alone name the body.
+            shape = (
+                None
+                if row.blocked is not None
+                else (tuple(row.reworks.items()), row.fired)
+                if row.reworks
+                else row.fired
+            )
             body = None if shape is None else encoded.get(shape)
             if body is None:
                 body = orjson.dumps(

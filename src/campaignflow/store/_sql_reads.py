@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from campaignflow.exceptions import StoreError
 from campaignflow.store._base import Checkpoint, UnitRow
-from campaignflow.store._sql_audit import AuditReads
+from campaignflow.store._sql_audit import AuditReads, driver_rows
 from campaignflow.store._tables import Tables
 from campaignflow.store.codec import step_from_dict
 from campaignflow.values.records import Recorded, Step
@@ -96,7 +96,7 @@ class LogReads(AuditReads):
             for i in range(0, len(units), 2_000):
                 part = list(units[i : i + 2_000])
                 query = live.where(t.evidence.c.unit.in_(part), t.evidence.c.kind.in_(list(kinds)))
-                for row in conn.execute(query):
+                for row in driver_rows(conn, query):  # a batch's many rows: the driver's tuples
                     recorded = self._evidence(*row)
                     if recorded is not None:
                         found.setdefault((recorded.unit, recorded.kind), []).append(recorded)
