@@ -32,11 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-_STRUCTLOG: Any
-try:  # structlog's global configuration, read to know when a cached logger is stale
-    from structlog._config import _CONFIG as _STRUCTLOG
-except ImportError:  # pragma: no cover - a structlog without it: always go through the proxy
-    _STRUCTLOG = None
+# structlog's global configuration, read to know when a cached logger is stale; a
+# structlog without it (a private name) always goes through the lazy proxy.
+_STRUCTLOG: Any = getattr(getattr(structlog, "_config", None), "_CONFIG", None)
 
 if TYPE_CHECKING:
     from campaignflow.values.findings import Verdict
