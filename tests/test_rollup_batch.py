@@ -57,3 +57,10 @@ def test_move_many_counts_as_moves_one_by_one(
     for unit, delta in blocked.items():
         single.blocked(unit, delta)
     assert _counts(batch) == _counts(single)
+
+
+def test_levels_of_reads_each_units_level() -> None:
+    org = _counters().org
+    units = sorted(PARENTS)
+    assert org.levels_of(units) == [org.level(u) for u in units]
+    assert org.levels_of([]) == []
