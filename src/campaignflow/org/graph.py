@@ -474,8 +474,11 @@ class Org:
     def level(self, unit: str) -> str:
         """The unit's level name."""
         self.require(unit)
-        level: str = self._graph.nodes[unit]["level"]
-        return level
+        return str(self._graph.nodes[unit]["level"])
+
+    def levels_of(self, units: Iterable[str]) -> list[str]:
+        """The level names of ``units`` (each known to be a unit): a batch's :meth:`level`, in one pass."""
+        return [d["level"] for d in map(self._graph._node.__getitem__, units)]  # noqa: SLF001 - networkx's node dict
 
     def level_index(self, unit: str) -> int:
         """The position of the unit's level in :attr:`levels`."""

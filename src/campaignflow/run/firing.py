@@ -285,13 +285,14 @@ class FiringVerbs(RunState):
         by (source, dest, gate), and one ``unit_denied`` per refusal (its failed findings).
         """
         blocked = self._blocked
-        deltas: dict[str, int] = {}
         units, sources, dests = fires.units, fires.sources, fires.dests
-        for unit in units:
-            now_blocked = unit in blocked
-            if now_blocked != (unit in was_blocked):
-                deltas[unit] = +1 if now_blocked else -1
-        self.counters.move_many(zip(units, sources, dests, strict=True), deltas)
+        # A unit's blocking changes only if it was blocked before or is refused now.
+        deltas = {unit: -1 for unit in was_blocked if unit not in blocked}
+        if _DENY in fires.kinds:
+            for unit, kind in zip(units, fires.kinds, strict=True):
+                if kind is _DENY and unit not in was_blocked:
+                    deltas[unit] = +1
+        self.counters.move_many(units, sources, dests, deltas)
         if not _audit.listening():
             return
         groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from itertools import compress
+from typing import Any, cast
 
 import attrs
 
@@ -156,10 +158,13 @@ class Counters:
         self._tallies: dict[str, _Tally] = {}
         self._all = _Tally(self._size)  # the whole org, forests and flat lists included
         self._chains: dict[str | None, tuple[_Tally, ...]] = {}
-        # Each moved unit's first counter slot and its chain, in two dicts: a (slot, chain)
-        # tuple per unit would be one more object per unit for the cyclic collector.
-        self._bases: dict[str, int] = {}
-        self._unit_chains: dict[str, tuple[_Tally, ...]] = {}
+        # Each unit's counter place, filled as the run counts it in (``add``): an index into
+        # ``_places`` of (first slot of its level, chain of tallies). The places are few (one
+        # per internal unit and level), and the units of one place share one int object, so
+        # a unit costs one dict entry and no object of its own for the cyclic collector.
+        self._place_of: dict[str, int] = {}
+        self._places: list[tuple[int, tuple[_Tally, ...]]] = []
+        self._place_ids: dict[tuple[int, str | None], int] = {}
         # Units per leaf stage with a deadline, for listing and counting the late ones.
         marked = (*definition.dues, *definition.due_afters)
         self.timed: dict[str, dict[str, None]] = {
@@ -184,26 +189,62 @@ class Counters:
             self._chains[node] = found
         return found
 
+    def _node(self, unit: str) -> str | None:
+        """The unit whose chain of tallies the unit's is: itself if it has children, else its parent."""
+        if unit in self._chains or self.org.children(unit):
+            return unit
+        return self.org.parent(unit)
+
     def _chain(self, unit: str) -> tuple[_Tally, ...]:
         """Tallies of the unit (if it has children) and of every ancestor."""
-        if unit in self._chains or self.org.children(unit):
-            return self._above(unit)
-        return self._above(self.org.parent(unit))
+        return self._above(self._node(unit))
 
-    def _place(self, unit: str) -> tuple[int, tuple[_Tally, ...]]:
-        """The unit's first counter slot (its level's) and its chain of tallies, memoised.
+    def _place_id(self, unit: str) -> int:
+        """The index of the unit's place in ``_places``, worked out and kept on first use.
 
-        The org does not change during a run, so neither does either; the org's level
+        The org does not change during a run, so neither does the place; the org's level
         lookup is a graph read, and the chain a walk up the tree.
         """
-        base = self._bases.get(unit)
-        if base is None:
-            base = self._bases[unit] = self.level_index[self.org.level(unit)] * self.width
-            self._unit_chains[unit] = self._chain(unit)
-        return base, self._unit_chains[unit]
+        found = self._place_of.get(unit)
+        if found is None:
+            node = self._node(unit)
+            key = (self.level_index[self.org.level(unit)] * self.width, node)
+            found = self._place_ids.get(key)
+            if found is None:
+                found = self._place_ids[key] = len(self._places)
+                self._places.append((key[0], self._above(node)))
+            self._place_of[unit] = found
+        return found
+
+    def _place(self, unit: str) -> tuple[int, tuple[_Tally, ...]]:
+        """The unit's first counter slot (its level's) and its chain of tallies."""
+        return self._places[self._place_id(unit)]
+
+    def _fill_places(self, units: Sequence[str]) -> None:
+        """Work out and keep the places of ``units`` (none kept yet) in C-level passes.
+
+        A unit's chain is its parent's, or its own when it has children (the few
+        internal units); a place is (level, that unit), one per pair met.
+        """
+        org, ids = self.org, self._place_ids
+        nodes: list[str | None] = list(map(org.parent, units))
+        for i in compress(range(len(units)), map(org.children, units)):
+            nodes[i] = units[i]
+        width = self.width
+        bases = [self.level_index[level] * width for level in org.levels_of(units)]
+        keys = list(zip(bases, nodes, strict=True))
+        for key in dict.fromkeys(keys):
+            if key not in ids:
+                ids[key] = len(self._places)
+                self._places.append((key[0], self._above(key[1])))
+        self._place_of.update(zip(units, map(ids.__getitem__, keys), strict=True))
 
     def add(self, unit: str, stage: str) -> None:
-        """Count a unit entering the run in ``stage``."""
+        """Count a unit entering the run in ``stage``.
+
+        Its place is not kept here: a dict entry per unit from the start would be the
+        org's memory budget's, and a unit that never moves does not need it.
+        """
         slot = self.level_index[self.org.level(unit)] * self.width + self.stage_index[stage]
         for tally in self._chain(unit):
             tally.counts[slot] += 1
@@ -229,29 +270,41 @@ class Counters:
         if timed is not None:
             timed[unit] = None
 
-    def move_many(self, moves: Iterable[tuple[str, str, str]], blocked: Mapping[str, int]) -> None:
-        """Count a batch: ``moves`` as ``(unit, old, new)``, ``blocked`` deltas by unit.
+    def move_many(
+        self, units: Sequence[str], olds: Sequence[str], news: Sequence[str], blocked: Mapping[str, int]
+    ) -> None:
+        """Count a batch: unit ``units[i]`` moved from ``olds[i]`` to ``news[i]``; ``blocked``
+        deltas by unit.
 
-        The batch's changes are summed per chain of tallies first (the units under
-        one parent share theirs), so each subtree's counter is updated once per
-        (slot, batch), not once per unit.
+        Each subtree's counter is updated once per (slot, batch), not once per unit.
         """
-        index = self.stage_index
-        summed: dict[tuple[tuple[_Tally, ...], int, int], int] = {}
-        timed = self.timed
-        for unit, old, new in moves:
-            if old == new:
-                continue
-            if timed:
-                self._timed_move(unit, old, new)
-            base, chain = self._place(unit)
-            key = (chain, base + index[old], base + index[new])
-            summed[key] = summed.get(key, 0) + 1
-        for (chain, a, b), n in summed.items():
-            for tally in chain:
-                counts = tally.counts
-                counts[a] -= n
-                counts[b] += n
+        if self.timed:
+            for unit, old, new in zip(units, olds, news, strict=True):
+                if old != new:
+                    self._timed_move(unit, old, new)
+        place_of = self._place_of
+        got = list(map(place_of.get, units))
+        if None in got:
+            self._fill_places([u for u, place in zip(units, got, strict=True) if place is None])
+        found = list(map(place_of.__getitem__, units)) if None in got else cast("list[int]", got)
+        index, places = self.stage_index, self._places
+        for (place, old, new), n in Counter(zip(found, olds, news, strict=True)).items():
+            if old != new:
+                base, chain = places[place]
+                self._shift(chain, base + index[old], base + index[new], n)
+        if blocked:
+            self._blocked_many(blocked)
+
+    @staticmethod
+    def _shift(chain: tuple[_Tally, ...], a: int, b: int, n: int) -> None:
+        """Move ``n`` units from counter slot ``a`` to ``b`` in every tally of ``chain``."""
+        for tally in chain:
+            counts = tally.counts
+            counts[a] -= n
+            counts[b] += n
+
+    def _blocked_many(self, blocked: Mapping[str, int]) -> None:
+        """Count a batch's blocking deltas by unit, once per chain of tallies."""
         by_chain: dict[tuple[_Tally, ...], int] = {}
         for unit, delta in blocked.items():
             chain = self._place(unit)[1]
