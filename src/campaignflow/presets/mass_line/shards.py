@@ -65,6 +65,7 @@ class ShardReport:
         wall: seconds from opening the run to its last slot.
         cpu: CPU seconds of the process in that time.
         waited: seconds of ``wall`` spent waiting for the other processes.
+        elsewhere: units of other processes it wrote to (make-up visits to contact points).
         examples: the first refusals, as a clerk reads them.
     """
 
@@ -77,6 +78,7 @@ class ShardReport:
     wall: float
     cpu: float
     waited: float
+    elsewhere: int = 0
     examples: tuple[str, ...] = ()
 
 
@@ -137,23 +139,48 @@ def start(
     org: cf.Org,
     url: str,
     *,
-    workers: int,
+    workers: int = 2,
     seed: int = 0,
     thresholds: Thresholds | None = None,
     odds: Odds | None = None,
+    split: Sequence[Sequence[str]] | None = None,
 ) -> tuple[tuple[str, ...], ...]:
     """Start the campaign over ``org`` in the empty store at ``url`` and write the plan; returns it.
 
+    Args:
+        org: the org (every process builds the same one).
+        url: an empty PostgreSQL (or SQLite) store.
+        workers: how many workers share the provinces (see :func:`plan`).
+        seed: the seed of every random choice.
+        thresholds: the campaign's standards.
+        odds: how often units fall short.
+        split: the provinces of each worker, instead of ``plan(org, workers)``:
+            every subtree under the root exactly once.
+
     Raises:
         StoreError: the store already holds the campaign.
+        ArgumentError: ``split`` leaves out a province, or names one twice or a unit that is not one.
     """
     t, o = thresholds or Thresholds(), odds or Odds()
-    shards = plan(org, workers)
+    shards = plan(org, workers) if split is None else _checked(org, split)
     run = start_run(org, url, t, step=STILL, ids="ev.start")
     body = {"seed": seed, "shards": shards, "thresholds": attrs.asdict(t), "odds": attrs.asdict(o)}
     _meta(run, PLAN, orjson.dumps(body).decode())
-    _close(run)
     return shards
+
+
+def _checked(org: cf.Org, split: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    provinces = org.children(org.root())
+    given = [p for group in split for p in group]
+    if sorted(given) != sorted(provinces) or not all(split):
+        missing = sorted(set(provinces) - set(given))
+        extra = sorted({p for p in given if given.count(p) > 1} | (set(given) - set(provinces)))
+        msg = (
+            f"split: every subtree under the root once, in non-empty groups; missing {missing}, "
+            f"twice or not under the root {extra}"
+        )
+        raise cf.ArgumentError(msg)
+    return tuple(tuple(group) for group in split)
 
 
 def work(org: cf.Org, url: str, shard: int, *, timeout: float = TIMEOUT) -> ShardReport:
@@ -191,7 +218,6 @@ def coordinate(org: cf.Org, url: str, *, timeout: float = TIMEOUT) -> ShardedSim
         data = orjson.loads(found)
         data.update(provinces=tuple(data["provinces"]), examples=tuple(data["examples"]))
         reports.append(ShardReport(**data))
-    _close(run)
     opened = start_run(org, url, Thresholds(**body["thresholds"]), step=STILL, open_it=True)
     return ShardedSimulation(run=opened, reports=tuple(reports))
 
@@ -204,6 +230,7 @@ def simulate_sharded(
     seed: int = 0,
     timeout: float = TIMEOUT,
     org: cf.Org | None = None,
+    split: Sequence[Sequence[str]] | None = None,
 ) -> ShardedSimulation:
     """:func:`start`, ``workers`` :func:`work` processes and :func:`coordinate`, on this host.
 
@@ -215,9 +242,10 @@ def simulate_sharded(
         seed: the simulation's seed.
         timeout: seconds a process waits at one barrier.
         org: the org in this process, when already built (default: ``org_of()``).
+        split: the provinces of each worker (default: :func:`plan`'s).
     """
     whole = org if org is not None else org_of()
-    start(whole, url, workers=workers, seed=seed)
+    workers = len(start(whole, url, workers=workers, seed=seed, split=split))
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_worker, args=(org_of, url, k, timeout), daemon=True) for k in range(workers)]
     for p in procs:
@@ -268,6 +296,7 @@ def _play(  # noqa: PLR0917 - private: the one loop of every process
             wall=time.perf_counter() - wall,
             cpu=time.process_time() - cpu,
             waited=sync.waited,
+            elsewhere=sync.elsewhere,
             examples=tuple(v.explain() for v in sim.kept[:3]),
         )
         if me != ROOT:
@@ -276,8 +305,6 @@ def _play(  # noqa: PLR0917 - private: the one loop of every process
     except BaseException as exc:
         sync.fail(exc)
         raise
-    finally:
-        _close(run)
     return report
 
 
@@ -298,6 +325,7 @@ class _Barrier:
         self.others = [n for n in names if n != me]
         self.n = 0
         self.waited = 0.0
+        self.elsewhere = 0
 
     def slot(self, sim: _Sim, act: Callable[[], object] | None) -> None:
         """Do ``act`` (None: nothing), mark the slot, wait for the others, reload what they wrote of ours."""
@@ -305,6 +333,7 @@ class _Barrier:
         if act is not None:
             act()
         touched, sim.foreign = sorted(sim.foreign), set()
+        self.elsewhere += len(touched)
         _meta(self.run, f"shard:{self.me}:{self.n}", orjson.dumps(touched).decode())
         for other in self._wait():
             for unit in orjson.loads(other):
@@ -403,9 +432,3 @@ def _meta(run: cf.Run, key: str, value: str) -> None:
         )
         raise ShardError(msg)
     write(key, value)
-
-
-def _close(run: cf.Run) -> None:
-    close = getattr(run.store, "close", None)
-    if close is not None:
-        close()
