@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from campaignflow.cli import main
+from campaignflow.presets import safety
 from campaignflow.presets.mass_line import campaign, shards
 from campaignflow.presets.mass_line.dice import PerUnitDice, SharedDice
 from campaignflow.presets.mass_line.simulation import simulate
@@ -197,3 +201,45 @@ class TestSlice:
     def test_provinces_out_of_range_are_refused(self, provinces: int) -> None:
         with pytest.raises(cf.ArgumentError, match="subtrees under its root"):
             scaled_org("national", fraction=0.002, provinces=provinces)
+
+
+class TestDemoOnPostgreSQL:
+    def test_the_demo_with_two_workers_replays_and_shows_each_shard(
+        self, pg_fresh: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`campaignflow demo --db URL --workers 2`: a line per shard, the roll-up, a replay that equals."""
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(main, ["demo", "--db", pg_fresh, "--workers", "2", "--seed", "1"])
+        assert result.exit_code == 0, result.output
+        assert re.search(r"shard root: 1 units", result.output)
+        assert re.search(r"shard 0: \d+ units, [\d,]+ steps, wall", result.output)
+        assert re.search(r"shard 1: \d+ units", result.output)
+        assert "362 units" in result.output
+        assert "replay check: ok" in result.output
+        assert (tmp_path / "mass-line-demo.html").exists()
+        assert campaign().verify(zhongmou_org(1), pg_fresh).ok
+
+    def test_a_database_holding_another_campaign_is_refused(
+        self, pg_fresh: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The demo replaces only its own earlier run: another campaign's tables stay."""
+        monkeypatch.chdir(tmp_path)
+        safety.campaign().start(["plant-1"], store=pg_fresh)
+        result = CliRunner().invoke(main, ["demo", "--db", pg_fresh, "--workers", "2"])
+        assert result.exit_code != 0
+        assert "holds campaign(s) ['safety" in result.output
+        assert "Traceback" not in result.output
+        assert safety.campaign().open(["plant-1"], pg_fresh).stage_of("plant-1")
+
+    def test_more_workers_than_provinces_is_one_line(self, pg_fresh: str) -> None:
+        result = CliRunner().invoke(main, ["demo", "--db", pg_fresh, "--workers", "500"])
+        assert result.exit_code != 0
+        assert "workers=500" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_workers_without_a_database_server_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "zm.db"), "--workers", "2"])
+    assert result.exit_code != 0
+    assert "--workers 2 needs a database server" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -101,8 +101,9 @@ class ShardedSimulation:
 
     @property
     def example(self) -> str:
-        """The first refusal a process kept, as a clerk reads it."""
-        return next((e for r in self.reports for e in r.examples), "(no refusal)")
+        """The first refusal a worker kept (the root's, if none did), as a clerk reads it."""
+        ordered = [*self.reports[1:], *self.reports[:1]]  # the root's report comes first
+        return next((e for r in ordered for e in r.examples), "(no refusal)")
 
 
 def plan(org: cf.Org, workers: int) -> tuple[tuple[str, ...], ...]:
@@ -200,15 +201,24 @@ def work(org: cf.Org, url: str, shard: int, *, timeout: float = TIMEOUT) -> Shar
     return _play(run, body, str(shard), provinces, units, timeout)
 
 
-def coordinate(org: cf.Org, url: str, *, timeout: float = TIMEOUT) -> ShardedSimulation:
+def coordinate(
+    org: cf.Org,
+    url: str,
+    *,
+    timeout: float = TIMEOUT,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> ShardedSimulation:
     """Simulate the root's part of the campaign at ``url`` and wait for every worker to finish.
+
+    ``on_progress`` is called as ``(phase, done, total)`` when every process has
+    finished a phase.
 
     Raises:
         ShardError: no plan there, or a worker failed or never came.
     """
     run = _opened(org, url, timeout, ids=f"ev.{ROOT}")
     body = _plan(run)
-    mine = _play(run, body, ROOT, (), [org.root()], timeout)
+    mine = _play(run, body, ROOT, (), [org.root()], timeout, on_progress)
     reports = [mine]
     for k in range(len(body["shards"])):
         found = _meta_of(run, f"shard:{k}:report")
@@ -231,6 +241,7 @@ def simulate_sharded(
     timeout: float = TIMEOUT,
     org: cf.Org | None = None,
     split: Sequence[Sequence[str]] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> ShardedSimulation:
     """:func:`start`, ``workers`` :func:`work` processes and :func:`coordinate`, on this host.
 
@@ -243,6 +254,7 @@ def simulate_sharded(
         timeout: seconds a process waits at one barrier.
         org: the org in this process, when already built (default: ``org_of()``).
         split: the provinces of each worker (default: :func:`plan`'s).
+        on_progress: called as ``(phase, done, total)`` after each phase.
     """
     whole = org if org is not None else org_of()
     workers = len(start(whole, url, workers=workers, seed=seed, split=split))
@@ -251,7 +263,7 @@ def simulate_sharded(
     for p in procs:
         p.start()
     try:
-        return coordinate(whole, url, timeout=timeout)
+        return coordinate(whole, url, timeout=timeout, on_progress=on_progress)
     finally:
         for p in procs:
             p.join(timeout=60)
@@ -273,6 +285,7 @@ def _play(  # noqa: PLR0917 - private: the one loop of every process
     provinces: tuple[str, ...],
     units: list[str],
     timeout: float,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> ShardReport:
     wall, cpu = time.perf_counter(), time.process_time()
     names = [ROOT, *(str(k) for k in range(len(body["shards"])))]
@@ -280,12 +293,15 @@ def _play(  # noqa: PLR0917 - private: the one loop of every process
     t, odds = Thresholds(**body["thresholds"]), Odds(**body["odds"])
     sim = _Sim(run, PerUnitDice(body["seed"]), odds, t, units=units)
     try:
-        for n, (_, order, phase) in enumerate(phases(sim), start=1):
+        steps = phases(sim)
+        for n, (name, order, phase) in enumerate(steps, start=1):
             sim.begin(n)
             sync.slot(sim, sim.week)
             role = ROOT if me == ROOT else UNITS
             for acting in _turns(order):
                 sync.slot(sim, phase if role in acting else None)
+            if on_progress is not None:
+                on_progress(name, n, len(steps))
         report = ShardReport(
             shard=me,
             provinces=provinces,
