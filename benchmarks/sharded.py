@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,7 @@ class Server:
     cpu: float
     wal: int
     commits: int
+    waits: str
 
 
 def _postmaster(engine: sa.Engine) -> int | None:
@@ -88,18 +91,62 @@ def _wal_and_commits(engine: sa.Engine) -> tuple[int, int]:
     return int(wal or 0), int(commits or 0)
 
 
+WAITS = sa.text(
+    "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), left(query, 70) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+)
+
+
+class Sampler(threading.Thread):
+    """What the server's active backends wait on, every 50 ms (CPU: not waiting; Lock:*: locks)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.seen: Counter[str] = Counter()
+        self.locked: Counter[str] = Counter()  # the statements that waited on a lock
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self.stop.wait(0.05):
+                self.samples += 1
+                for wait, query in conn.execute(WAITS):
+                    self.seen[wait] += 1
+                    if wait.startswith("Lock:"):
+                        self.locked[query] += 1
+                conn.rollback()  # a fresh snapshot of pg_stat_activity next time
+
+    def summary(self) -> str:
+        busy = sum(self.seen.values())
+        shares = (
+            ", ".join(f"{k} {100 * n / busy:.0f} %" for k, n in self.seen.most_common(5)) if busy else "-"
+        )
+        locked = "; ".join(f"{n}x {q!r}" for q, n in self.locked.most_common(3))
+        return (
+            f"{self.samples} samples, {busy / max(1, self.samples):.2f} active backends on average: {shares}"
+            + (f"; waiting on a lock: {locked}" if locked else "")
+        )
+
+
 @contextmanager
 def measured(engine: sa.Engine, postmaster: int | None) -> Iterator[list[Server]]:
     """The server's CPU, WAL bytes and commits during the block (appended to the yielded list)."""
     found: list[Server] = []
     cpu = _server_cpu(postmaster)
     wal, commits = _wal_and_commits(engine)
+    sampler = Sampler(engine)
+    sampler.start()
     yield found
+    sampler.stop.set()
+    sampler.join()
     # pg_stat_database is flushed by each backend on exit or about every second: let it settle.
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
     wal2, commits2 = _wal_and_commits(engine)
-    found.append(Server(cpu=_server_cpu(postmaster) - cpu, wal=wal2 - wal, commits=commits2 - commits))
+    spent = _server_cpu(postmaster) - cpu
+    found.append(Server(cpu=spent, wal=wal2 - wal, commits=commits2 - commits, waits=sampler.summary()))
 
 
 def one_process(url: str, provinces: int, seed: int) -> tuple[int, int, float, float]:
@@ -169,6 +216,7 @@ def main() -> None:
                         f"{'':>4} {n:>6} {name:>7} {done_steps:>8,} {spent:>7.1f} {'':>8} "
                         f"{used:>12.1f} {rate:>11,.0f} {waited:>6.1f}"
                     )
+                print(f"{'':>12}server backends: {s.waits}", flush=True)
 
 
 if __name__ == "__main__":

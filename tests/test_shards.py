@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -243,3 +246,31 @@ def test_workers_without_a_database_server_is_refused(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "--workers 2 needs a database server" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_hosts_example_with_workers_started_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/sharded_hosts.py: two workers started before the campaign wait for it, then finish."""
+    url = f"sqlite:///{tmp_path / 'hosts.db'}"
+    script = Path(__file__).resolve().parent.parent / "examples" / "sharded_hosts.py"
+    flags = ["--provinces", "2", "--timeout", "600"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), "work", url, str(k), *flags], stdout=subprocess.PIPE, text=True
+        )
+        for k in (0, 1)
+    ]
+    spec = importlib.util.spec_from_file_location("sharded_hosts", script)
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.main(["start", url, "--workers", "2", "--provinces", "2"]) == 0
+    assert example.main(["coordinate", url, *flags]) == 0
+    said = [p.communicate(timeout=600)[0] for p in workers]
+    assert [p.returncode for p in workers] == [0, 0]
+    assert [line.split(":")[0] for line in said] == ["worker 0", "worker 1"]
+    printed = capsys.readouterr().out
+    assert "provinces per worker: [1, 1]" in printed
+    assert re.search(r"\d+ of 445 units closed", printed)
