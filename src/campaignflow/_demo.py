@@ -45,7 +45,7 @@ class DemoResult:
     """What the demo produced, for the CLI to show."""
 
     run: Run
-    db: Path
+    db: Path | str  # a SQLite file, or the URL of a database server (password hidden)
     seconds: float
     steps: int
     townships: tuple[TownshipRow, ...]

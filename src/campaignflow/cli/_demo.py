@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as Bar
 from rich.table import Table
 
+from campaignflow._targets import TargetError
 from campaignflow.cli._app import command, guard
 
 if TYPE_CHECKING:
@@ -26,11 +28,12 @@ SCALES = ("county", "province", "national")
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("zhongmou-demo.db"),
+    default="zhongmou-demo.db",
     show_default=True,
     help="SQLite file to write (a campaignflow database there is replaced; any other file is refused). "
-    "The dashboard is written beside it as NAME.html.",
+    "The dashboard is written beside it as NAME.html. Or a PostgreSQL URL "
+    "(postgresql+psycopg://user@host/db): the demo's earlier run there is replaced, a database holding "
+    "another campaign is refused, and the dashboard goes to ./mass-line-demo.html.",
 )
 @click.option(
     "--scale",
@@ -39,12 +42,31 @@ SCALES = ("county", "province", "national")
     show_default=True,
     help="county: Zhongmou (362 units); province: ~60k; national: ~640k.",
 )
-def demo(seed: int, db: Path, scale: str) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes simulating the provinces (the subtrees under the root) in parallel, beside "
+    "this coordinator; needs a PostgreSQL --db URL (default there: 1). Per-unit random choices: the "
+    "numbers differ from the one-process SQLite demo's, and not with the count of workers.",
+)
+def demo(seed: int, db: str, scale: str, workers: int | None) -> None:
     """Run the mass-line campaign over Zhongmou county and show the roll-up.
 
     Example: campaignflow demo --seed 7 --db /tmp/zhongmou.db
     """
     from campaignflow import _demo  # noqa: PLC0415 - keep --help fast
+
+    def simulate(progress: Callable[[str, int, int], None]) -> DemoResult:
+        if "://" in db:
+            return _sharded(seed=seed, url=db, scale=scale, workers=workers or 1, on_progress=progress)
+        if workers is not None:
+            msg = (
+                f"--workers {workers} needs a database server: pass --db postgresql+psycopg://user@host/db "
+                "(a SQLite file takes one writer at a time)"
+            )
+            raise TargetError(msg)
+        return _demo.run_demo(seed=seed, db=Path(db), scale=scale, on_progress=progress)
 
     console = Console()
     if not console.is_terminal:
@@ -52,7 +74,7 @@ def demo(seed: int, db: Path, scale: str) -> None:
         def say(phase: str, done: int, total: int) -> None:
             print(f"[{done}/{total}] {phase}" if total else f"... {phase}", flush=True)
 
-        result = guard(lambda: _demo.run_demo(seed=seed, db=db, scale=scale, on_progress=say))
+        result = guard(lambda: simulate(say))
         _show(console, result)
         return
     with Bar(
@@ -68,8 +90,24 @@ def demo(seed: int, db: Path, scale: str) -> None:
         def progress(phase: str, done: int, total: int) -> None:
             bar.update(task, description=phase, completed=done, total=total or None)
 
-        result = guard(lambda: _demo.run_demo(seed=seed, db=db, scale=scale, on_progress=progress))
+        result = guard(lambda: simulate(progress))
     _show(console, result)
+
+
+def _sharded(
+    *, seed: int, url: str, scale: str, workers: int, on_progress: Callable[[str, int, int], None]
+) -> DemoResult:
+    from campaignflow.cli._demo_sharded import run_sharded_demo  # noqa: PLC0415 - keep --help fast
+
+    result, done = run_sharded_demo(seed=seed, url=url, scale=scale, workers=workers, on_progress=on_progress)
+    for r in done.reports:
+        rate = r.steps / r.cpu if r.cpu > 0 else 0.0
+        print(
+            f"shard {r.shard}: {r.units:,} units, {r.steps:,} steps, wall {r.wall:.1f} s "
+            f"(waiting {r.waited:.1f} s), CPU {r.cpu:.1f} s, {rate:,.0f} steps per CPU-second",
+            flush=True,
+        )
+    return result
 
 
 def _show(console: Console, result: DemoResult) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from campaignflow.exceptions import ArgumentError
 from campaignflow.org.build import Builder, UnitRow, Where
 from campaignflow.org.bulk import gc_paused
 from campaignflow.org.graph import Org, built
@@ -25,18 +26,33 @@ _LEADER = frozenset({"leadership", "members"})
 _SUPERVISOR = frozenset({"supervisor"})
 
 
-def scaled_org(scale: str, *, seed: int = 0, leaders: int = 3, fraction: float = 1.0) -> Org:
+def scaled_org(
+    scale: str, *, seed: int = 0, leaders: int = 3, fraction: float = 1.0, provinces: int | None = None
+) -> Org:
     """An org of ``scale`` (``"province"`` or ``"national"``), optionally a ``fraction`` of it.
 
     Deterministic: units are spread evenly (every county has the same number of
     townships, give or take one). ``seed`` is accepted for symmetry with the
-    Zhongmou preset and picks which villages are pilots.
+    Zhongmou preset and picks which villages are pilots. ``provinces``: only
+    the first that many subtrees under the root, each exactly as in the whole
+    org (the same ids, people and groups): a slice to measure a sharded run on.
+
+    Raises:
+        ArgumentError: ``provinces`` is below 1 or above the root's subtrees.
     """
+    if provinces is not None:
+        whole = round(SHAPES[scale][0] * fraction)
+        if isinstance(provinces, bool) or not isinstance(provinces, int):
+            msg = f"provinces must be an int or None, got {type(provinces).__name__}"
+            raise TypeError(msg)
+        if not 1 <= provinces <= max(1, whole):
+            msg = f"provinces={provinces}: scaled_org({scale!r}) has {whole} subtrees under its root"
+            raise ArgumentError(msg)
     with gc_paused():
-        return _scaled(scale, seed, leaders, fraction)
+        return _scaled(scale, seed, leaders, fraction, provinces)
 
 
-def _scaled(scale: str, seed: int, leaders: int, fraction: float) -> Org:
+def _scaled(scale: str, seed: int, leaders: int, fraction: float, provinces: int | None) -> Org:
     counties, townships, villages = (max(1, round(n * fraction)) for n in SHAPES[scale])
     # Rows go straight to the builder (its checks still run), not through the
     # 2.5 million dicts ``Org.from_dicts`` would take; the ids are made first and
@@ -52,7 +68,7 @@ def _scaled(scale: str, seed: int, leaders: int, fraction: float) -> Org:
 
     unit("root", None, "nation", scale)
     groups = [("sg-root", "中央督导组", ["root"])]
-    for c, cid in enumerate(county_ids):
+    for c, cid in enumerate(county_ids[:provinces]):
         unit(cid, "root", "county", cid)
         supervised = [cid]
         for t in range(c * townships // counties, (c + 1) * townships // counties):

@@ -10,76 +10,51 @@ acceptance, and units conclude bottom up (no level left behind).
 
 from __future__ import annotations
 
-import random
+import functools
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from itertools import combinations, permutations
+from random import Random
 from typing import Any
-
-import attrs
 
 import campaignflow as cf
 from campaignflow.presets.mass_line import evidence as ev
 from campaignflow.presets.mass_line.campaign import campaign as build_campaign
+from campaignflow.presets.mass_line.dice import Dice, SharedDice
 from campaignflow.presets.mass_line.lookback import LookBackCheck, look_back
 from campaignflow.presets.mass_line.rules import Thresholds
+from campaignflow.presets.mass_line.simulated import Odds, Order, Simulation
 
 OFFICE = cf.Actor(id="office", roles={"office"})  # 活动办公室: records and fires for every unit
 READINGS: tuple[str, ...] = ("党章", "习近平总书记系列重要讲话", "论群众路线", "焦裕禄精神")
 BATCH = 2_000  # evidence per transaction
-
-
-@attrs.frozen(kw_only=True)
-class Odds:
-    """How often things go wrong in the simulation (each a probability per unit)."""
-
-    short_study: float = 0.08  # too few sessions or hours: 补课 after a look-back
-    missing_talk: float = 0.10  # a pair of leaders did not talk
-    unconfirmed_problem: float = 0.06  # one 四风 category not pinned down
-    stale_approval: float = 0.08  # the group approved an older draft
-    weak_criticism: float = 0.10  # the meeting was not critical enough: 返工
-    stubborn: float = 0.02  # keeps failing, sent back 3-4 times
-    laggard: float = 0.01  # never fixes what blocks its meeting: stays blocked (短板)
-    rejected_closure: float = 0.10  # the public did not accept a ledger closure
-    missing_handbook: float = 0.03  # a member was not handed one of the 人手一册 materials
-    principal_away: float = 0.30  # a principal studies at the level above (学习上延一级) instead
-    skipped_visit: float = 0.05  # a leader skips a week's contact visit (caught up later)
-    absent_leader: float = 0.03  # a leader stops visiting (overdue until forced)
-    few_households: float = 0.05  # a leader linked to fewer households than 一联五 asks
-
-
-@attrs.frozen(kw_only=True)
-class Simulation:
-    """What the simulation did.
-
-    Attributes:
-        run: the finished run.
-        refusals: verdicts of refused attempts, in order (first few kept in full).
-        refused: number of refused attempts.
-        sent_back: number of send-backs.
-    """
-
-    run: cf.Run
-    refusals: tuple[cf.Verdict, ...]
-    refused: int
-    sent_back: int
+RETRIES = 20  # attempts at a write another shard's write to the same unit got in before
 
 
 class _Sim:
-    def __init__(self, run: cf.Run, rng: random.Random, odds: Odds, t: Thresholds) -> None:
+    def __init__(
+        self, run: cf.Run, dice: Dice, odds: Odds, t: Thresholds, units: list[str] | None = None
+    ) -> None:
         self.run = run
         self.org = run.org
-        self.rng = rng
+        self.dice = dice
         self.odds = odds
         self.t = t
         self.kept: list[cf.Verdict] = []
         self.refused = 0
         self.sent_back = 0
-        self.stubborn = {u for u in self.org if rng.random() < odds.stubborn}
-        self.laggards = {u for u in self.org if rng.random() < odds.laggard and self.org.parent(u)}
-        self.ledger_no = 0
-        self.contacts = [(p, u) for u in self.org for p in self.org.contacted_by(u)]
-        self.absent = {p for p, _ in self.contacts if rng.random() < odds.absent_leader}
+        # The units this process simulates (a shard's), parents first; None: the whole org.
+        self.units = list(self.org) if units is None else units
+        self.own = None if units is None else set(units)
+        self.foreign: set[str] = set()  # units of other shards this process wrote to
+        self.stubborn = {u for u in self.units if dice.of(u).random() < odds.stubborn}
+        self.laggards = {u for u in self.units if dice.of(u).random() < odds.laggard and self.org.parent(u)}
+        # Whether a leader is absent is drawn over every contact in the org, in every
+        # shard alike: a county leader's contact points lie in many provinces.
+        contacts = [(p, u) for u in self.org for p in self.org.contacted_by(u)]
+        self.absent = {p for p, u in contacts if dice.of(f"{p}>{u}").random() < odds.absent_leader}
+        own = self.own
+        self.contacts = contacts if own is None else [(p, u) for p, u in contacts if u in own]
 
     # ---------------------------------------------------------------- helpers
 
@@ -88,10 +63,17 @@ class _Sim:
         for item in items:
             batch.append(item)
             if len(batch) >= BATCH:
-                self.run.record_many(batch, by=by)
+                self._write(batch, by)
                 batch = []
         if batch:
-            self.run.record_many(batch, by=by)
+            self._write(batch, by)
+
+    def _write(self, batch: list[tuple[str, Any]], by: cf.Actor) -> None:
+        own = self.own
+        if own is not None:
+            self.foreign.update(u for u, _ in batch if u not in own)
+        # Another shard may have written one of these units (a contact point): reload, redo.
+        cf.retry(self.run, functools.partial(self.run.record_many, batch, by=by), attempts=RETRIES)
 
     def spill(self, items: list[tuple[str, Any]]) -> None:
         """Write what a phase has gathered once it fills a batch: memory stays flat at any scale."""
@@ -110,7 +92,10 @@ class _Sim:
         """Fire for every unit, a batch at a time; returns the verdicts of the units refused."""
         refused: list[cf.Verdict] = []
         for i in range(0, len(units), BATCH):
-            result = self.run.fire_many(units[i : i + BATCH], event, by=OFFICE)
+            part = units[i : i + BATCH]
+            result = cf.retry(
+                self.run, functools.partial(self.run.fire_many, part, event, by=OFFICE), attempts=RETRIES
+            )
             self.refused += len(result.refused)
             for verdict in result.refused:
                 if len(self.kept) < 50:  # noqa: PLR2004 - enough to show, not to hoard
@@ -137,32 +122,36 @@ class _Sim:
     def levels(self) -> list[list[str]]:
         """Units grouped by depth, top first."""
         out: dict[int, list[str]] = {}
-        for unit in self.org:
+        for unit in self.units:
             out.setdefault(self.org.depth(unit), []).append(unit)
         return [out[d] for d in sorted(out)]
 
     # ---------------------------------------------------------------- weeks
 
-    def advance(self) -> None:
-        """A week of the campaign's calendar passes."""
+    def begin(self, n: int) -> None:
+        """Phase ``n`` (from 1) begins: after the first, a week of the campaign's calendar has passed."""
+        self.dice.phase(n)
         clock = self.run.clock
-        if isinstance(clock, cf.FixedClock):
+        if n > 1 and isinstance(clock, cf.FixedClock):
             clock.advance(timedelta(weeks=1))
 
     def week(self) -> None:
         """This week's duties: leaders visit their contact points, principals keep their diaries."""
-        rng = self.rng
+        dice, absent, skip = self.dice, self.absent, self.odds.skipped_visit
         items: list[tuple[str, Any]] = [
             (unit, ev.Visit(leader=person))
             for person, unit in self.contacts
-            if person not in self.absent and rng.random() >= self.odds.skipped_visit
+            if person not in absent and dice.of(f"{person}>{unit}").random() >= skip
         ]
-        items.extend(
-            (unit, ev.DiaryEntry(cadre=p, text="民情日记"))
-            for unit in self.org
-            for p in self.org.people(unit, "principal")
-            if p not in self.absent and rng.random() >= self.odds.skipped_visit
-        )
+        for unit in self.units:
+            principals = self.org.people(unit, "principal")
+            if principals:
+                rng = dice.of(unit)
+                items.extend(
+                    (unit, ev.DiaryEntry(cadre=p, text="民情日记"))
+                    for p in principals
+                    if p not in absent and rng.random() >= skip
+                )
         self.record(items)
 
     def visit_overdue(self, unit: str, verdict: cf.Verdict) -> list[tuple[str, Any]]:
@@ -182,16 +171,19 @@ class _Sim:
             self.record(
                 (
                     u,
-                    ev.MobilisationMeeting(chaired_by=self.principal(u), attendees=self.rng.randint(20, 400)),
+                    ev.MobilisationMeeting(
+                        chaired_by=self.principal(u), attendees=self.dice.of(u).randint(20, 400)
+                    ),
                 )
                 for u in level
             )
             self.fire_all(level, "mobilise")
 
     def study(self, units: Iterable[str], *, shortfall: bool) -> None:
-        rng, t = self.rng, self.t
+        t = self.t
         items: list[tuple[str, Any]] = []
         for u in units:
+            rng = self.dice.of(u)
             short = shortfall and (u in self.stubborn or rng.random() < self.odds.short_study)
             sessions = max(0, t.study_sessions - (1 if short else 0))
             hours = t.study_hours / max(1, t.study_sessions)
@@ -231,7 +223,7 @@ class _Sim:
                 )
                 for _ in range(t.opinions + rng.randint(0, 5))
             )
-            self.open_ledger(u, items, early=True)
+            self.open_ledger(u, items, rng, early=True)
             self.spill(items)
         self.record(items)
 
@@ -245,18 +237,18 @@ class _Sim:
             self.fix(refused)
             pending = [v.unit for v in refused]
 
-    def open_ledger(self, unit: str, items: list[tuple[str, Any]], *, early: bool) -> None:
+    def open_ledger(self, unit: str, items: list[tuple[str, Any]], rng: Random, *, early: bool) -> None:
         """边学边改: a ledger item opened during study, or from the meeting's problems."""
-        if early and self.rng.random() > 0.3:  # noqa: PLR2004 - about a third fix while studying
+        if early and rng.random() > 0.3:  # noqa: PLR2004 - about a third fix while studying
             return
-        self.ledger_no += 1
-        person = self.rng.choice(self.leaders(unit) or ("office",))
+        item = self.dice.ledger_item(unit)
+        person = rng.choice(self.leaders(unit) or ("office",))
         items.append(
             (
                 unit,
                 ev.LedgerItem(
-                    item=f"L{self.ledger_no:06d}",
-                    matter=self.rng.choice(
+                    item=item,
+                    matter=rng.choice(
                         (
                             "农田水利建设滞后",
                             "用电供应不足",
@@ -268,15 +260,16 @@ class _Sim:
                     department=self.org.name_of(unit),
                     person=person,
                     deadline=date(2014, 9, 30),
-                    ledger=self.rng.choice(("民生", "困难", "稳定")),
+                    ledger=rng.choice(("民生", "困难", "稳定")),
                 ),
             )
         )
 
     def prepare(self, units: list[str]) -> None:
-        rng, odds = self.rng, self.odds
+        odds = self.odds
         items: list[tuple[str, Any]] = []
         for u in units:
+            rng = self.dice.of(u)
             leaders = self.leaders(u)
             skip = rng.random() < odds.missing_talk or u in self.stubborn
             pairs = list(combinations(leaders, 2))
@@ -296,7 +289,7 @@ class _Sim:
                         ),
                     )
                 )
-            self.open_ledger(u, items, early=False)
+            self.open_ledger(u, items, rng, early=False)
             drafts = rng.randint(1, 3)
             author = self.principal(u)
             items.extend((u, ev.SelfInspection(author=author, revision=r)) for r in range(1, drafts + 1))
@@ -319,7 +312,7 @@ class _Sim:
                 continue
             drafts = self.run.evidence(u, ev.SelfInspection)
             latest = max((d.value.revision for d in drafts), default=1)
-            old = stale and latest > 1 and self.rng.random() < self.odds.stale_approval
+            old = stale and latest > 1 and self.dice.of(u).random() < self.odds.stale_approval
             revision = latest - 1 if old else latest
             item = (u, ev.SupervisionApproval(revision=revision))
             if runs and runs[-1][0] == members[0]:
@@ -405,9 +398,10 @@ class _Sim:
             pending = [v.unit for v in refused]
 
     def criticise(self, units: list[str]) -> None:
-        rng, t = self.rng, self.t
+        t = self.t
         items: list[tuple[str, Any]] = []
         for u in units:
+            rng = self.dice.of(u)
             weak = u in self.stubborn or rng.random() < self.odds.weak_criticism
             for a, b in permutations(self.leaders(u), 2):
                 n = t.criticisms - (1 if weak and rng.random() < 0.5 else 0)  # noqa: PLR2004
@@ -454,33 +448,36 @@ class _Sim:
         )
 
     def rectify(self, units: list[str]) -> None:
-        rng = self.rng
-        self.record(
-            (u, ev.PublicEvaluation(score=rng.uniform(80, 99), respondents=rng.randint(30, 300)))
-            for u in units
-        )
+        evaluations: list[tuple[str, Any]] = []
+        for u in units:
+            rng = self.dice.of(u)
+            evaluations.append(
+                (u, ev.PublicEvaluation(score=rng.uniform(80, 99), respondents=rng.randint(30, 300)))
+            )
+        self.record(evaluations)
         self.fire_all(units, "start_rectify")
         closures: list[tuple[str, Any]] = []
         again: list[tuple[str, Any]] = []
         for u in units:
+            rng = self.dice.of(u)
             for item in self.run.evidence(u, ev.LedgerItem):
                 rejected = rng.random() < self.odds.rejected_closure
                 closures.append((u, ev.LedgerClosure(item=item.value.item, accepted=not rejected)))
                 if rejected:
                     again.append((u, ev.LedgerClosure(item=item.value.item, accepted=True, note="群众认可")))
-            closures.extend(self.households(u))
+            closures.extend(self.households(u, rng))
             closures.append((u, ev.AdoptedRule(title="党员领导干部行为规范")))
             closures.append((u, ev.Satisfaction(score=rng.uniform(85, 99), respondents=rng.randint(50, 500))))
             self.spill(closures)  # the re-closures in `again` follow all of these
         self.record(closures)
         self.record(again)
 
-    def households(self, unit: str) -> list[tuple[str, Any]]:
+    def households(self, unit: str, rng: Random) -> list[tuple[str, Any]]:
         """住村联户: each leader linked to households (a few to too few)."""
         out: list[tuple[str, Any]] = []
         need = self.t.households_per_cadre
         for n, leader in enumerate(self.leaders(unit)):
-            k = need - 1 if need and self.rng.random() < self.odds.few_households else need
+            k = need - 1 if need and rng.random() < self.odds.few_households else need
             households = tuple(f"{unit}/户{n * need + i + 1:03d}" for i in range(k))
             if households:
                 out.append((unit, ev.HouseholdLink(cadre=leader, households=households)))
@@ -511,6 +508,7 @@ def simulate(
     thresholds: Thresholds | None = None,
     odds: Odds | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    dice: Dice | None = None,
 ) -> Simulation:
     """Run the whole mass-line campaign over ``org`` and return the finished run.
 
@@ -521,36 +519,69 @@ def simulate(
         thresholds: the campaign's standards.
         odds: how often units fall short.
         on_progress: called as ``(phase, done, total)`` after each phase.
+        dice: where the random choices come from (default: one stream from
+            ``seed``, the Zhongmou demo's numbers); a ``PerUnitDice(seed)``
+            gives the numbers a sharded run gives (see ``shards.simulate_sharded``).
     """
     t = thresholds or Thresholds()
-    escalated: list[cf.Escalation] = []
-    campaign = build_campaign(t, escalate=escalated.append)
-    clock = cf.FixedClock(step=timedelta(seconds=1))
-    run = campaign.start(org, store=store, clock=clock, ids=cf.CountingIds("ev"))
-    sim = _Sim(run, random.Random(seed), odds or Odds(), t)
-    units = list(org)
-    phases: list[tuple[str, Callable[[], object]]] = [
-        ("动员部署", sim.mobilise),
-        ("学习教育、听取意见", lambda: sim.study(units, shortfall=True)),
-        ("转入查摆问题", lambda: sim.finish_study(units)),
-        ("会前准备", lambda: sim.prepare(units)),
-        ("专题民主生活会", lambda: _by_level(sim, sim.meet)),
-        ("开展批评", lambda: sim.criticise(sim.at(units, "examine.meeting"))),
-        (
-            "群众评议",
-            lambda: _by_level(sim, lambda level: sim.evaluate(sim.at(level, "examine.meeting"))),
-        ),
-        ("整改落实、建章立制", lambda: sim.rectify(sim.at(units, "examine.evaluation"))),
-        ("总结", sim.conclude),
-    ]
-    for n, (name, phase) in enumerate(phases, start=1):
-        if n > 1:
-            sim.advance()  # each phase takes a week of the campaign's calendar
+    chosen = dice or SharedDice(seed)
+    run = start_run(org, store, t, step=clock_step(chosen))
+    sim = _Sim(run, chosen, odds or Odds(), t)
+    steps = phases(sim)
+    for n, (name, _, phase) in enumerate(steps, start=1):
+        sim.begin(n)
         sim.week()
         phase()
         if on_progress is not None:
-            on_progress(name, n, len(phases))
+            on_progress(name, n, len(steps))
     return Simulation(run=run, refusals=tuple(sim.kept), refused=sim.refused, sent_back=sim.sent_back)
+
+
+def clock_step(dice: Dice) -> timedelta:
+    """How far the simulation's clock moves per reading (each piece of evidence reads it).
+
+    One stream: a second. Per unit: not at all within a phase, as the order in
+    which a process reads the clock depends on how the units were split, and a
+    unit's times must not.
+    """
+    return timedelta(0) if dice.per_unit else timedelta(seconds=1)
+
+
+def start_run(
+    org: cf.Org,
+    store: cf.Store | str | None,
+    t: Thresholds,
+    *,
+    step: timedelta,
+    open_it: bool = False,
+    ids: str = "ev",
+) -> cf.Run:
+    """The simulation's run over ``store``: started (or, ``open_it``, opened), with its clock and ids."""
+    campaign = build_campaign(t, escalate=lambda _: None)
+    clock = cf.FixedClock(step=step)
+    if open_it:
+        return campaign.open(org, store, clock=clock, ids=cf.CountingIds(ids))
+    return campaign.start(org, store=store, clock=clock, ids=cf.CountingIds(ids))
+
+
+def phases(sim: _Sim) -> list[tuple[str, Order, Callable[[], object]]]:
+    """The campaign's phases for ``sim``'s units: each a week, in order, with how its units wait."""
+    units = sim.units
+    return [
+        ("动员部署", Order.DOWN, sim.mobilise),
+        ("学习教育、听取意见", Order.ANY, lambda: sim.study(units, shortfall=True)),
+        ("转入查摆问题", Order.ANY, lambda: sim.finish_study(units)),
+        ("会前准备", Order.ANY, lambda: sim.prepare(units)),
+        ("专题民主生活会", Order.DOWN, lambda: _by_level(sim, sim.meet)),
+        ("开展批评", Order.ANY, lambda: sim.criticise(sim.at(units, "examine.meeting"))),
+        (
+            "群众评议",
+            Order.DOWN,
+            lambda: _by_level(sim, lambda level: sim.evaluate(sim.at(level, "examine.meeting"))),
+        ),
+        ("整改落实、建章立制", Order.ANY, lambda: sim.rectify(sim.at(units, "examine.evaluation"))),
+        ("总结", Order.UP, sim.conclude),
+    ]
 
 
 def _by_level(sim: _Sim, step: Callable[[list[str]], None]) -> None:
