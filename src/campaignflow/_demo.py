@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
@@ -271,10 +272,7 @@ def _run(
     verified = report.ok and all(reopened.state(u) == run.state(u) for u in org)
     lap("replay check")
     on_progress("summing up the roll-up and the duties", 0, 0)
-    duties = run.obligations()
-    rows, row_level, leaf_level = _rollup(run, duties)
-    whole = run.progress(limit=10)
-    shown = inboxes(run)  # read while the store is open
+    summed = summary(run)  # read while the store is open
     lap("roll-up and duties")
     on_progress("writing the dashboard", 0, 0)
     page = build_report(run, drill_down=True).to_html()
@@ -289,25 +287,34 @@ def _run(
     write_text_atomically(dashboard, page)
     lap("dashboard")
     return DemoResult(
+        **summed,
         run=run,
         db=db,
         seconds=seconds,
         steps=report.steps,
-        townships=tuple(rows[:40]),
-        row_level=row_level,
-        leaf_level=leaf_level,
-        blocked=whole.blocked_units,
-        exposed=tuple(run.escalations),
         refused=sim.refused,
         sent_back=sim.sent_back,
         example=example,
         verified=verified,
         dashboard=dashboard,
-        obligations=duties,
-        inboxes=shown,
         total=time.perf_counter() - started,
         phases=tuple(phases),
     )
+
+
+def summary(run: Run) -> dict[str, Any]:
+    """The fields of a :class:`DemoResult` read from the finished run: roll-up, duties, inboxes."""
+    duties = run.obligations()
+    rows, row_level, leaf_level = _rollup(run, duties)
+    return {
+        "townships": tuple(rows[:40]),
+        "row_level": row_level,
+        "leaf_level": leaf_level,
+        "blocked": run.progress(limit=10).blocked_units,
+        "exposed": tuple(run.escalations),
+        "obligations": duties,
+        "inboxes": inboxes(run),
+    }
 
 
 def _rollup(run: Run, duties: ObligationReport) -> tuple[list[TownshipRow], str, str]:

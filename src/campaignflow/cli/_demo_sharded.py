@@ -116,32 +116,23 @@ def run_sharded_demo(
     phases = [("replay check", time.perf_counter() - mark)]
     mark = time.perf_counter()
     on_progress("summing up the roll-up and the duties", 0, 0)
-    duties = run.obligations()
-    rows, row_level, leaf_level = _demo._rollup(run, duties)  # noqa: SLF001 - the demo's own table
-    whole = run.progress(limit=10)
-    boxes = _demo.inboxes(run)
+    summed = _demo.summary(run)
     phases.append(("roll-up and duties", time.perf_counter() - mark))
     mark = time.perf_counter()
     on_progress("writing the dashboard", 0, 0)
     write_text_atomically(page, build_report(run, drill_down=True).to_html())
     phases.append(("dashboard", time.perf_counter() - mark))
     result = _demo.DemoResult(
+        **summed,
         run=run,
         db=shown(url),
         seconds=seconds,
         steps=report.steps,
-        townships=tuple(rows[:40]),
-        row_level=row_level,
-        leaf_level=leaf_level,
-        blocked=whole.blocked_units,
-        exposed=tuple(run.escalations),
         refused=done.refused,
         sent_back=done.sent_back,
         example=done.example,
         verified=report.ok,
         dashboard=page,
-        obligations=duties,
-        inboxes=boxes,
         total=time.perf_counter() - started,
         phases=tuple(phases),
     )
