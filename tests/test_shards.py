@@ -184,6 +184,12 @@ class TestBarrier:
         with pytest.raises(shards.ShardError, match="workers 0 to 1"):
             shards.work(org, url, 2, timeout=0)
 
+    def test_a_worker_number_not_an_int_is_refused_before_waiting(self, tmp_path: Path) -> None:
+        """A wrong type is named at once, not after polling for a plan (nothing was started here)."""
+        url = f"sqlite:///{tmp_path / 'none.db'}"
+        with pytest.raises(TypeError, match="worker's number"):
+            shards.work(scaled_org("national", provinces=2), url, "1", timeout=0)  # type: ignore[arg-type]
+
     def test_a_memory_store_cannot_be_shared(self) -> None:
         with pytest.raises(shards.ShardError, match="needs an SQL store"):
             shards.start(scaled_org("national", provinces=2), cf.MemoryStore(), workers=1)  # type: ignore[arg-type]

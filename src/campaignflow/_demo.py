@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from campaignflow._files import write_text_atomically
 from campaignflow._targets import TargetError
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.model import Escalation
-from campaignflow.exceptions import CampaignflowError
+from campaignflow.org.graph import Org
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line.simulation import simulate
 from campaignflow.report.as_of import NOW, last_step_time
@@ -131,7 +132,7 @@ def inboxes(run: Run) -> tuple[Inbox, ...]:
     return (*shown, *(() if clerk is None else (clerk,)))
 
 
-def build_org(scale: str, seed: int) -> object:
+def build_org(scale: str, seed: int) -> Org:
     """The org of the demo at ``scale``."""
     if scale == "county":
         from campaignflow.presets.zhongmou import zhongmou_org  # noqa: PLC0415
@@ -161,10 +162,33 @@ def check_db_path(db: Path) -> None:
     if db.exists() and db.stat().st_size > 0 and not _is_campaignflow_db(db):
         msg = f"--db {db} exists and is not a campaignflow database: left untouched; pass another path"
         raise TargetError(msg)
-    page = dashboard_path(db)
+    check_page(dashboard_path(db), "pass another --db")
+
+
+def check_page(page: Path, fix: str) -> None:
+    """Refuse to overwrite ``page`` unless it is empty, absent or a campaignflow dashboard.
+
+    Raises:
+        TargetError: ``page`` is someone else's file (``fix`` says what to pass instead).
+    """
     if page.exists() and page.stat().st_size > 0 and DASHBOARD_MARK not in _head(page):
-        msg = f"{page} exists and is not a campaignflow dashboard: left untouched; pass another --db"
+        msg = f"{page} exists and is not a campaignflow dashboard: left untouched; {fix}"
         raise TargetError(msg)
+
+
+def finish_store(store: SQLStore, org: Org) -> datetime | None:
+    """Write what `campaignflow verify DB` and `report DB` read beside a finished simulation.
+
+    Returns the simulation's last step time (the moment reports judge it at), if any step.
+    """
+    store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
+    # Compact: the indented form is written by Python's pure-Python encoder, ~1 s per 10,000 units.
+    store.set_meta("org", orjson.dumps(org.to_dict()).decode())
+    # A finished simulation: reports judge it at its last step, not at today's date.
+    last = last_step_time(store)
+    if last is not None:
+        store.set_meta(NOW, last.isoformat())
+    return last
 
 
 def dashboard_path(db: Path) -> Path:
@@ -233,26 +257,14 @@ def _quiet(_phase: str, _done: int, _total: int) -> None:
 def _run(
     *, seed: int, db: Path, work: Path, scale: str, on_progress: Callable[[str, int, int], None]
 ) -> DemoResult:
-    from campaignflow.org.graph import Org  # noqa: PLC0415
-
     started = time.perf_counter()
     on_progress("building the org", 0, 0)
     org = build_org(scale, seed)
-    if not isinstance(org, Org):  # pragma: no cover - build_org returns orgs
-        msg = f"no org for scale {scale!r}"
-        raise CampaignflowError(msg)
     campaign = mass_line_campaign()
     store = open_store(f"sqlite:///{work}", evidence_types=campaign.build().evidence_types)
     sim = simulate(org, store=store, seed=seed, on_progress=on_progress)
     if isinstance(store, SQLStore):
-        # What `campaignflow verify DB` needs to replay this store on its own.
-        store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
-        # Compact: the indented form is written by Python's pure-Python encoder, ~1 s per 10,000 units.
-        store.set_meta("org", orjson.dumps(org.to_dict()).decode())
-        # A finished simulation: reports judge it at its last step, not at today's date.
-        last = last_step_time(store)
-        if last is not None:
-            store.set_meta(NOW, last.isoformat())
+        finish_store(store, org)
     run = sim.run
     seconds = time.perf_counter() - started
     mark = time.perf_counter()

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
-
 from campaignflow import _demo
 from campaignflow._files import write_text_atomically
 from campaignflow._targets import TargetError
@@ -23,7 +21,6 @@ from campaignflow.exceptions import StoreError
 from campaignflow.org.graph import Org
 from campaignflow.presets.mass_line import campaign as mass_line_campaign
 from campaignflow.presets.mass_line import shards
-from campaignflow.report.as_of import NOW, last_step_time
 from campaignflow.report.build import build_report
 from campaignflow.run.clock import FixedClock
 from campaignflow.store import SQLStore, drop_schema
@@ -34,11 +31,7 @@ PAGE = Path("mass-line-demo.html")
 
 def org_of(scale: str, seed: int) -> Org:
     """The demo's org (module level: worker processes build it from this)."""
-    org = _demo.build_org(scale, seed)
-    if not isinstance(org, Org):  # pragma: no cover - build_org returns orgs
-        msg = f"no org for scale {scale!r}"
-        raise TargetError(msg)
-    return org
+    return _demo.build_org(scale, seed)
 
 
 def shown(url: str) -> str:
@@ -67,12 +60,7 @@ def check_url(url: str, page: Path) -> None:
             "pass another database"
         )
         raise TargetError(msg)
-    if page.exists() and page.stat().st_size > 0:
-        with page.open("rb") as f:
-            head = f.read(4096).decode("utf-8", errors="replace")
-        if _demo.DASHBOARD_MARK not in head:
-            msg = f"{page} exists and is not a campaignflow dashboard: left untouched; run the demo elsewhere"
-            raise TargetError(msg)
+    _demo.check_page(page, "run the demo elsewhere")
 
 
 def run_sharded_demo(
@@ -103,12 +91,8 @@ def run_sharded_demo(
     run = done.run
     store = run.store
     if isinstance(store, SQLStore):
-        # What `campaignflow verify URL` and `report URL` read, as the SQLite demo writes them.
-        store.set_meta("factory", "campaignflow.presets.mass_line:campaign")
-        store.set_meta("org", orjson.dumps(org.to_dict()).decode())
-        last = last_step_time(store)
+        last = _demo.finish_store(store, org)
         if last is not None:  # judged at the simulation's last step, not at its first
-            store.set_meta(NOW, last.isoformat())
             run.clock = FixedClock(start=last)
     mark = time.perf_counter()
     on_progress("replay check: replaying every step from the database", 0, 0)

@@ -38,14 +38,24 @@ def scaled_org(
     org (the same ids, people and groups): a slice to measure a sharded run on.
 
     Raises:
-        ArgumentError: ``provinces`` is below 1 or above the root's subtrees.
+        ArgumentError: ``scale`` is not one of :data:`SHAPES`, ``fraction`` is
+            not in (0, 1], or ``provinces`` is below 1 or above the root's subtrees.
     """
+    if scale not in SHAPES:
+        msg = f"scale={scale!r}: scaled_org builds {' or '.join(map(repr, SHAPES))}"
+        raise ArgumentError(msg)
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        msg = f"fraction must be a number, got {type(fraction).__name__}"
+        raise TypeError(msg)
+    if not 0 < fraction <= 1:
+        msg = f"fraction={fraction}: pass a share of the {scale} org in (0, 1], e.g. 0.1"
+        raise ArgumentError(msg)
     if provinces is not None:
-        whole = round(SHAPES[scale][0] * fraction)
         if isinstance(provinces, bool) or not isinstance(provinces, int):
             msg = f"provinces must be an int or None, got {type(provinces).__name__}"
             raise TypeError(msg)
-        if not 1 <= provinces <= max(1, whole):
+        whole = max(1, round(SHAPES[scale][0] * fraction))
+        if not 1 <= provinces <= whole:
             msg = f"provinces={provinces}: scaled_org({scale!r}) has {whole} subtrees under its root"
             raise ArgumentError(msg)
     with gc_paused():

@@ -190,6 +190,9 @@ def work(org: cf.Org, url: str, shard: int, *, timeout: float = TIMEOUT) -> Shar
     Raises:
         ShardError: no plan there, no such worker in it, or another process failed.
     """
+    if isinstance(shard, bool) or not isinstance(shard, int):
+        msg = f"shard must be a worker's number (an int), got {type(shard).__name__}"
+        raise TypeError(msg)
     run = _opened(org, url, timeout, ids=f"ev.{shard}")
     body = _plan(run)
     shards: list[list[str]] = body["shards"]
@@ -430,21 +433,18 @@ def _plan(run: cf.Run) -> dict[str, Any]:
 
 
 def _meta_of(run: cf.Run, key: str) -> str | None:
-    read = getattr(run.store, "meta", None)
-    if read is None:
-        msg = (
-            f"a sharded simulation needs an SQL store (PostgreSQL, or SQLite), not {type(run.store).__name__}"
-        )
-        raise ShardError(msg)
-    value: str | None = read(key)
+    value: str | None = _sql(run).meta(key)
     return value
 
 
 def _meta(run: cf.Run, key: str, value: str) -> None:
-    write = getattr(run.store, "set_meta", None)
-    if write is None:
-        msg = (
-            f"a sharded simulation needs an SQL store (PostgreSQL, or SQLite), not {type(run.store).__name__}"
-        )
+    _sql(run).set_meta(key, value)
+
+
+def _sql(run: cf.Run) -> Any:
+    """The run's store, if it keeps metadata (the barriers and the plan live there)."""
+    store = run.store
+    if not (hasattr(store, "meta") and hasattr(store, "set_meta")):
+        msg = f"a sharded simulation needs an SQL store (PostgreSQL, or SQLite), not {type(store).__name__}"
         raise ShardError(msg)
-    write(key, value)
+    return store
