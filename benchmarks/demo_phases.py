@@ -6,7 +6,7 @@ Usage:
 Runs ``campaignflow demo`` (the same code: simulation, replay check, roll-up,
 dashboard) over ``scaled_org(scale, fraction=...)`` and prints the seconds
 between progress reports, then the seconds spent in each of the simulation's
-verbs (fire_many, record_many, the weekly duties, evidence reads), and the CPU
+verbs (fire_many, record_many, the weekly duties, the batched evidence reads), and the CPU
 seconds of the whole run and of what follows the simulation (a sharded verify's
 other process included). ``--profile-after`` prints a pyinstrument profile of what follows
 the simulation (replay check, roll-up, duties, inboxes, dashboard). The whole
@@ -72,7 +72,13 @@ def main() -> None:
     args = parser.parse_args()
     whole = scaled.scaled_org
     scaled.scaled_org = lambda scale, *, seed=0, **_: whole(scale, seed=seed, fraction=args.fraction)
-    for name, label in (("fire_all", "fire_many"), ("record", "record_many"), ("week", "weekly duties")):
+    verbs = (
+        ("fire_all", "fire_many"),
+        ("record", "record_many"),
+        ("week", "weekly duties"),
+        ("evidence_of", "evidence reads (records_many)"),
+    )
+    for name, label in verbs:
         _timed(simulation._Sim, name, label)  # noqa: SLF001 - the simulation's own verbs
     _timed(Run, "evidence", "run.evidence reads")
     marks: list[tuple[float, str]] = []
