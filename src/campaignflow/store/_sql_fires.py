@@ -96,6 +96,7 @@ def _templates(status: Status) -> tuple[list[bytes | str], list[bytes | str], by
 
 _TEMPLATES = {True: _templates(Status.PASSED), False: _templates(Status.FAILED)}
 _KIND = {kind: orjson.dumps(kind.value) for kind in Kind}
+_COLUMN = {kind: kind.value for kind in Kind}  # enum attribute access is slow on 3.11
 
 
 def fire_rows(
@@ -119,46 +120,47 @@ def fire_rows(
         return found
 
     batch = {"actor": enc(fires.actor), "at": enc(fires.at), "event": enc(fires.event)}
-    shapes: dict[tuple[Any, ...], bytes] = {}  # the body before the unit, by the step's other fields
-    judged: dict[tuple[Any, ...], bytes] = {}  # the verdict before its unit, by its other fields
-    verdicts, kinds, sources, dests, reasons = (
-        fires.verdicts,
-        fires.kinds,
-        fires.sources,
-        fires.dests,
-        fires.reasons,
-    )
-    for i, (unit, seq) in enumerate(zip(fires.units, seqs, strict=True)):
+    shapes: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}  # (the body before the unit, the end)
+    verdicts = fires.verdicts
+    # Most steps share the last one's pieces: compared first, by identity where it decides.
+    shape: tuple[Any, ...] = (None,) * 5  # matches no step
+    root: Finding | None = None
+    stage = at = event = ""
+    start = judgement = end = b""
+    rows = zip(fires.units, seqs, fires.kinds, fires.sources, fires.dests, fires.reasons, strict=True)
+    for i, (unit, seq, kind, source, dest, reason) in enumerate(rows):
         verdict = verdicts[i]
         if not isinstance(verdict, Verdict):
             verdict = verdicts[i] = verdict.verdict()
-        root, passed = verdict.root, verdict.passed
-        head, middle, tail = _TEMPLATES[passed]
-        kind = kinds[i]
-        shape = (passed, kind, sources[i], dests[i], reasons[i])
-        start = shapes.get(shape)
-        if start is None:
-            values = {
-                "kind": _KIND[kind],
-                "source": enc(shape[2]),
-                "dest": enc(shape[3]),
-                "reason": enc(shape[4]),
-            }
-            start = shapes[shape] = _fill(head, batch | values)
-        # A verdict's root lives as long as the batch (the verdict holds it): its id names it.
-        key = (passed, verdict.at, verdict.event, verdict.stage, id(root))
-        judgement = judged.get(key)
-        if judgement is None:
-            values = {
-                "vat": enc(key[1]),
-                "vevent": enc(key[2]),
-                "vstage": enc(key[3]),
-                "root": root.canonical(),
-            }
-            judgement = judged[key] = _fill(middle, values)
+        found = verdict.root
+        passed = found.passed
+        if (
+            kind is not shape[0]
+            or source != shape[1]
+            or dest != shape[2]
+            or reason != shape[3]
+            or passed is not shape[4]
+        ):
+            shape = (kind, source, dest, reason, passed)
+            pieces = shapes.get(shape)
+            if pieces is None:
+                head, _, tail = _TEMPLATES[passed]
+                values = {
+                    "kind": _KIND[kind],
+                    "source": enc(source),
+                    "dest": enc(dest),
+                    "reason": enc(reason),
+                }
+                pieces = shapes[shape] = (_fill(head, batch | values), tail)
+            start, end = pieces
+            root = None  # the verdict's pieces depend on the outcome too
+        if found is not root or verdict.stage != stage or verdict.at != at or verdict.event != event:
+            root, stage, at, event = found, verdict.stage, verdict.at, verdict.event
+            values = {"vat": enc(at), "vevent": enc(event), "vstage": enc(stage), "root": found.canonical()}
+            judgement = _fill(_TEMPLATES[passed][1], values)
         named = dumps(unit)
         body = b"".join(
-            (start, named, judgement, named if verdict.unit == unit else dumps(verdict.unit), tail)
+            (start, named, judgement, named if verdict.unit == unit else dumps(verdict.unit), end)
         )
         prev = heads.get(unit, "")
         # codec.chain_hash: sha256 over the previous hash (ASCII hex) and the body.
@@ -166,7 +168,7 @@ def fire_rows(
         heads[unit] = digest
         prevs.append(prev)
         hashes.append(digest)
-        yield seq, unit, kind.value, body.decode(), prev, digest
+        yield seq, unit, _COLUMN[kind], body.decode(), prev, digest
 
 
 ProjectionRow = tuple[str, str, int, str, str, int]
