@@ -210,17 +210,24 @@ def fire_unit_rows(
     fresh: list[ProjectionRow] = []
     moved: list[ProjectionRow] = []
     encoded: dict[Any, str] = {}
-    names, reworks, blocked = fires.names, fires.reworks, fires.blocked
-    for i, (unit, stage, version) in enumerate(zip(fires.units, fires.dests, fires.versions, strict=True)):
-        before = expected.get(unit, version)
-        body = row_body(encoded, reworks[i], names[i], blocked[i])
-        (moved if before else fresh).append((unit, stage, version, body, heads.get(unit, ""), before))
+    was, head = expected.get, heads.get
+    columns = zip(
+        fires.units, fires.dests, fires.versions, fires.names, fires.reworks, fires.blocked, strict=True
+    )
+    for unit, stage, version, fired, reworks, blocked in columns:
+        # Most rows were never reworked nor refused: their fired events alone name the body.
+        body = encoded.get(fired) if blocked is None and not reworks else None
+        if body is None:
+            body = row_body(encoded, reworks, fired, blocked)
+        before = was(unit, version)
+        (moved if before else fresh).append((unit, stage, version, body, head(unit, ""), before))
     return fresh, moved
 
 
 def fires_checkpoint(seqs: Sequence[int], units: Sequence[str], heads: Mapping[str, str]) -> Checkpoint:
     """The checkpoint of a batch numbered ``seqs`` over ``units`` (distinct), its chain ``heads`` after it."""
-    ordered = tuple(sorted((unit, heads[unit]) for unit in units))
+    ids = sorted(units)  # strings sort faster than (unit, head) pairs
+    ordered = tuple(zip(ids, map(heads.__getitem__, ids), strict=True))
     first, last = seqs[0], seqs[-1]
     return Checkpoint(
         first_seq=first, last_seq=last, heads=ordered, hash=checkpoint_hash(first, last, ordered)
