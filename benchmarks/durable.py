@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 import campaignflow as cf
 from campaignflow.store import drop_schema
+from campaignflow.store._bulk import insert_chunks
 from campaignflow.store._sql import hot
 from campaignflow.store.codec import canonical, chain_hash, step_to_dict
 
@@ -154,9 +155,10 @@ def _parts(path: Path, units: list[str], body: str) -> dict[str, float]:
     gc.collect()
     began = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
-    for name, run in (
-        ("steps", lambda: db.executemany(sql["insert_steps"], steps)),
-        ("units", lambda: db.executemany(sql["insert_units"], rows)),
+    cursor = db.cursor()
+    for name, run in (  # as the store runs them: its inserts in multi-row statements
+        ("steps", lambda: insert_chunks(cursor, sql["insert_steps"], steps)),
+        ("units", lambda: insert_chunks(cursor, sql["insert_units"], rows)),
         ("checkpoint", lambda: db.execute(sql["insert_checkpoint"], (1, len(units), heads, digest))),
         ("commit", lambda: db.execute("COMMIT")),
     ):

@@ -9,6 +9,7 @@ checkpoints), and the log the memory store hashes.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 import campaignflow as cf
 from campaignflow.store import SQLStore, open_store
 from campaignflow.store._base import Fires
-from campaignflow.store._bulk import BULK
+from campaignflow.store._bulk import BULK, CHUNK, insert_chunks
 from campaignflow.store.codec import step_to_dict
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind
@@ -264,3 +265,17 @@ def test_any_columns_store_the_bytes_built_steps_store(
         found.append((_tables(url), steps))
         store.close()
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("n", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7])
+def test_sqlite_inserts_in_chunks_count_the_rows_they_insert(n: int) -> None:
+    """Multi-row statements and the last few rows one by one: every row once, a skipped one uncounted."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    db.execute("INSERT INTO t VALUES ('k5', -1)")  # a rival's row: k5 is skipped, in the first chunk
+    statement = "INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING"
+    count = insert_chunks(db.cursor(), statement, ((f"k{i}", i) for i in range(n)))
+    assert count == n - (n > 5)
+    rows = {("k5", -1), *((f"k{i}", i) for i in range(n) if i != 5)}
+    assert sorted(db.execute("SELECT k, v FROM t")) == sorted(rows)
+    db.close()

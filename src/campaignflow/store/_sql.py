@@ -33,6 +33,7 @@ from campaignflow.store._bulk import (
     copy_first_rows,
     copy_rows,
     copy_units,
+    insert_chunks,
     locked_heads,
     next_seqs,
     stored_heads,
@@ -403,13 +404,18 @@ class SQLStore(LogReads):
         batch's few statements, its statement building, which cost more than running
         them in a batch of one): the rows are plain tuples already, an iterator is
         consumed as the driver binds, all through the connection's own transaction.
+        SQLite's inserts go in multi-row statements (``_bulk.insert_chunks``).
         psycopg does not sum row counts over an executemany: callers compare the
         count and, when it does not prove every row was written, read them back.
         """
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = hot(self._t.prefix, self.dialect)[name]
         try:
-            cursor.executemany(hot(self._t.prefix, self.dialect)[name], rows)
-            count = cursor.rowcount
+            if self.dialect == "sqlite" and name.startswith("insert_"):
+                count = insert_chunks(cursor, statement, rows)
+            else:
+                cursor.executemany(statement, rows)
+                count = cursor.rowcount
         finally:
             cursor.close()
         return int(count if count is not None else -1)
