@@ -302,7 +302,7 @@ class Fires:
 def append_fires(store: Store, fires: Fires, expected: Mapping[str, int]) -> None:
     """Write a batch's ``fires`` with its rows in one transaction (as ``append``), numbering them.
 
-    A store without ``append_fires(fires, expected)`` (the SQL stores) is given the
+    A store without ``append_fires(fires, expected)`` (a host's own) is given the
     built steps and rows through its ``append``, and they become the batch's steps.
 
     Raises:

@@ -20,13 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from campaignflow.exceptions import ConcurrentUpdate, StoreError
 from campaignflow.store._apart import can_write_apart, mark_written
-from campaignflow.store._base import StoredCampaign, UnitRow, make_checkpoint, numbered
+from campaignflow.store._base import Fires, StoredCampaign, UnitRow, make_checkpoint, numbered
 from campaignflow.store._bulk import (
     BULK,
     COPY_EVIDENCE,
@@ -34,6 +33,7 @@ from campaignflow.store._bulk import (
     copy_first_rows,
     copy_rows,
     copy_units,
+    insert_chunks,
     locked_heads,
     next_seqs,
     stored_heads,
@@ -49,6 +49,15 @@ from campaignflow.store._schema import (
     still_bound,
 )
 from campaignflow.store._sql_audit import write_denial
+from campaignflow.store._sql_fires import (
+    Linked,
+    ProjectionRow,
+    checkpoint_row,
+    fire_rows,
+    fire_unit_rows,
+    fires_checkpoint,
+    row_body,
+)
 from campaignflow.store._sql_reads import LogReads, keep_decoded
 from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import Tables, tables
@@ -280,33 +289,16 @@ class SQLStore(LogReads):
         if not steps:
             return []
         with self._tx(expected) as conn:
-            # The version check before any insert. A unit at version 0 has no row yet,
-            # hence no head: its first row's insert must not conflict (checked below).
-            written = {row.unit for row in rows}
-            heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
-            # Numbers first (bodies do not hold them), then one plain executemany, or a
-            # COPY that the encoding streams into: the server stores rows while the
-            # next are encoded. RETURNING with ordered parameters made SQLite insert row
-            # by row (10,000 statements for 10,000 steps).
-            prefix = self._t.prefix
-            postgresql = self.dialect == "postgresql"
-            bulk = postgresql and len(steps) >= BULK
-            seqs = next_seqs(conn, len(steps), prefix) if postgresql else self._top_seqs(conn, len(steps))
+            heads, seqs = self._begin(conn, expected, {row.unit for row in rows}, len(steps))
             links: list[tuple[str, str]] = []
-            log = chained_rows(steps, seqs, heads, links)
-            if bulk:
-                copy_rows(conn, COPY_STEPS.format(p=prefix), log)
-            else:
-                self._many(conn, "insert_steps", log)
+            self._log(conn, chained_rows(steps, seqs, heads, links), len(steps))
             stored = list(map(numbered, steps, seqs, links))
             self._write_rows(conn, rows, expected, heads)
             keyed = [s for s in stored if s.key]
             if keyed:
                 write_keys(conn, self._t, keyed, expected, remember=self._conn is None)
             self._index(conn, stored)
-            point = make_checkpoint(stored, heads)
-            checkpoint = (point.first_seq, point.last_seq, orjson.dumps(point.heads).decode(), point.hash)
-            self._many(conn, "insert_checkpoint", [checkpoint])
+            self._many(conn, "insert_checkpoint", [checkpoint_row(make_checkpoint(stored, heads))])
             if self._conn is not None:
                 mark_written(self._conn)
         if self._decoded is not None:  # committed: what a read would decode, as the run recorded it
@@ -314,6 +306,53 @@ class SQLStore(LogReads):
                 if s.evidence is not None:
                     keep_decoded(self._decoded, s.seq, s.evidence)
         return stored
+
+    def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
+        """:meth:`append` for a batch held as columns (``fire_many``'s): no step or row built per unit.
+
+        The log rows, projection rows and checkpoint are those ``append`` writes for
+        the batch's built steps and rows (``_sql_fires``); its steps are built when
+        read, numbered and carrying the chain links written.
+        """
+        n = len(fires)
+        if not n:
+            fires.seqs, fires.built = [], []
+            return
+        units = fires.units
+        with self._tx(expected) as conn:
+            heads, seqs = self._begin(conn, expected, set(units), n)
+            prevs: list[str] = []
+            hashes: list[str] = []
+            self._log(conn, fire_rows(fires, seqs, heads, prevs, hashes), n)
+            self._put_rows(conn, *fire_unit_rows(fires, expected, heads))
+            self._many(conn, "insert_checkpoint", [checkpoint_row(fires_checkpoint(seqs, units, heads))])
+            if self._conn is not None:
+                mark_written(self._conn)
+        fires.seqs = seqs
+        fires.built = Linked(n, prevs, hashes)
+
+    def _begin(
+        self, conn: Connection, expected: Mapping[str, int], written: set[str], n: int
+    ) -> tuple[dict[str, str], list[int]]:
+        """A write's version check (the chain heads of its units) and its ``n`` log numbers.
+
+        The check comes before any insert. A unit at version 0 has no row yet,
+        hence no head: its first row's insert must not conflict (``_put_rows``).
+        Numbers come first (bodies do not hold them): RETURNING with ordered
+        parameters made SQLite insert row by row (10,000 statements for 10,000 steps).
+        """
+        heads = self._heads(conn, {u: v for u, v in expected.items() if v or u not in written})
+        if self.dialect == "postgresql":
+            return heads, next_seqs(conn, n, self._t.prefix)
+        return heads, self._top_seqs(conn, n)
+
+    def _log(self, conn: Connection, rows: Iterable[tuple[Any, ...]], n: int) -> None:
+        """The log rows of a write: one plain executemany, or (PostgreSQL, ``BULK`` rows or more)
+        a COPY that the encoding streams into: the server stores rows while the next are encoded."""
+        if self.dialect == "postgresql" and n >= BULK:
+            copy_rows(conn, COPY_STEPS.format(p=self._t.prefix), rows)
+        else:
+            self._many(conn, "insert_steps", rows)
 
     def keyed(self, key: str) -> Step | None:
         """The step idempotency key ``key`` wrote, or None (also for a store without the index)."""
@@ -365,13 +404,18 @@ class SQLStore(LogReads):
         batch's few statements, its statement building, which cost more than running
         them in a batch of one): the rows are plain tuples already, an iterator is
         consumed as the driver binds, all through the connection's own transaction.
+        SQLite's inserts go in multi-row statements (``_bulk.insert_chunks``).
         psycopg does not sum row counts over an executemany: callers compare the
         count and, when it does not prove every row was written, read them back.
         """
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = hot(self._t.prefix, self.dialect)[name]
         try:
-            cursor.executemany(hot(self._t.prefix, self.dialect)[name], rows)
-            count = cursor.rowcount
+            if self.dialect == "sqlite" and name.startswith("insert_"):
+                count = insert_chunks(cursor, statement, rows)
+            else:
+                cursor.executemany(statement, rows)
+                count = cursor.rowcount
         finally:
             cursor.close()
         return int(count if count is not None else -1)
@@ -424,36 +468,23 @@ class SQLStore(LogReads):
     def _write_rows(
         self, conn: Connection, rows: Sequence[UnitRow], expected: Mapping[str, int], heads: Mapping[str, str]
     ) -> None:
-        """Upsert the rows, each only if its unit is still at the expected version.
-
-        Each row is written as ``(unit, stage, version, body, head, expected)``.
-        """
-        fresh: list[tuple[str, str, int, str, str, int]] = []
-        moved: list[tuple[str, str, int, str, str, int]] = []
-        encoded: dict[Any, str] = {}  # a batch's rows mostly share reworks and fired
+        """Upsert the rows, each only if its unit is still at the expected version."""
+        fresh: list[ProjectionRow] = []
+        moved: list[ProjectionRow] = []
+        encoded: dict[Any, str] = {}
         for row in rows:
             unit = row.unit
             before = expected.get(unit, row.version)
-            # Most rows were never reworked: their fired events alone name the body.
-            shape = (
-                None
-                if row.blocked is not None
-                else (tuple(row.reworks.items()), row.fired)
-                if row.reworks
-                else row.fired
-            )
-            body = None if shape is None else encoded.get(shape)
-            if body is None:
-                body = orjson.dumps(
-                    {"reworks": dict(row.reworks), "fired": list(row.fired), "blocked": row.blocked},
-                    option=orjson.OPT_SORT_KEYS,
-                ).decode()
-                if shape is not None:
-                    encoded[shape] = body
+            body = row_body(encoded, row.reworks, row.fired, row.blocked)
             (moved if before else fresh).append(
                 (unit, row.stage, row.version, body, heads.get(unit, ""), before)
             )
-        if self.dialect == "postgresql" and len(rows) >= BULK:
+        self._put_rows(conn, fresh, moved)
+
+    def _put_rows(self, conn: Connection, fresh: list[ProjectionRow], moved: list[ProjectionRow]) -> None:
+        """Write projection rows ``(unit, stage, version, body, head, expected)``: units' first rows
+        (``fresh``, expected 0) and the others, each only if its unit is still at ``expected``."""
+        if self.dialect == "postgresql" and len(fresh) + len(moved) >= BULK:
             prefix = self._t.prefix
             if fresh:
                 copy_first_rows(conn, fresh, prefix)
@@ -473,7 +504,7 @@ class SQLStore(LogReads):
             if count != len(attempted):
                 self._lost(conn, attempted)
 
-    def _lost(self, conn: Connection, attempted: list[tuple[str, str, int, str, str, int]]) -> None:
+    def _lost(self, conn: Connection, attempted: list[ProjectionRow]) -> None:
         """Raise ConcurrentUpdate for the first unit whose row is not the one just written.
 
         Called when a driver's row count does not prove every row was written
