@@ -129,8 +129,13 @@ class Batched(Snapshot):
 
 
 def read_kinds(t: Transition) -> tuple[str, ...]:
-    """The evidence kinds ``t``'s gate declares it reads (custom rules may read more)."""
-    return () if t.gate is None else tuple(dict.fromkeys(evidence_name(tp) for tp in t.gate.reads))
+    """The evidence kinds ``t``'s ordering and gate declare they read (custom rules may read more).
+
+    The ordering's count: a review's ``ReviewsPassed`` reads the unit's review records
+    (and its checks' kinds) for every unit leaving the reviewed stage.
+    """
+    rules = (*t.order, t.gate) if t.gate is not None else t.order
+    return tuple(dict.fromkeys(evidence_name(tp) for rule in rules for tp in rule.reads))
 
 
 def quick_kinds(t: Transition) -> tuple[str, ...] | None:
@@ -219,6 +224,18 @@ class _Later(Snapshot):
 _NO_ORDER: tuple[Finding, ...] = ()
 
 
+def _memo(
+    run: RunView,
+    unit: str,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
+    reads: tuple[str, ...],
+) -> Snapshot:
+    """The view a full evaluation reads ``unit`` through: each kind read once, from ``read``
+    (a batch's) where it holds it; a :class:`BatchRead` answers for the units above too."""
+    held = {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
+    return Batched(run, unit, held, read) if isinstance(read, BatchRead) else Snapshot(run, unit, held)
+
+
 def quick_later(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
     run: RunView,
     unit: str,
@@ -265,14 +282,17 @@ def judge(
     ``open_root``: the finding shared by every verdict of a transition with neither
     gate nor ordering (it says the same for every unit). ``read``: records a batch
     read at once, used instead of one read per unit; ``reads``: the kinds the
-    gate declares it reads; ``quick``: the gate's compiled quick check, if it has one.
+    ordering and gate declare they read; ``quick``: the gate's compiled quick check, if it has one.
     """
     at = at or now.isoformat()
     if open_root is not None:
         return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=open_root)
     order: Sequence[Finding] = _NO_ORDER
+    memo: Snapshot | None = None
     if t.order:
-        ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
+        # The ordering and a full evaluation read each kind once, the batch's reads first.
+        memo = _memo(run, unit, read, reads)
+        ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
     if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
@@ -289,9 +309,8 @@ def judge(
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)
         )
-    # The full evaluation reads each kind once, from the batch's reads where there are some.
-    held = {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
-    memo = Batched(run, unit, held, read) if isinstance(read, BatchRead) else Snapshot(run, unit, held)
+    if memo is None:
+        memo = _memo(run, unit, read, reads)
     ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
     return Verdict(
         unit=unit,
