@@ -5,6 +5,10 @@ snapshot of the unit's records; when it certainly holds, the verdict's findings
 are built only when someone reads them, from that same snapshot, so they are
 exactly what evaluating at the check would have said. Any other gate (custom
 rules, rules over people, a failing gate) is evaluated in full at once.
+
+A batch judges its units over one read of their records and of those shared to
+them from above (:class:`BatchRead`): each unit's full evaluation reads the
+same records a single fire reads at that moment, without a query of its own.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from campaignflow.definition.context import Context, RunView, evidence_name
 from campaignflow.definition.rules import QuickCheck, certainly_holds, evaluate, holds_over
+from campaignflow.definition.sharing import people_records
 from campaignflow.values.findings import Finding, Status, Verdict
 from campaignflow.values.records import Recorded, Step
 
 if TYPE_CHECKING:
     from campaignflow.definition.actors import Actor
     from campaignflow.definition.model import Transition
+    from campaignflow.definition.sharing import CountsBelow
     from campaignflow.org.graph import Org
     from campaignflow.values.findings import Names
 
@@ -82,9 +88,54 @@ class Snapshot:
         return self.run.people_records(unit, kind, field, own=self.records_of(unit, kind))
 
 
+class BatchRead(dict[tuple[str, str], Sequence[Recorded[Any]]]):
+    """A batch's records by (unit, kind), read at once: its units' own, and the units' above
+    them that ``counts_below`` shares (``shares``: the campaign's declarations by kind).
+
+    Made for one batch and dropped with it: evidence recorded after it is read by the next.
+    """
+
+    __slots__ = ("shares",)
+
+    def __init__(
+        self, read: Mapping[tuple[str, str], Sequence[Recorded[Any]]], shares: Mapping[str, CountsBelow]
+    ) -> None:
+        super().__init__(read)
+        self.shares = shares
+
+
+class Batched(Snapshot):
+    """A full evaluation's view in a batch: any unit's records the batch read come from the read."""
+
+    __slots__ = ("read",)
+
+    def __init__(
+        self, run: RunView, unit: str, kinds: dict[str, Sequence[Recorded[Any]]], read: BatchRead
+    ) -> None:
+        super().__init__(run, unit, kinds)
+        self.read = read
+
+    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        found: Sequence[Recorded[Any]] | None = self.read.get((unit, kind))
+        return found if found is not None else super().records_of(unit, kind)
+
+    def people_records(
+        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
+    ) -> Sequence[Recorded[Any]]:
+        if own is None:
+            own = self.records_of(unit, kind)
+        # The records above are read through this view: from the batch's read, not one query each.
+        return people_records(self.read.shares, self, unit, kind, field, own)
+
+
 def read_kinds(t: Transition) -> tuple[str, ...]:
-    """The evidence kinds ``t``'s gate declares it reads (custom rules may read more)."""
-    return () if t.gate is None else tuple(dict.fromkeys(evidence_name(tp) for tp in t.gate.reads))
+    """The evidence kinds ``t``'s ordering and gate declare they read (custom rules may read more).
+
+    The ordering's count: a review's ``ReviewsPassed`` reads the unit's review records
+    (and its checks' kinds) for every unit leaving the reviewed stage.
+    """
+    rules = (*t.order, t.gate) if t.gate is not None else t.order
+    return tuple(dict.fromkeys(evidence_name(tp) for rule in rules for tp in rule.reads))
 
 
 def quick_kinds(t: Transition) -> tuple[str, ...] | None:
@@ -173,6 +224,18 @@ class _Later(Snapshot):
 _NO_ORDER: tuple[Finding, ...] = ()
 
 
+def _memo(
+    run: RunView,
+    unit: str,
+    read: Mapping[tuple[str, str], Sequence[Recorded[Any]]] | None,
+    reads: tuple[str, ...],
+) -> Snapshot:
+    """The view a full evaluation reads ``unit`` through: each kind read once, from ``read``
+    (a batch's) where it holds it; a :class:`BatchRead` answers for the units above too."""
+    held = {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
+    return Batched(run, unit, held, read) if isinstance(read, BatchRead) else Snapshot(run, unit, held)
+
+
 def quick_later(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
     run: RunView,
     unit: str,
@@ -219,14 +282,17 @@ def judge(
     ``open_root``: the finding shared by every verdict of a transition with neither
     gate nor ordering (it says the same for every unit). ``read``: records a batch
     read at once, used instead of one read per unit; ``reads``: the kinds the
-    gate declares it reads; ``quick``: the gate's compiled quick check, if it has one.
+    ordering and gate declare they read; ``quick``: the gate's compiled quick check, if it has one.
     """
     at = at or now.isoformat()
     if open_root is not None:
         return Verdict(unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=open_root)
     order: Sequence[Finding] = _NO_ORDER
+    memo: Snapshot | None = None
     if t.order:
-        ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=run)
+        # The ordering and a full evaluation read each kind once, the batch's reads first.
+        memo = _memo(run, unit, read, reads)
+        ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
         order = [evaluate(o, ctx) for o in t.order]
     gate = t.gate
     if kinds is not None and gate is not None and (not order or all(p.status is _PASSED for p in order)):
@@ -243,10 +309,8 @@ def judge(
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)
         )
-    # The full evaluation reads each kind once, from the batch's reads where there are some.
-    memo = Snapshot(
-        run, unit, {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
-    )
+    if memo is None:
+        memo = _memo(run, unit, read, reads)
     ctx = Context(unit=unit, stage=stage, event=t.event, actor=actor, now=now, run=memo)
     return Verdict(
         unit=unit,
