@@ -373,6 +373,7 @@ WHOLE_WAY: list[type[Any]] = [
     _cls(Flags, frozen=True),
     _cls(Huge, frozen=True),  # msgspec refuses enum values outside 64 bits
     _cls(Lone, frozen=True),  # a surrogate value has no UTF-8 form
+    attrs.make_class("Empty", {}, frozen=True, slots=True),  # nothing to read: attrgetter needs a name
     Undecorated,
     Private,
     Uninit,
@@ -385,6 +386,12 @@ class TestWholeWay:
     @pytest.mark.parametrize("cls", WHOLE_WAY, ids=lambda c: repr(getattr(c, "__attrs_attrs__", c)))
     def test_classes_the_pass_cannot_vouch_for_go_the_whole_way(self, cls: type[Any]) -> None:
         assert plan(cls) is None
+
+    def test_their_values_keep_or_refuse_alike(self) -> None:
+        for cls in WHOLE_WAY:
+            fields = attrs.fields(cls)
+            value = cls(**{f.alias: 1 for f in fields if f.init})
+            _agree(value)
 
     def test_an_enum_the_whole_way_refuses_is_refused_alike(self) -> None:
         for value in (_cls(Huge, frozen=True)(Huge.BIG), _cls(Lone, frozen=True)(Lone.BAD)):

@@ -142,6 +142,8 @@ class Plan:
 
     cls: type[Any]
     names: tuple[str, ...]
+    read: Callable[[Any], tuple[Any, ...]]
+    """The fields' values, in field order (one C call)."""
     fits: tuple[Fits, ...]
     checks: tuple[tuple[Validator, attrs.Attribute[Any], int], ...]
     """Each validated field's validator, field and position, in field order (msgspec's order)."""
@@ -156,7 +158,7 @@ class Plan:
         means None (the whole way meets it again and words the refusal).
         """
         try:
-            values = [getattr(value, name) for name in self.names]
+            values = self.read(value)
         except AttributeError:
             return None
         if self.loose is not None and not self.loose.issuperset(value.__dict__):
@@ -181,6 +183,18 @@ class Plan:
         return target
 
 
+def _reader(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A reader of the fields ``names`` as a tuple (``attrgetter`` gives a single field's value bare)."""
+    get = operator.attrgetter(*names)
+    if len(names) > 1:
+        return get
+
+    def one(value: Any) -> tuple[Any, ...]:
+        return (get(value),)
+
+    return one
+
+
 def plan(cls: type[Any]) -> Plan | None:
     """The one pass for values of ``cls``, or None when they must go the whole way."""
     if not attrs.has(cls) or not _readable(cls):
@@ -190,14 +204,16 @@ def plan(cls: type[Any]) -> Plan | None:
     except Exception:  # noqa: BLE001 - the whole way raises what it raises
         return None
     fields = attrs.fields(cls)
-    if any(f.name.startswith("_") or not f.init for f in fields):
+    if not fields or any(f.name.startswith("_") or not f.init for f in fields):
         return None
     fits = [_fits(f.type) for f in fields]
     if any(found is None for found in fits):
         return None
+    names = tuple(f.name for f in fields)
     return Plan(
         cls=cls,
-        names=tuple(f.name for f in fields),
+        names=names,
+        read=_reader(names),
         fits=tuple(found for found in fits if found is not None),
         checks=tuple((f.validator, f, at) for at, f in enumerate(fields) if f.validator is not None),
         post_init=getattr(cls, "__attrs_post_init__", None),
