@@ -500,33 +500,31 @@ def sql_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         yield url, url
 
 
+def _written(url: str, *, fresh_pg: bool) -> tuple[Any, ...]:
+    """The raw rows and the log of ``url`` and the log of a memory store, after the same writes."""
+    if fresh_pg:
+        reset_pg(url)
+    memory = cf.MemoryStore()
+    _write(memory)
+    _write(url)
+    assert CAMPAIGN.verify(UNITS, url).ok
+    return _bodies(url), _log(url), _log(memory)
+
+
 def test_every_store_writes_the_same_bytes_and_chain_either_way(
     sql_pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Memory, SQLite and PostgreSQL: the same bodies, raw rows and hashes, one pass or the whole way."""
     one_url, whole_url = sql_pair
-    memory_one, memory_whole = cf.MemoryStore(), cf.MemoryStore()
-    same_db = one_url == whole_url
-    if same_db:
-        reset_pg(one_url)
-    _write(memory_one)
-    _write(one_url)
-    one_rows = _bodies(one_url)
-    one_log = _log(one_url)
-    assert CAMPAIGN.verify(UNITS, one_url).ok
+    pg = one_url == whole_url  # one PostgreSQL database, written afresh each way
+    one = _written(one_url, fresh_pg=pg)
+    kept = [r.value for r in CAMPAIGN.open(UNITS, one_url).evidence("u1", Mixed)]
     with monkeypatch.context() as patched:
         _whole_way(patched)
-        if same_db:
-            reset_pg(whole_url)
-        _write(memory_whole)
-        _write(whole_url)
-        whole_rows = _bodies(whole_url)
-        whole_log = _log(whole_url)
-        assert CAMPAIGN.verify(UNITS, whole_url).ok
-    assert one_rows == whole_rows
-    assert one_log == whole_log == _log(memory_one) == _log(memory_whole)
-    assert len(one_log) == len(UNITS) * (len(GOOD) + 1) + 4
-    kept = [r.value for r in CAMPAIGN.open(UNITS, one_url).evidence("u1", Mixed)]
+        whole = _written(whole_url, fresh_pg=pg)
+    assert one == whole
+    assert one[1] == one[2]  # the SQL store's log is the memory store's
+    assert len(one[1]) == len(UNITS) * (len(GOOD) + 1) + 4
     assert len(kept) == 2
     assert all(_same(value, GOOD[2]) for value in kept)
 
