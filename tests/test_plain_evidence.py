@@ -352,6 +352,14 @@ class OwnEq:
 
 
 @attrs.frozen
+class Answering:
+    x: int
+
+    def __getattr__(self, name: str) -> int:
+        return 0
+
+
+@attrs.frozen
 class PreInit:
     x: int
 
@@ -378,6 +386,7 @@ WHOLE_WAY: list[type[Any]] = [
     Private,
     Uninit,
     OwnEq,
+    Answering,
     PreInit,
 ]
 
@@ -392,6 +401,22 @@ class TestWholeWay:
             fields = attrs.fields(cls)
             value = cls(**{f.alias: 1 for f in fields if f.init})
             _agree(value)
+
+    def test_an_unslotted_cached_hash_goes_the_whole_way(self) -> None:
+        """Its cache is in the instance ``__dict__``: more than the fields, so the whole way takes it."""
+        cls = _cls(int, frozen=True, slots=False, cache_hash=True)
+        value = cls(1)
+        hash(value)
+        found = plan(cls)
+        assert found is not None
+        assert found.back(value) is None
+        _agree(value)
+
+    def test_a_missing_field_goes_the_whole_way(self) -> None:
+        """A slot left unset (a value built around ``__init__``): the whole way's AttributeError."""
+        value = object.__new__(Bare)
+        assert _outcome(validate.check_evidence, value) == _outcome(validate.check_whole, value)
+        assert _outcome(validate.check_whole, value)[1] is AttributeError
 
     def test_an_enum_the_whole_way_refuses_is_refused_alike(self) -> None:
         for value in (_cls(Huge, frozen=True)(Huge.BIG), _cls(Lone, frozen=True)(Lone.BAD)):

@@ -17,8 +17,8 @@ so the codec encodes it once, when the step is written.
 A value the pass cannot vouch for (another type, a limit crossed, a validator
 or post-init raising, a copy that compares unequal) goes the whole way, so
 every refusal is the whole way's, with its message. A class the pass cannot
-read goes the whole way always: not frozen, its own ``__eq__``, ``__new__``
-or ``__getattribute__``, a cached hash (msgspec's
+read goes the whole way always: not frozen, its own ``__eq__``, ``__new__``,
+``__getattribute__`` or ``__getattr__``, a cached hash (msgspec's
 copy has none), ``__attrs_pre_init__``, ``_private`` or ``init=False`` fields,
 or a field of another type (nested attrs values, lists, dicts, sets,
 datetimes, ``Any``, ``Annotated`` constraints).
@@ -131,6 +131,7 @@ def _readable(cls: type[Any]) -> bool:
         and kind.__ne__ is _Probe.__ne__
         and kind.__new__ is object.__new__
         and kind.__getattribute__ is object.__getattribute__
+        and getattr(cls, "__getattr__", None) is None  # a missing field must be missing
         and not hasattr(cls, "_attrs_cached_hash")  # msgspec's copy lacks the cache: the whole way's copy
         and getattr(cls, "__attrs_pre_init__", None) is None
     )
