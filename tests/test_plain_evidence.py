@@ -12,9 +12,10 @@ from __future__ import annotations
 import enum
 import typing
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import attr
 import attrs
@@ -96,6 +97,8 @@ class Bare:
     t: tuple[str, ...] = ("t",)
     o: int | None = None
     of: tuple[float | None, ...] = (1.5, None)
+    w: datetime = datetime(2014, 2, 1, tzinfo=UTC)
+    wn: datetime | None = None
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -159,12 +162,37 @@ HOSTILE = st.one_of(
 )
 
 
+class Offsetless(tzinfo):
+    """A timezone that gives no offset: comparing its times with an aware one raises TypeError."""
+
+    def utcoffset(self, _: datetime | None) -> None:
+        return None
+
+
+class Moment(datetime):
+    """A datetime subclass: not exactly its annotated type."""
+
+
+MOMENTS: list[Any] = [
+    NOW,
+    NOW + timedelta(days=1),  # the slack's last moment
+    NOW + timedelta(days=1, microseconds=1),
+    datetime(2014, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2014, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2014, 3, 1),  # noqa: DTZ001 - naive, refused
+    datetime(2014, 3, 1, tzinfo=Offsetless()),
+    Moment(2014, 3, 1, tzinfo=UTC),
+    date(2014, 3, 1),
+    "2014-03-01T00:00:00+00:00",
+]
+
 EDGES: dict[Any, st.SearchStrategy[Any]] = {
     float: st.floats() | st.sampled_from([float("inf"), float("-inf"), float("nan"), -0.0, 1e308, 3, True]),
     int: st.integers() | st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, True, 1.0, Level.LOW]),
     str: TEXTS | st.sampled_from([Colour.RED, ml.Source.FORM, b"s"]),
     bool: st.booleans() | st.sampled_from([0, 1, None]),
     date: st.dates() | st.datetimes(timezones=st.none() | st.just(UTC)),
+    datetime: st.datetimes(timezones=st.none() | st.just(UTC)) | st.sampled_from(MOMENTS),
 }
 
 
@@ -277,6 +305,8 @@ class TestSameOutcome:
             tuple[str, ...]: [(), ("a",) * 10_000, ("a",) * 10_001, ["a"], ("a", 1), ("\x00",), "a", None],
             int | None: [None, 2**63, True, "1"],
             tuple[float | None, ...]: [(None, 1.0), (float("nan"),), (1,), [1.0], None],
+            datetime: MOMENTS,
+            datetime | None: [None, *MOMENTS],
         }[tp]
         for edge in edges:
             value = Bare()
@@ -295,7 +325,7 @@ class TestSameOutcome:
         for value in GOOD:
             found = plan(type(value))
             assert found is not None, type(value)
-            assert found.back(value) == value
+            assert found.back(value, NOW) == value
 
     def test_a_value_the_post_init_changes_is_refused_as_the_whole_way_refuses(self) -> None:
         value = Stripped(text="x")
@@ -372,7 +402,7 @@ WHOLE_WAY: list[type[Any]] = [
     _cls(int, frozen=True, cache_hash=True),  # msgspec's copy has no cached hash
     _cls(list[str], frozen=True),
     _cls(dict[str, int], frozen=True),
-    _cls(datetime, frozen=True),
+    _cls(tuple[datetime, ...], frozen=True),
     _cls(Any, frozen=True),
     _cls(Annotated[int, msgspec.Meta(ge=0)], frozen=True),
     _cls(Base, frozen=True),
@@ -409,7 +439,7 @@ class TestWholeWay:
         hash(value)
         found = plan(cls)
         assert found is not None
-        assert found.back(value) is None
+        assert found.back(value, NOW) is None
         _agree(value)
 
     def test_a_missing_field_goes_the_whole_way(self) -> None:

@@ -4,24 +4,26 @@
 unsafe to store, then :func:`~campaignflow.store.convert.conform` turns it into
 data and back through msgspec (running the class's validators again on the
 copy) and compares the copy with the value. For most evidence none of that
-can change anything: a frozen attrs class whose fields hold exactly
-their annotated types (``str``, ``int``, ``float``, ``bool``, ``date``, an
-enum of ``str`` or ``int`` values, ``X | None``, ``tuple[X, ...]`` of those)
-reads back field for field as the same values of the same types. For such a
-class :func:`plan` builds one pass that tests each field's exact type and the
-limits the walk enforces (:mod:`campaignflow.store.limits`), then runs the
-class's validators (and its ``__attrs_post_init__``, on a copy) as msgspec's
-conversion runs them; the value, or that copy, is what every store gives back,
-so the codec encodes it once, when the step is written.
+can change anything: a frozen attrs class whose fields hold exactly their
+annotated types (``str``, ``int``, ``float``, ``bool``, ``date``, an aware
+``datetime`` no later than the walk allows, an enum of ``str`` or ``int``
+values, ``X | None``, ``tuple[X, ...]`` of those but datetimes) reads back
+field for field as the same values of the same types (msgspec passes dates
+and datetimes through as they are). For such a class :func:`plan` builds one
+pass that tests each field's exact type and the limits the walk enforces
+(:mod:`campaignflow.store.limits`), then runs the class's validators (and its
+``__attrs_post_init__``, on a copy) as msgspec's conversion runs them; the
+value, or that copy, is what every store gives back, so the codec encodes it
+once, when the step is written.
 
 A value the pass cannot vouch for (another type, a limit crossed, a validator
 or post-init raising, a copy that compares unequal) goes the whole way, so
 every refusal is the whole way's, with its message. A class the pass cannot
 read goes the whole way always: not frozen, its own ``__eq__``, ``__new__``,
-``__getattribute__`` or ``__getattr__``, a cached hash (msgspec's
-copy has none), ``__attrs_pre_init__``, ``_private`` or ``init=False`` fields,
-or a field of another type (nested attrs values, lists, dicts, sets,
-datetimes, ``Any``, ``Annotated`` constraints).
+``__getattribute__`` or ``__getattr__``, a cached hash (msgspec's copy has
+none), ``__attrs_pre_init__``, ``_private`` or ``init=False`` fields, or a
+field of another type (nested attrs values, lists, dicts, sets, datetimes in
+tuples, ``Any``, ``Annotated`` constraints).
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ import operator
 import types
 import typing
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import attrs
 
-from campaignflow.store.limits import INT_MAX, INT_MIN, MAX_ITEMS, MAX_TEXT, SURROGATE, UNSAFE
+from campaignflow.store.limits import FUTURE_SLACK, INT_MAX, INT_MIN, MAX_ITEMS, MAX_TEXT, SURROGATE, UNSAFE
 
 Fits = Callable[[Any], bool]
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], Any]
@@ -58,6 +60,11 @@ def _int(value: Any) -> bool:
 
 def _float(value: Any) -> bool:
     return type(value) is float and math.isfinite(value)
+
+
+def _aware(value: Any) -> bool:
+    """A datetime with a timezone (whether it is in the future is the plan's test: it needs the time)."""
+    return type(value) is datetime and value.tzinfo is not None
 
 
 def _exactly(tp: type[Any]) -> Fits:
@@ -97,7 +104,14 @@ def _plain_enum(tp: type[enum.Enum]) -> bool:
 
 def _fits(tp: Any) -> Fits | None:
     """The exact-type test of a field annotated ``tp``; None if its values may read back otherwise."""
-    simple = {str: _text, int: _int, float: _float, bool: _exactly(bool), date: _exactly(date)}
+    simple = {
+        str: _text,
+        int: _int,
+        float: _float,
+        bool: _exactly(bool),
+        date: _exactly(date),
+        datetime: _aware,
+    }
     if isinstance(tp, type):
         if tp in simple:
             return simple[tp]
@@ -111,7 +125,7 @@ def _fits(tp: Any) -> Fits | None:
         return None if found is None else _optional(found)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004 - tuple[X, ...]
         found = _fits(args[0])
-        return None if found is None else _tuple_of(found)
+        return None if found is None or found is _aware else _tuple_of(found)
     return None
 
 
@@ -151,8 +165,10 @@ class Plan:
     post_init: Callable[[Any], None] | None
     loose: frozenset[str] | None
     """The field names, when instances have a ``__dict__`` (not slotted): it may hold nothing else."""
+    moments: tuple[int, ...]
+    """The positions of the ``datetime`` fields: none may be later than a day after now."""
 
-    def back(self, value: Any) -> Any:
+    def back(self, value: Any, now: datetime) -> Any:
         """What every store gives back for ``value``, or None when only the whole way can tell.
 
         Raises nothing of its own: a missing field or a validator's exception
@@ -162,10 +178,24 @@ class Plan:
             values = self.read(value)
         except AttributeError:
             return None
+        return self._validated(value, values) if self._fit(value, values, now) else None
+
+    def _fit(self, value: Any, values: tuple[Any, ...], now: datetime) -> bool:
+        """Whether each field holds exactly its type within the limits, and the value nothing else."""
         if self.loose is not None and not self.loose.issuperset(value.__dict__):
-            return None  # msgspec's copy would not hold the rest
+            return False  # msgspec's copy would not hold the rest
         if not all(map(operator.call, self.fits, values)):
-            return None
+            return False
+        if not self.moments:
+            return True
+        latest = now + FUTURE_SLACK
+        try:
+            return not any(values[at] is not None and values[at] > latest for at in self.moments)
+        except TypeError:  # a timezone without an offset: the whole way raises comparing it
+            return False
+
+    def _validated(self, value: Any, values: tuple[Any, ...]) -> Any:
+        """``value`` (with a post-init, its copy) if its class's checks pass, run as msgspec runs them."""
         # msgspec's copy would hold values equal to these, of their types: its validators would see these.
         target = value
         if self.post_init is not None:  # it may set fields: it runs on a copy, as msgspec's does
@@ -219,4 +249,5 @@ def plan(cls: type[Any]) -> Plan | None:
         checks=tuple((f.validator, f, at) for at, f in enumerate(fields) if f.validator is not None),
         post_init=getattr(cls, "__attrs_post_init__", None),
         loose=None if cls.__dictoffset__ == 0 else frozenset(f.name for f in fields),
+        moments=tuple(at for at, f in enumerate(fields) if datetime in (f.type, *typing.get_args(f.type))),
     )

@@ -52,7 +52,7 @@ def check_evidence(unit: str, value: object, now: datetime) -> Any:
     except KeyError:
         one = _PLANS[cls] = plan(cls)
     if one is not None:
-        back = one.back(value)
+        back = one.back(value, now)
         if back is not None:
             return back
     return check_whole(unit, value, now)
