@@ -5,36 +5,61 @@ is recorded, so that hostile or careless input cannot reach the log: NaN and
 infinities, integers outside 64 bits, lone surrogates, huge or control-laden
 strings, naive or future timestamps, huge collections. Then the converter
 (:mod:`campaignflow.store.convert`) refuses a value whose shape contradicts its
-annotation and gives back the value every store will read.
+annotation and gives back the value every store will read. A value of plain
+fields, each of exactly its annotated type, is checked in one pass instead
+(:mod:`campaignflow.store.plain`): what that pass accepts, the whole way
+accepts too and gives back equal, field for field and type for type.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import re
 import typing
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import attrs
 
 from campaignflow.exceptions import EvidenceError
 from campaignflow.store.convert import conform
+from campaignflow.store.limits import (
+    CONTROL,
+    FUTURE_SLACK,
+    INT_MAX,
+    INT_MIN,
+    MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_TEXT,
+    UNSAFE,
+)
+from campaignflow.store.plain import Plan, plan
 
-MAX_TEXT = 100_000
-MAX_ITEMS = 10_000
-MAX_DEPTH = 8
-FUTURE_SLACK = timedelta(days=1)  # clocks disagree; a day ahead is a typo, not skew
-CONTROL = frozenset(chr(c) for c in range(32)) - {"\n", "\t", "\r"}
-UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-"""A control character of ``CONTROL`` or a surrogate (no UTF-8 form): a text holding none passes."""
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what SQL integers and every JSON reader keep exactly
+_PLANS: dict[type[Any], Plan | None] = {}
+"""Each class's one pass (None: its values go the whole way), worked out when first recorded."""
 
 
 def check_evidence(unit: str, value: object, now: datetime) -> Any:
     """``value`` as every store gives it back, after checking it is safe to store.
+
+    Raises:
+        EvidenceError: naming the unit, the class, the field and the fix.
+    """
+    cls = type(value)
+    try:
+        one = _PLANS[cls]
+    except KeyError:
+        one = _PLANS[cls] = plan(cls)
+    if one is not None:
+        back = one.back(value, now)
+        if back is not None:
+            return back
+    return check_whole(unit, value, now)
+
+
+def check_whole(unit: str, value: object, now: datetime) -> Any:
+    """:func:`check_evidence` the whole way: the walk, then msgspec's round trip and comparison.
 
     Raises:
         EvidenceError: naming the unit, the class, the field and the fix.
