@@ -292,3 +292,41 @@ def test_a_file_of_utf16_text_is_read_as_text_and_verifies_in_shards(
     assert (report.ok, report.steps) == (True, 12)
     _sql(f"sqlite:///{path}", "UPDATE cf_steps SET body = replace(body, '\"li\"', '\"wang\"') WHERE seq = 8")
     assert verifying._sharded(definition, Org.coerce(VERIFY_UNITS), store, 1) is None
+
+
+@pytest.mark.parametrize(
+    ("statement", "ok"),
+    [
+        ("UPDATE cf_steps SET body = CAST(CAST(body AS BLOB) || X'FF' AS BLOB) WHERE seq = 5", False),
+        ("UPDATE cf_steps SET body = CAST(body AS BLOB) WHERE seq = 5", True),
+    ],
+    ids=["bytes-that-are-not-utf8", "the-same-bytes-as-a-blob"],
+)
+def test_a_body_stored_as_bytes_is_hashed_as_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statement: str, *, ok: bool
+) -> None:
+    """A body column holding bytes, not text, is hashed and parsed as those bytes, sharded or not."""
+    c, url = _twelve_steps(tmp_path)
+    _sql(url, statement)
+    monkeypatch.setattr(verifying, "SHARDED_FROM", 1 << 60)
+    one = c.verify(VERIFY_UNITS, url)
+    assert (one.ok, one.seq) == (ok, None if ok else 5), one.problem
+    if not ok:
+        assert "does not parse" in one.problem
+    monkeypatch.setattr(verifying, "SHARDED_FROM", 0)
+    monkeypatch.setattr(verifying.os, "cpu_count", lambda: 2)
+    for processes in (1, 2):
+        assert c.verify(VERIFY_UNITS, url, processes=processes) == one
+
+
+def test_a_text_body_that_is_not_utf8_is_refused_by_the_read_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text the driver cannot decode: the store's read raises, naming the column, sharded or not."""
+    c, url = _twelve_steps(tmp_path)
+    _sql(url, "UPDATE cf_steps SET body = CAST(body AS BLOB) || X'FF' WHERE seq = 5")  # || gives text
+    monkeypatch.setattr(verifying.os, "cpu_count", lambda: 2)
+    for sharded_from, processes in ((1 << 60, 1), (0, 1), (0, 2)):
+        monkeypatch.setattr(verifying, "SHARDED_FROM", sharded_from)
+        with pytest.raises(StoreError, match="column 'body'"):
+            c.verify(VERIFY_UNITS, url, processes=processes)
