@@ -33,16 +33,11 @@ from campaignflow.exceptions import ArgumentError, StoreError
 from campaignflow.org.graph import Org
 from campaignflow.run.arguments import whole
 from campaignflow.run.replay import VerifyReport, _Replayer
+from campaignflow.run.replay_rows import BlobShard, Logged, Row, lean_rows
 from campaignflow.store import Checkpoint, Store, UnitRow, open_store
 from campaignflow.store._base import checkpoint_hash
-from campaignflow.store._sql_audit import SQLiteShard
-from campaignflow.store.codec import chain_hash
 from campaignflow.store.denials import chain_problem
-from campaignflow.values.records import Kind, Step
-
-_Row = tuple[Step, tuple[int, str, str] | None, bool]
-"""A log row as verify reads it: its step, its own (seq, unit, kind) columns if read, and
-whether its body hashes as stored."""
+from campaignflow.values.records import Kind
 
 
 class _Problem(Exception):
@@ -116,11 +111,14 @@ class _Verify:
         byte = seq >> 3
         return byte < len(self.seen) and bool(self.seen[byte] & (1 << (seq & 7)))
 
-    def _rows(self) -> tuple[Iterator[_Row], Iterator[tuple[int, str, str]] | None]:
+    def _rows(self) -> tuple[Iterator[Row], Iterator[tuple[int, str, str]] | None]:
         """The log's rows, and the columns to pair with them when the rows do not carry their own."""
-        audit = getattr(self.store, "audit_rows", None)
-        if audit is not None:  # each row's step and own columns in one read
-            return audit(), None
+        raw = getattr(self.store, "_log_rows", None)  # an SQL store's rows, as the driver gives them
+        if raw is not None:  # each row's body and own columns in one read, decoded lean (replay_rows)
+            store: Any = self.store
+            c = store._tables().steps.c  # noqa: SLF001 - the SQL store's own table
+            found = raw(c.unit, c.kind, c.body, c.prev_hash, c.hash)
+            return lean_rows(found, store._decode, store.evidence_types), None  # noqa: SLF001
         reader = getattr(self.store, "columns", None)
         return ((step, None, False) for step in self.store.steps()), None if reader is None else iter(
             reader()
@@ -138,7 +136,7 @@ class _Verify:
         """Whether this check covers ``unit``'s rows: all of them, unless it is one shard of several."""
         return True
 
-    def _logged(self, step: Step) -> None:
+    def _logged(self, step: Logged) -> None:
         """Called with each step once it replays (a shard compares its evidence here)."""
 
     def log(self) -> None:  # noqa: C901 - one pass over log, columns and checkpoints together
@@ -194,7 +192,7 @@ class _Verify:
             )
             raise _Problem(problem, unit=unit, seq=cut.last_seq)
 
-    def _key(self, step: Step) -> None:
+    def _key(self, step: Logged) -> None:
         if not step.key:
             return
         first = self.keyed.setdefault(step.key, (step.unit, step.seq))
@@ -309,7 +307,7 @@ class _Verify:
                 raise _Problem(f"denial {d.seq} names unit {d.unit!r}, which is not in the org", seq=d.seq)
 
 
-def _columns(step: Step, col: tuple[int, str, str] | None) -> None:
+def _columns(step: Logged, col: tuple[int, str, str] | None) -> None:
     """The row's own ``seq``, ``unit`` and ``kind`` columns must say what its hashed body says."""
     if col is None:
         msg = f"step {step.seq} of unit {step.unit!r} has a body but no log row"
@@ -433,7 +431,7 @@ class _Shard(_Verify):
         units = list(org)
         self.own = set(units[place.shard :: place.of])
         others = [u for u in units if u not in self.own] if self.whole else self.own
-        self.reads = SQLiteShard(place.file, place.prefix, others, outside=self.whole)
+        self.reads = BlobShard(place.file, place.prefix, others, outside=self.whole)
         self.index_rows = self.reads.evidence()
         self.row = next(self.index_rows, None)
         self.dead: dict[str, int] = {}  # ids the index says were retracted -> their seq
@@ -441,17 +439,11 @@ class _Shard(_Verify):
     def _mine(self, unit: str) -> bool:
         return unit in self.own or (self.whole and unit not in self.replay.units)
 
-    def _rows(self) -> tuple[Iterator[_Row], Iterator[tuple[int, str, str]] | None]:
-        decode = getattr(self.store, "_decode")  # noqa: B009 - the SQL store's body decoding
+    def _rows(self) -> tuple[Iterator[Row], Iterator[tuple[int, str, str]] | None]:
+        store: Any = self.store
+        return lean_rows(self.reads.log_bytes(), store._decode, store.evidence_types), None  # noqa: SLF001
 
-        def rows() -> Iterator[_Row]:
-            for seq, unit, kind, body, prev, digest in self.reads.log():
-                as_stored = chain_hash(prev, body.encode()) == digest
-                yield decode(seq, body, prev, digest, lean=as_stored), (seq, unit, kind), as_stored
-
-        return rows(), None
-
-    def _logged(self, step: Step) -> None:
+    def _logged(self, step: Logged) -> None:
         if step.kind is Kind.RECORD and step.evidence is not None:
             row, ev = self.row, step.evidence
             if row is None or row[:4] != (ev.id, step.unit, ev.kind, step.seq):
