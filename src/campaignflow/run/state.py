@@ -18,6 +18,7 @@ from campaignflow.definition.context import evidence_name
 from campaignflow.definition.labels import Labels
 from campaignflow.definition.model import Definition, Escalation, Transition
 from campaignflow.definition.ordering import ordering_rules
+from campaignflow.definition.sharing import people_records
 from campaignflow.exceptions import (
     EvidenceError,
     InvalidTransition,
@@ -240,10 +241,7 @@ class RunState:
         """
         if own is None:
             own = self.records_of(unit, kind)
-        sharing = self.definition.counts_below.get(kind)
-        if sharing is None or sharing.people != field:
-            return own
-        return [*own, *sharing.shared(self, unit)]
+        return people_records(self.definition.counts_below, self, unit, kind, field, own)
 
     def history(self, unit: str) -> tuple[Step, ...]:
         """The unit's steps, oldest first."""
