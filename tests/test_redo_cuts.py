@@ -15,32 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow.values.records import Kind, Step
 from conftest import reset_pg
+from test_redo import OFFICE, Note, Plan, org  # the same evidence classes and org
 
-OFFICE = cf.Actor(id="office")
 PROVINCE = cf.Actor(id="province")
 UNITS = ("zm", "hs")
-
-
-@attrs.frozen
-class Note:
-    """学习笔记: redone by a send-back to study or to examine."""
-
-    text: str = "笔记"
-
-
-@attrs.frozen
-class Plan:
-    """整改方案: redone only by a send-back to examine."""
-
-    text: str = "方案"
-
 
 # What a send-back to each stage redoes; rectify's rework is a plain one (it voids nothing).
 REDO: dict[str, tuple[str, ...]] = {"study": ("Note",), "examine": ("Note", "Plan"), "rectify": ()}
@@ -58,16 +42,6 @@ def campaign() -> cf.Campaign:
     c.rework("examine", limit=3, redo=(Note, Plan))
     c.rework("rectify", limit=3)
     return c
-
-
-def org() -> cf.Org:
-    return cf.Org.from_dicts(
-        [
-            {"id": "zm", "parent": None, "level": "county", "name": "中牟县"},
-            {"id": "hs", "parent": "zm", "level": "township", "name": "韩寺镇"},
-        ],
-        levels=("county", "township"),
-    )
 
 
 def expected_cuts(history: Sequence[Step]) -> dict[str, tuple[int, str, str]]:
