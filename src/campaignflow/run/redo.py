@@ -7,13 +7,16 @@ send-back to that stage. The earlier records stay in the log and in
 verdict says how many were recorded before the send-back and not counted.
 
 The cut-off of each voided kind is the seq of the unit's latest send-back to a
-stage whose rework redoes it, read once from the unit's history and kept until
-the unit's send-back counts change (another writer's send-back changes them too).
+stage whose rework redoes it. A send-back this run writes moves its unit's
+cut-offs forward (:meth:`Voids.sent_back`), so a unit sent back many times is
+never re-read; a unit this run has not seen sent back (a run opened from a store,
+or another writer's send-back, which changes the unit's send-back counts) has its
+cut-offs read once from its history, kept under those counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -21,7 +24,7 @@ import attrs
 from campaignflow.definition.combinators import walk
 from campaignflow.definition.context import evidence_name
 from campaignflow.values.findings import Finding, Verdict
-from campaignflow.values.records import Kind, Recorded
+from campaignflow.values.records import Kind, Recorded, Step
 
 if TYPE_CHECKING:
     from campaignflow.definition.labels import Labels
@@ -73,8 +76,35 @@ class Voids:
         hit = self._cache.get(unit)
         if hit is not None and hit[0] == key:
             return hit[1]
+        cut = self._from(run.store.history(unit))
+        self._cache[unit] = (key, cut)
+        return cut
+
+    def sent_back(
+        self, unit: str, before: Mapping[str, int] | None, after: Mapping[str, int], step: Step
+    ) -> None:
+        """Move ``unit``'s cut-offs past ``step``, the send-back just written over counts ``before``.
+
+        The write checked the unit's version, so its history is the one the kept
+        cut-offs were read from plus ``step``, the newest: its seq is the cut-off
+        of every kind its stage redoes. Cut-offs not kept for ``before`` (never
+        read, or read under other counts) stay unkept: the next read derives them.
+        """
+        if before and any(stage in self._redo for stage in before):
+            hit = self._cache.get(unit)
+            if hit is None or hit[0] != tuple(sorted(before.items())):
+                return
+            cut = dict(hit[1])
+        else:
+            cut = {}  # no send-back that voids anything yet (cuts() reads no history either)
+        for kind in self._redo.get(step.target, ()):
+            cut[kind] = (step.seq, step.at, step.target)
+        self._cache[unit] = (tuple(sorted(after.items())), cut)
+
+    def _from(self, history: Iterable[Step]) -> dict[str, Cut]:
+        """The cut-offs a unit's ``history`` (oldest first) sets."""
         latest: dict[str, tuple[int, str]] = {}
-        for step in run.store.history(unit):
+        for step in history:
             if step.kind is Kind.SEND_BACK and step.target in self._redo:
                 latest[step.target] = (step.seq, step.at)
         cut: dict[str, Cut] = {}
@@ -82,7 +112,6 @@ class Voids:
             for kind in self._redo[stage]:
                 if kind not in cut or cut[kind][0] < seq:
                     cut[kind] = (seq, at, stage)
-        self._cache[unit] = (key, cut)
         return cut
 
     def live(

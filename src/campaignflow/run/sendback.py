@@ -123,6 +123,8 @@ class SendBackVerbs(RunState):
         except BaseException:
             rec.state, rec.version, rec.reworks, rec.since = before, version, old_reworks, old_since
             raise
+        if self._voids is not None:
+            self._voids.sent_back(unit, old_reworks, rec.reworks, stored)
         self.counters.move(unit, before, rec.state)
         self.counters.sent_back(unit, first=not old_reworks)
         if self._blocked.pop(unit, None) is not None:
