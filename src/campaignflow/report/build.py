@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from campaignflow.org.io import escape_cell
-from campaignflow.report.timeline import Timeline, build_timeline
+from campaignflow.report.timeline import Moves, Timeline, timeline_of, unit_moves
 from campaignflow.run.duties import ObligationReport
 from campaignflow.run.rollup import Blocked
 from campaignflow.run.run import Run
@@ -161,13 +161,21 @@ def build_report(
     drill-down has a ledger, duties and a timeline when this report has them:
     the pages of a larger org would read all of its log again.
     """
-    return _report(run, node, limit=limit, at_reason=at_reason, drill_down=drill_down, detail=True)
+    return _report(run, node, limit=limit, at_reason=at_reason, drill_down=drill_down, detail=None)
+
+
+@attrs.frozen
+class _Read:
+    """What a small report read of its units, for its drill-downs (each over some of those units)."""
+
+    moves: Moves
+    ledger: dict[str, list[tuple[str, bool]]]
 
 
 def _report(
-    run: Run, node: str | None, *, limit: int, at_reason: str, drill_down: bool, detail: bool
+    run: Run, node: str | None, *, limit: int, at_reason: str, drill_down: bool, detail: _Read | bool | None
 ) -> Report:
-    """:func:`build_report`; ``detail``: the ledger, duties and timeline are read if the subtree is small."""
+    """:func:`build_report`; ``detail``: the parent's reads (``None``: read them if the subtree is small)."""
     org, d = run.org, run.definition
     now = run.clock()
     progress = run.progress(node, limit=limit, now=now)
@@ -216,12 +224,15 @@ def _report(
                 )
             )
     board.sort(key=lambda b: (-b.sent_back, b.unit))
-    small = detail and len(units) <= LEDGER_LIMIT
+    small = detail is not False and len(units) <= LEDGER_LIMIT
     duties = run.obligations(node, now=now) if small and d.obligations else None
     timeline = None
-    if small:
+    read = detail if isinstance(detail, _Read) else None
+    if small and read is None:
         steps = run.store.steps() if node is None else (s for u in units for s in run.store.history(u))
-        timeline = build_timeline(d, units, steps, now)
+        read = _Read(moves=unit_moves(units, steps, now), ledger=_ledger_items(run, units))
+    if read is not None:
+        timeline = timeline_of(d, units, read.moves, now)
     labels = {path: d.label_of(path) for path in d.paths}
     labels.update({t.event: t.label for t in d.transitions if t.label})
     groups = tuple(
@@ -245,7 +256,7 @@ def _report(
         blocked=progress.blocked_units,
         board=tuple(board[:limit]),
         overdue=progress.overdue,
-        ledger=_ledger(run, units) if small else (),
+        ledger=_ledger(units, read.ledger) if read is not None else (),
         names=names,
         duties={} if duties is None else _duty_counts(duties),
         late=() if duties is None else tuple(x.describe() for x in duties.overdue[:limit]),
@@ -257,7 +268,7 @@ def _report(
         late_units=tuple(o.describe(org.name_of(o.unit)) for o in run.overdue(node, limit=limit)),
         working_groups=groups,
         drill_downs=tuple(
-            _report(run, row.unit, limit=limit, at_reason=at_reason, drill_down=False, detail=small)
+            _report(run, row.unit, limit=limit, at_reason=at_reason, drill_down=False, detail=read or False)
             for row in rows[:limit]
             if org.children(row.unit)
         )
@@ -278,23 +289,36 @@ def _with_fields(run: Run, *names: str) -> list[str]:
     ]
 
 
-def _ledger(run: Run, units: list[str]) -> tuple[LedgerOwner, ...]:
-    """Ledger items by owner.
+def _ledger_items(run: Run, units: list[str]) -> dict[str, list[tuple[str, bool]]]:
+    """Each unit's ledger items: its owner's name, and whether closed with acceptance.
 
     Items are evidence with ``item`` and ``person`` fields (到事、到人); closures
-    are evidence with ``item`` and ``accepted``.
+    are evidence with ``item`` and ``accepted``. One batched read (``records_of``
+    of many units: what send-backs voided left out), kept for the drill-downs.
     """
     items = _with_fields(run, "item", "person")
     closures = _with_fields(run, "item", "accepted")
     if not items:
-        return ()
+        return {}
+    read = run._read_many(units, [*items, *closures])  # noqa: SLF001 - the run's batched records_of
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for unit in units:
+        accepted = {r.value.item for kind in closures for r in read[unit, kind] if r.value.accepted}
+        out[unit] = [
+            (run.org.name_of(r.value.person), r.value.item in accepted)
+            for kind in items
+            for r in read[unit, kind]
+        ]
+    return out
+
+
+def _ledger(units: list[str], items: dict[str, list[tuple[str, bool]]]) -> tuple[LedgerOwner, ...]:
+    """Ledger items by owner, of the ``units`` (from :func:`_ledger_items` of them or more)."""
     owners: dict[str, list[int]] = {}
     for unit in units:
-        accepted = {r.value.item for kind in closures for r in run.records_of(unit, kind) if r.value.accepted}
-        for kind in items:
-            for r in run.records_of(unit, kind):
-                tally = owners.setdefault(run.org.name_of(r.value.person), [0, 0])
-                tally[1 if r.value.item in accepted else 0] += 1
+        for owner, closed in items.get(unit, ()):
+            tally = owners.setdefault(owner, [0, 0])
+            tally[1 if closed else 0] += 1
     return tuple(
         LedgerOwner(owner=o, open=t[0], closed=t[1])
         for o, t in sorted(owners.items(), key=lambda kv: (-kv[1][0], kv[0]))

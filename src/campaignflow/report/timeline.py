@@ -57,23 +57,51 @@ def _ends(first: datetime, at: datetime) -> tuple[timedelta, list[datetime]]:
     return step, ends
 
 
-def build_timeline(
-    definition: Definition, units: Iterable[str], steps: Iterable[Step], at: datetime
-) -> Timeline:
-    """Count the ``units`` per leaf stage at the end of each period of the log up to ``at``."""
+Moves = dict[str, tuple[datetime, list[tuple[datetime, str]]]]
+"""Per unit with a step up to the moment: its first step's time, and its moves (time, stage) in log order."""
+
+
+def unit_moves(units: Iterable[str], steps: Iterable[Step], at: datetime) -> Moves:
+    """What a timeline reads of the ``units``' ``steps``: one pass, kept for any subset of them.
+
+    A report and its drill-downs draw their timelines from one read of the log:
+    each drill-down's units are some of the report's.
+    """
     wanted = set(units)
-    first: datetime | None = None
-    moves: list[tuple[datetime, str, str]] = []
+    out: Moves = {}
     for step in steps:
         if step.unit not in wanted:
             continue
         when = as_time(step.at, at)
         if when > at:
             continue
-        first = when if first is None or when < first else first
+        seen = out.get(step.unit)
+        if seen is None:
+            seen = out[step.unit] = (when, [])
+        elif when < seen[0]:
+            out[step.unit] = seen = (when, seen[1])
         if step.kind in {Kind.FIRE, Kind.SEND_BACK} and step.dest != step.source:
-            moves.append((when, step.unit, step.dest))
-    moves.sort(key=lambda m: m[0])  # the log is in seq order; a unit's own steps are in time order
+            seen[1].append((when, step.dest))
+    return out
+
+
+def build_timeline(
+    definition: Definition, units: Iterable[str], steps: Iterable[Step], at: datetime
+) -> Timeline:
+    """Count the ``units`` per leaf stage at the end of each period of the log up to ``at``."""
+    wanted = list(units)
+    return timeline_of(definition, wanted, unit_moves(wanted, steps, at), at)
+
+
+def timeline_of(definition: Definition, units: Iterable[str], read: Moves, at: datetime) -> Timeline:
+    """:func:`build_timeline` of the ``units`` from ``read`` (:func:`unit_moves` of them or more)."""
+    wanted = set(units)
+    firsts = [read[u][0] for u in wanted if u in read]
+    first = min(firsts) if firsts else None
+    # A unit's moves are in time order; the counts at each end do not depend on how
+    # different units' moves at one time are ordered, so the order of ``wanted`` is free.
+    moves = [(when, unit, dest) for unit in wanted if unit in read for when, dest in read[unit][1]]
+    moves.sort(key=lambda m: m[0])
     step_size, ends = _ends(first or at, at)
     stages = definition.leaves
     where = dict.fromkeys(wanted, definition.initial)
