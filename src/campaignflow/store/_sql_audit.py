@@ -13,9 +13,7 @@ from sqlalchemy.engine import Connection
 
 from campaignflow.exceptions import StoreError
 from campaignflow.store._tables import Tables
-from campaignflow.store.codec import chain_hash
 from campaignflow.store.denials import Denial, chained, denial_body
-from campaignflow.values.records import Step
 
 CHUNK = 5_000
 SHARD_CHUNK = 1_000  # a sharded verify's rows at once: 5,000 refusals' bodies are ~50 MB as str
@@ -55,29 +53,6 @@ class AuditReads:
                 return
             yield from chunk
             last = chunk[-1][0]
-
-    def _decode(  # pragma: no cover - SQLStore's
-        self, seq: int, body: str, prev: str, digest: str, *, lean: bool = False
-    ) -> Step:
-        raise NotImplementedError
-
-    def audit_rows(self) -> Iterator[tuple[Step, tuple[int, str, str], bool]]:
-        """Each log row once, in seq order: its step, its own ``(seq, unit, kind)`` columns, and
-        whether its body hashes as stored (under its ``prev_hash``) to its ``hash`` (verify).
-
-        One read of the log instead of one for the bodies and one for the columns; a
-        body that hashes as stored is what its writer hashed, so verify need not encode
-        the decoded step again to check it, nor build a verdict replay does not read
-        (a refusal's): such a step comes without its other verdicts, checked for shape
-        only (``step_from_dict``'s ``lean``).
-        """
-        c = self._tables().steps.c
-        for seq, unit, kind, body, prev, digest in self._log_rows(
-            c.unit, c.kind, c.body, c.prev_hash, c.hash
-        ):
-            as_stored = chain_hash(prev, body.encode()) == digest
-            step = self._decode(seq, body, prev, digest, lean=as_stored)
-            yield step, (int(seq), str(unit), str(kind)), as_stored
 
     def shared_file(self) -> tuple[str, str] | None:
         """The SQLite file whose committed rows this store reads (other processes can read it too),
