@@ -180,12 +180,17 @@ def emit(name: str, /, **fields: Any) -> None:
     Empty fields are left out; a ``verdict`` is given compact already
     (:func:`passed`, :func:`refused`, :func:`compact_verdict`).
     """
-    emit_full(name, {k: v for k, v in fields.items() if v is not None and v != ""})
+    to = logger()
+    if to is not None:
+        to.info(name, **{k: v for k, v in fields.items() if v is not None and v != ""})
 
 
-def emit_full(name: str, fields: Mapping[str, Any], /) -> None:
-    """:func:`emit` for fields none of which is empty (the caller left those out): a fire's hot path."""
+def logger() -> Any:
+    """The logger a decision event goes to now (structlog's, else the stdlib bridge), or ``None``
+    when nobody listens: a fire's hot path calls its ``info`` with the event's fields as they are
+    built, without a mapping of its own in between."""
     if structlog.is_configured():
-        _configured().info(name, **fields)
-    elif STDLIB_LOGGER.isEnabledFor(logging.INFO):
-        _stdlib.info(name, **fields)
+        return _configured()
+    if STDLIB_LOGGER.isEnabledFor(logging.INFO):
+        return _stdlib
+    return None

@@ -24,6 +24,36 @@ def uuid_ids() -> str:
     return uuid.uuid4().hex
 
 
+_SECOND, _ZERO = timedelta(seconds=1), timedelta(0)
+# The last whole second :func:`iso` formatted (UTC, microsecond 0) and its ISO text up to the
+# seconds; one tuple, replaced at once, so a thread reads a matching pair.
+_last: tuple[datetime, str] = (datetime(1970, 1, 1, tzinfo=UTC), "1970-01-01T00:00:00")
+
+
+def iso(now: datetime) -> str:
+    """``now.isoformat()``, its date and time of day formatted once per second for UTC times.
+
+    A ``datetime`` in UTC (not a subclass, whose ``isoformat`` may differ) within the
+    second last formatted differs from it in its microseconds only; any other value is
+    formatted by ``isoformat`` itself. Same text either way (property-tested).
+    """
+    base, prefix = _last
+    if type(now) is datetime and now.tzinfo is UTC:
+        if not _ZERO <= now - base < _SECOND:
+            return _formatted(now)
+        micro = now.microsecond
+        return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
+    return now.isoformat()
+
+
+def _formatted(now: datetime) -> str:
+    """``now.isoformat()`` (UTC), keeping its second for the next calls of :func:`iso`."""
+    global _last  # noqa: PLW0603 - one module-wide cache, replaced whole
+    text = now.isoformat()
+    _last = (now.replace(microsecond=0), text[:19])
+    return text
+
+
 class FixedClock:
     """A clock for tests: starts at ``start`` and advances by ``step`` per call.
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from campaignflow.definition.actors import Actor
 from campaignflow.definition.model import Transition
@@ -14,6 +15,7 @@ from campaignflow.exceptions import (
 )
 from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor
+from campaignflow.run.clock import iso
 from campaignflow.run.fresh import freshen, units_read
 from campaignflow.run.gc import paused
 from campaignflow.run.hooks import call_hooks
@@ -22,11 +24,11 @@ from campaignflow.run.keys import checked_key, repeated_fire
 from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import BatchResult, FiredSteps
 from campaignflow.run.rollup import Blocked
-from campaignflow.run.state import RunState, _Unit
+from campaignflow.run.state import RunState, _Unit, unit_row
 from campaignflow.run.state import fired_names as fired_names_of
 from campaignflow.store._base import Fires, LaterVerdict, append_fires
-from campaignflow.values.findings import Verdict
-from campaignflow.values.records import Kind, Recorded, Step
+from campaignflow.values.findings import Verdict, verdict_of
+from campaignflow.values.records import Kind, Recorded, Step, fire_step
 
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _DENY = Kind.FIRE, Kind.DENY
@@ -52,26 +54,59 @@ class FiringVerbs(RunState):
             GateClosed: ordering or gate failed (carries the verdict; the refusal is logged).
             ConcurrentUpdate: another writer changed the unit; nothing was written.
         """
-        self._event(event)
-        rec = self._unit(unit)
+        if event not in self._firable:
+            self._event(event)  # raises
+        rec = self._units.get(unit)
+        if rec is None:
+            rec = self._unit(unit)  # raises
         if key is not None:
             key, who = checked_key(key), require_actor(by, unit=unit, action=event).id
             first = repeated_fire(self.store, key, unit=unit, event=event, actor=who)
             if first is not None:
                 return first
-        t = self._transition(unit, rec, event)
-        actor = self._authorise(unit, by, event, t.allowed)
-        rules = self._ordering.get(id(t))
+        t = self._transitions.get((event, rec.state))
+        if t is None:
+            t = self._transition(unit, rec, event)  # raises
+        if isinstance(by, Actor) and by.scope is None and t.allowed is None:
+            actor = by  # what _authorise returns: nothing to refuse
+        else:
+            actor = self._authorise(unit, by, event, t.allowed)
+        rules = self._ordering.get(id(t)) if t.order else None
         others = freshen(self, units_read(self, unit, rules)) if rules else None
         now = self.clock()
-        at = now.isoformat()  # the check and the write share one moment
-        verdict = self._verdict(unit, rec, t, actor, now, at)
+        at = iso(now)  # the check and the write share one moment
+        verdict = self._judged(unit, rec, t, actor, now, at)
+        if verdict.passed and not t.order:
+            step = self._fire_passed(unit, rec, t, verdict, actor, at, key or "")
+            if self.definition.hooks:
+                call_hooks(self, (step,), step)
+            return step
         refused = not verdict.passed
         step, kept = self._commit_one(unit, rec, t, verdict, actor, at, others, key=key or "")
         if refused:
             raise GateClosed(verdict, actor=actor.id, seq=step.seq, kept=kept)
         call_hooks(self, (step,), step)
         return step
+
+    def _judged(  # noqa: PLR0917 - private, a single fire's judgement
+        self, unit: str, rec: _Unit, t: Transition, actor: Actor, now: datetime, at: str
+    ) -> Verdict:
+        """:meth:`_verdict` for one fire: a quick gate's pass (or an open transition's) without
+        ordering is built through the slots, as ``judge`` builds it; a quick "no" is judged in
+        full, as ``judge`` does next; anything else goes through ``judge``."""
+        if t.order:
+            return self._verdict(unit, rec, t, actor, now, at)
+        tid = id(t)
+        root = self._open.get(tid)
+        if root is not None:
+            return verdict_of(unit, t.event, rec.state, at, self.labels, root=root)
+        quick = self._quick.get(tid)
+        if quick is None:
+            return self._verdict(unit, rec, t, actor, now, at)
+        later = quick_later(self, unit, rec.state, t, actor, now, at, self._kinds[tid], quick)
+        if later is None:
+            return self._verdict(unit, rec, t, actor, now, at, quickly=False)
+        return verdict_of(unit, t.event, rec.state, at, self.labels, build=later)  # _Later.verdict()
 
     def _commit(  # noqa: PLR0917 - private, a batch's columns
         self,
@@ -95,48 +130,44 @@ class FiringVerbs(RunState):
         every object a unit adds to a batch is one more for the cyclic collector.
         """
         fires = Fires(ts[0].event, actor.id, now)
-        sources, dests, kinds, reasons = fires.sources, fires.dests, fires.kinds, fires.reasons
-        versions, names, reworks, blocked = fires.versions, fires.names, fires.reworks, fires.blocked
         fired_names, bits = self._names, self._bits
-        expected: dict[str, int] = {}
-        # What a failed write puts back: each unit's state (its step's source), fired mask
-        # and since, and the refusals in force (only the blocked units have one).
-        fired: list[int] = []
-        since: list[str | None] = []
         in_force = self._blocked
         was_blocked = {u: b for u in units if (b := in_force.get(u)) is not None} if in_force else {}
+        # What a failed write puts back: each unit's state (its step's source), version, fired
+        # mask and since, and the refusals in force (only the blocked units have one). Taken
+        # column by column, as the batch's own columns are (a comprehension per column costs
+        # less than an append per field per unit).
+        sources = [rec.state for rec in recs]
+        before = [rec.version for rec in recs]
+        fired = [rec.fired for rec in recs]
+        since = [rec.since for rec in recs]
         try:
-            for unit, rec, t, verdict in zip(units, recs, ts, verdicts, strict=True):
-                sources.append(rec.state)
-                fired.append(rec.fired)
-                since.append(rec.since)
-                expected[unit] = rec.version
-                if self._moved(unit, rec, t, verdict, now):
-                    kinds.append(_FIRE)
-                    reasons.append("")
-                    blocked.append(None)
-                else:
-                    kinds.append(_DENY)
-                    reasons.append(_GATE_CLOSED)
-                    blocked.append(in_force[unit].to_dict())
-                dests.append(rec.state)
-                # The unit's row, as columns (``unit_row``'s fields; the stage is ``dests``).
-                versions.append(rec.version)
-                mask = rec.fired
-                names.append(
-                    fired_names.get(mask) or fired_names.setdefault(mask, fired_names_of(bits, mask))
-                )
-                reworks.append(rec.reworks)
+            moved = list(map(self._moved, units, recs, ts, verdicts, itertools.repeat(now, len(units))))
             fires.units.extend(units)
+            fires.sources = sources
+            fires.dests = [rec.state for rec in recs]
+            fires.kinds = [_FIRE if ok else _DENY for ok in moved]
+            fires.reasons = ["" if ok else _GATE_CLOSED for ok in moved]
             fires.verdicts.extend(verdicts)
+            # The units' rows, as columns (``unit_row``'s fields; the stage is ``dests``).
+            fires.versions = [rec.version for rec in recs]
+            fires.names = [
+                fired_names.get(mask) or fired_names.setdefault(mask, fired_names_of(bits, mask))
+                for mask in [rec.fired for rec in recs]
+            ]
+            fires.reworks = [rec.reworks for rec in recs]
+            fires.blocked = [
+                None if ok else in_force[u].to_dict() for u, ok in zip(units, moved, strict=True)
+            ]
+            expected = dict(zip(units, before, strict=True))
             for other, version in (others or {}).items():
                 expected.setdefault(other, version)  # read, not written: still checked
             append_fires(self.store, fires, expected)
         except BaseException:
-            for i in reversed(range(len(fired))):
+            # Every unit is put back (one not moved yet is set to what it holds).
+            for i in reversed(range(len(units))):
                 unit = units[i]
-                was = was_blocked.get(unit)
-                self._undo(unit, recs[i], sources[i], expected[unit], fired[i], was, since[i])
+                self._undo(unit, recs[i], sources[i], before[i], fired[i], was_blocked.get(unit), since[i])
             raise
         self._counted_many(fires, ts, was_blocked, actor)
         return fires
@@ -222,6 +253,45 @@ class FiringVerbs(RunState):
         self._counted(stored, t, verdict, was_blocked=blocked is not None, actor=actor)
         return stored, kept
 
+    def _fire_passed(  # noqa: PLR0917 - private, a single fire's columns
+        self, unit: str, rec: _Unit, t: Transition, verdict: Verdict, actor: Actor, at: str, key: str
+    ) -> Step:
+        """:meth:`_commit_one` and :meth:`_counted` for a pass without ordering: one write, no lists.
+
+        The same steps in the same order (the move, the step, the row, the write, the
+        counters, the event); the step and the row are built through their slots, and a
+        store with ``append_one`` takes them without the lists and mapping of ``append``.
+        """
+        state, version, fired, since = rec.state, rec.version, rec.fired, rec.since
+        in_force = self._blocked
+        blocked = in_force.get(unit)
+        event = t.event
+        try:
+            rec.version = version + 1
+            self.engine.apply(rec, event)
+            rec.fired = fired | self._bits[event]
+            rec.since = at
+            if blocked is not None:
+                del in_force[unit]
+            step = fire_step(unit, _FIRE, actor.id, at, event, state, rec.state, verdict, "", key)
+            row = unit_row(unit, rec, self._bits, None, names=self._names)
+            one = self._write_one
+            if one is not None:
+                step = one(step, row, version)
+            else:
+                (step,) = self.store.append([step], [row], {unit: version})
+        except BaseException:
+            self._undo(unit, rec, state, version, fired, blocked, since)
+            raise
+        counters = self.counters
+        if blocked is not None:
+            counters.blocked(unit, -1)
+        counters.move(unit, state, step.dest)
+        to = _audit.logger()
+        if to is not None:
+            self._log_fired(to, step, t, verdict, actor)
+        return step
+
     def _gate_id(self, t: Transition, verdict: Verdict | LaterVerdict) -> str:
         """The rule id at the root of a passing ``verdict`` on ``t``, without building a lazy one."""
         found = self._gate_ids.get(id(t))
@@ -258,19 +328,26 @@ class FiringVerbs(RunState):
                 verdict=_audit.refused(verdict),
             )
             return
-        # A pass has no empty field but its reason: the event is built as it is sent.
-        _audit.emit_full(
+        to = _audit.logger()
+        if to is not None:
+            self._log_fired(to, step, t, verdict, actor)
+
+    def _log_fired(self, to: Any, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
+        """A pass's event, to ``to`` (:func:`~campaignflow.run.audit.logger`).
+
+        A pass has no empty field but its reason (``emit`` would leave it out): the
+        fields are given as they are built, without a mapping of our own in between.
+        """
+        to.info(
             "unit_fired",
-            {
-                "campaign": self.definition.id,
-                "unit": step.unit,
-                "trigger": step.event,
-                "actor": actor.id,
-                "source": step.source,
-                "dest": step.dest,
-                "seq": step.seq,
-                "verdict": _audit.passed(self._gate_id(t, verdict)),
-            },
+            campaign=self.definition.id,
+            unit=step.unit,
+            trigger=step.event,
+            actor=actor.id,
+            source=step.source,
+            dest=step.dest,
+            seq=step.seq,
+            verdict=_audit.passed(self._gate_id(t, verdict)),
         )
 
     def _counted_many(
@@ -297,19 +374,24 @@ class FiringVerbs(RunState):
         if not _audit.listening():
             return
         groups: dict[tuple[str, str, str], tuple[list[str], list[int]]] = {}
-        seqs, verdicts = fires.seqs, fires.verdicts
-        for i, (kind, t) in enumerate(zip(fires.kinds, ts, strict=True)):
-            verdict = verdicts[i]
-            if kind is _FIRE:
-                key = (sources[i], dests[i], self._gate_id(t, verdict))
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = ([], [])
-                group[0].append(units[i])
-                group[1].append(seqs[i])
-                continue
-            assert isinstance(verdict, Verdict)  # noqa: S101 - only passes are deferred
-            self._log_decision(fires.step(i), t, verdict, actor)
+        seqs, verdicts, kinds = fires.seqs, fires.verdicts, fires.kinds
+        gate_ids, gate_id = self._gate_ids, self._gate_id
+        gates = [gate_ids.get(id(t)) or gate_id(t, v) for t, v in zip(ts, verdicts, strict=True)]
+        if _DENY not in kinds and len(set(zip(sources, dests, gates, strict=True))) == 1:
+            # One move for the whole batch (the common case): its columns are the group.
+            groups[sources[0], dests[0], gates[0]] = (list(units), list(seqs))
+        else:
+            for i, kind in enumerate(kinds):
+                if kind is _FIRE:
+                    group = groups.get(key := (sources[i], dests[i], gates[i]))
+                    if group is None:
+                        group = groups[key] = ([], [])
+                    group[0].append(units[i])
+                    group[1].append(seqs[i])
+                    continue
+                verdict = verdicts[i]
+                assert isinstance(verdict, Verdict)  # noqa: S101 - only passes are deferred
+                self._log_decision(fires.step(i), ts[i], verdict, actor)
         if groups:
             _audit.emit(
                 "units_fired",
@@ -385,21 +467,27 @@ class FiringVerbs(RunState):
         actor = require_actor(by, unit="*", action=event)
         wanted = list(dict.fromkeys([units] if isinstance(units, str) else units))
         with paused(len(wanted), on=self.pause_gc):
-            recs: list[_Unit] = []
-            ts: list[Transition] = []
+            held, leaving = self._units, self._transitions
+            # Each unit's record and transition in C-level passes; a miss is raised in batch order.
+            found = list(map(held.get, wanted))
+            leaves = [leaving.get((event, rec.state)) if rec is not None else None for rec in found]
             cleared: set[int] = set()  # transitions whose roles this unscoped actor holds
-            for unit in wanted:
-                rec = self._unit(unit)
-                t = self._transition(unit, rec, event)
+            for unit, rec, t in zip(wanted, found, leaves, strict=True):
+                if rec is None:
+                    self._unit(unit)  # raises
+                if t is None:
+                    assert rec is not None  # noqa: S101 - narrowed: a missing unit raised above
+                    self._transition(unit, rec, event)  # raises
+                    raise AssertionError(unit)  # pragma: no cover - _transition raised
                 if id(t) not in cleared:
                     self._authorise(unit, actor, event, t.allowed)
                     if actor.scope is None:  # then neither check depends on the unit
                         cleared.add(id(t))
-                recs.append(rec)
-                ts.append(t)
+            recs = cast("list[_Unit]", found)  # every unit found, or raised above
+            ts = cast("list[Transition]", leaves)
             # One moment for the whole batch, as for its one transaction.
             now = self.clock()
-            at = now.isoformat()
+            at = iso(now)
             ordering = self._ordering
             read_by = [
                 units_read(self, u, r) for u, t in zip(wanted, ts, strict=True) if (r := ordering.get(id(t)))

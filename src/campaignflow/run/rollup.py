@@ -208,7 +208,8 @@ class Counters:
         found = self._place_of.get(unit)
         if found is None:
             node = self._node(unit)
-            key = (self.level_index[self.org.level(unit)] * self.width, node)
+            # levels_of: the unit is the run's, known to the org (level() checks it again).
+            key = (self.level_index[self.org.levels_of((unit,))[0]] * self.width, node)
             found = self._place_ids.get(key)
             if found is None:
                 found = self._place_ids[key] = len(self._places)
@@ -258,11 +259,14 @@ class Counters:
             return
         if self.timed:
             self._timed_move(unit, old, new)
-        base, chain = self._place(unit)
-        a, b = base + self.stage_index[old], base + self.stage_index[new]
+        place = self._place_of.get(unit)
+        base, chain = self._places[self._place_id(unit) if place is None else place]
+        index = self.stage_index
+        a, b = base + index[old], base + index[new]
         for tally in chain:
-            tally.counts[a] -= 1
-            tally.counts[b] += 1
+            counts = tally.counts
+            counts[a] -= 1
+            counts[b] += 1
 
     def _timed_move(self, unit: str, old: str, new: str) -> None:
         self.timed.get(old, {}).pop(unit, None)

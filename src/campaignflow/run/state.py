@@ -29,7 +29,7 @@ from campaignflow.exceptions import (
 from campaignflow.org.graph import Org
 from campaignflow.run import audit as _audit
 from campaignflow.run.authz import require_actor, require_role, require_scope
-from campaignflow.run.clock import Clock, IdSource
+from campaignflow.run.clock import Clock, IdSource, iso
 from campaignflow.run.engine import Engine
 from campaignflow.run.gc import default as pause_by_default
 from campaignflow.run.judging import combine, judge, quick_kinds, read_kinds
@@ -38,6 +38,7 @@ from campaignflow.run.refusals import append_kept
 from campaignflow.run.results import UnitState
 from campaignflow.run.rollup import Blocked, Counters, Overdue
 from campaignflow.store import Store, UnitRow
+from campaignflow.store._base import append_one_of, row_of
 from campaignflow.store.denials import Denial
 from campaignflow.values.findings import Verdict
 from campaignflow.values.records import Kind, Recorded, Step
@@ -63,14 +64,9 @@ def unit_row(
     else:
         found = names.get(rec.fired)  # () for a unit that never fired: falsy, but memoised too
         fired = names.setdefault(rec.fired, fired_names(bits, rec.fired)) if found is None else found
-    return UnitRow(
-        unit=unit,
-        stage=rec.state,
-        version=rec.version,
-        reworks=dict(rec.reworks) if rec.reworks else {},
-        fired=fired,
-        blocked=None if blocked is None else blocked.to_dict(),
-        head=head,
+    reworks = dict(rec.reworks) if rec.reworks else {}
+    return row_of(
+        unit, rec.state, rec.version, reworks, fired, None if blocked is None else blocked.to_dict(), head
     )
 
 
@@ -128,6 +124,7 @@ class RunState:
         self.definition = definition
         self.org = org
         self.store = store
+        self._write_one = append_one_of(store)  # a single fire's write, where the store has one
         self.clock = clock
         self.ids = ids
         self.engine = Engine(definition)
@@ -398,7 +395,7 @@ class RunState:
         return found
 
     def _now(self) -> str:
-        return self.clock().isoformat()
+        return iso(self.clock())
 
     def _row(self, unit: str, rec: _Unit, *, moved: bool = False) -> UnitRow:
         return unit_row(unit, rec, self._bits, None if moved else self._blocked.get(unit), names=self._names)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -36,6 +36,37 @@ class UnitRow:
     fired: tuple[str, ...] = ()
     head: str = ""
     blocked: Mapping[str, Any] | None = None
+
+
+# A row for the hot path (a single fire's), set through the slots' own descriptors as the
+# attrs ``__init__`` sets them through ``object.__setattr__``; tests/test_fast_values.py checks
+# it makes the value the constructor makes, field by field.
+_new = object.__new__
+_r_unit, _r_stage, _r_version, _r_reworks, _r_fired, _r_head, _r_blocked = (
+    getattr(UnitRow, name).__set__
+    for name in ("unit", "stage", "version", "reworks", "fired", "head", "blocked")
+)
+
+
+def row_of(  # noqa: PLR0917 - positional on purpose: the hot path's constructor
+    unit: str,
+    stage: str,
+    version: int,
+    reworks: Mapping[str, int],
+    fired: tuple[str, ...],
+    blocked: Mapping[str, Any] | None,
+    head: str = "",
+) -> UnitRow:
+    """``UnitRow(unit=..., stage=..., ...)``, built field by field through the slots."""
+    row: UnitRow = _new(UnitRow)
+    _r_unit(row, unit)
+    _r_stage(row, stage)
+    _r_version(row, version)
+    _r_reworks(row, reworks)
+    _r_fired(row, fired)
+    _r_head(row, head)
+    _r_blocked(row, blocked)
+    return row
 
 
 @attrs.frozen(kw_only=True)
@@ -194,6 +225,24 @@ def numbered(step: Step, seq: int, links: tuple[str, str] | None = None) -> Step
     if evidence is not None:
         evidence = attrs.evolve(evidence, seq=seq)
     return attrs.evolve(step, seq=seq, evidence=evidence, prev_hash=prev, hash=digest)
+
+
+def append_one_of(store: object) -> Callable[[Step, UnitRow, int], Step] | None:
+    """The store's ``append_one(step, row, version)`` (one step and its row, a single fire's
+    write), or ``None`` when its writes must go through ``append``.
+
+    Taken only from the class nearest the store's own that defines ``append`` or
+    ``append_one``: a subclass that overrides ``append`` alone, or a wrapper that
+    forwards attributes, is written through its ``append``.
+    """
+    for klass in type(store).__mro__:
+        held = vars(klass)
+        if "append_one" in held:
+            one: Callable[[Step, UnitRow, int], Step] = getattr(store, "append_one")  # noqa: B009 - typed here
+            return one
+        if "append" in held:
+            return None
+    return None
 
 
 class LaterVerdict(Protocol):

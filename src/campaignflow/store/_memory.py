@@ -86,6 +86,43 @@ class MemoryStore:
             self._batches.append((out[0].seq, seq, last))
         return out
 
+    def append_one(self, step: Step, row: UnitRow, version: int) -> Step:
+        """:meth:`append` of one step and its unit's row, the unit expected at ``version``
+        (a single fire's write: no lists, no mapping of expected versions)."""
+        unit = step.unit
+        stored = self._rows.get(unit)
+        if stored is None:
+            found = 0
+        elif isinstance(stored, Fires):
+            found = stored.versions[stored.position(unit)]
+        else:
+            found = stored.version
+        if found != version:
+            raise ConcurrentUpdate(unit, expected=version, found=found)
+        keys = self._keys
+        if keys and step.key:
+            self._check_keys((step,), {unit: version})
+        log = self._log
+        seq = len(log) + 1
+        if step.seq == 0 and step.evidence is None:  # built for this write: numbered in place
+            object.__setattr__(step, "seq", seq)
+        else:
+            step = numbered(step, seq)
+        log.append(step)
+        history = self._by_unit.get(unit)
+        if history is None:
+            history = self._by_unit[unit] = []
+        at = len(history)
+        history.append(step)
+        if step.key:
+            keys[step.key] = (unit, at)
+        if step.kind is not _FIRE:
+            self._index(step)
+        self._pending.add(unit)
+        self._rows[unit] = row
+        self._batches.append((seq, seq, {unit: at}))
+        return step
+
     def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
         """:meth:`append` for a batch held as columns; its steps and rows are built when read."""
         self._check_versions(expected)

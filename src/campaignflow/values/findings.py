@@ -285,3 +285,37 @@ class Verdict:
             at=data.get("at", ""),
             root=Finding.from_dict(data["root"]),
         )
+
+
+# A verdict for the hot path, set through the slots' own descriptors (``Verdict``'s attrs
+# ``__init__`` sets each field through ``object.__setattr__``, then checks root or build).
+# tests/test_fast_values.py checks it makes the value the constructor makes, field by field.
+_new = object.__new__
+_v_unit, _v_event, _v_stage, _v_root, _v_at, _v_build, _v_labels = (
+    getattr(Verdict, name).__set__ for name in ("unit", "event", "stage", "_root", "at", "_build", "labels")
+)
+
+
+def verdict_of(  # noqa: PLR0917 - positional on purpose: the hot path's constructor
+    unit: str,
+    event: str,
+    stage: str,
+    at: str,
+    labels: Names | None,
+    root: Finding | None = None,
+    build: Callable[[], Finding] | None = None,
+) -> Verdict:
+    """``Verdict(unit=..., event=..., stage=..., at=..., labels=..., root=root, build=build)``,
+    built field by field through the slots; one of ``root`` and ``build`` is given."""
+    if root is None and build is None:
+        msg = "a Verdict needs root= (or build=, a callable returning it)"
+        raise TypeError(msg)
+    verdict: Verdict = _new(Verdict)
+    _v_unit(verdict, unit)
+    _v_event(verdict, event)
+    _v_stage(verdict, stage)
+    _v_root(verdict, root)
+    _v_at(verdict, at)
+    _v_build(verdict, build)
+    _v_labels(verdict, labels)
+    return verdict

@@ -87,3 +87,50 @@ class Step:
     key: str = ""
     prev_hash: str = ""
     hash: str = ""
+
+
+# A fire's step for the hot path: set through the slots' own descriptors, as ``Step``'s
+# attrs ``__init__`` would set them one ``object.__setattr__`` at a time (half its cost).
+# tests/test_fast_values.py checks it makes the value the constructor makes, field by field.
+_new = object.__new__
+(_seq, _unit, _kind, _actor, _at, _event, _source, _dest, _verdict, _reason) = (
+    getattr(Step, name).__set__
+    for name in ("seq", "unit", "kind", "actor", "at", "event", "source", "dest", "verdict", "reason")
+)
+_evidence, _target, _count, _key, _prev_hash, _hash = (
+    getattr(Step, name).__set__ for name in ("evidence", "target", "count", "key", "prev_hash", "hash")
+)
+
+
+def fire_step(  # noqa: PLR0917 - positional on purpose: the hot path's constructor
+    unit: str,
+    kind: Kind,
+    actor: str,
+    at: str,
+    event: str,
+    source: str,
+    dest: str,
+    verdict: Verdict,
+    reason: str = "",
+    key: str = "",
+) -> Step:
+    """``Step(seq=0, unit=unit, kind=kind, ..., reason=reason, key=key)``, built field by field
+    through the slots (a fire's or a refusal's step, not numbered yet)."""
+    step: Step = _new(Step)
+    _seq(step, 0)
+    _unit(step, unit)
+    _kind(step, kind)
+    _actor(step, actor)
+    _at(step, at)
+    _event(step, event)
+    _source(step, source)
+    _dest(step, dest)
+    _verdict(step, verdict)
+    _reason(step, reason)
+    _evidence(step, None)
+    _target(step, "")
+    _count(step, 0)
+    _key(step, key)
+    _prev_hash(step, "")
+    _hash(step, "")
+    return step
