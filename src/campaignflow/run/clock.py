@@ -24,10 +24,11 @@ def uuid_ids() -> str:
     return uuid.uuid4().hex
 
 
-_SECOND, _ZERO = timedelta(seconds=1), timedelta(0)
-# The last whole second :func:`iso` formatted (UTC, microsecond 0) and its ISO text up to the
-# seconds; one tuple, replaced at once, so a thread reads a matching pair.
-_last: tuple[datetime, str] = (datetime(1970, 1, 1, tzinfo=UTC), "1970-01-01T00:00:00")
+_SECOND = timedelta(seconds=1)
+# The last whole second :func:`iso` formatted (UTC, microsecond 0), the next one, and its ISO
+# text up to the seconds; one tuple, replaced at once, so a thread reads a matching set.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_last: tuple[datetime, datetime, str] = (_EPOCH, _EPOCH + _SECOND, "1970-01-01T00:00:00")
 
 
 def iso(now: datetime) -> str:
@@ -37,9 +38,9 @@ def iso(now: datetime) -> str:
     second last formatted differs from it in its microseconds only; any other value is
     formatted by ``isoformat`` itself. Same text either way (property-tested).
     """
-    base, prefix = _last
     if type(now) is datetime and now.tzinfo is UTC:
-        if not _ZERO <= now - base < _SECOND:
+        base, end, prefix = _last
+        if not base <= now < end:  # same tzinfo: compared field by field, no timedelta made
             return _formatted(now)
         micro = now.microsecond
         return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
@@ -50,7 +51,8 @@ def _formatted(now: datetime) -> str:
     """``now.isoformat()`` (UTC), keeping its second for the next calls of :func:`iso`."""
     global _last  # noqa: PLW0603 - one module-wide cache, replaced whole
     text = now.isoformat()
-    _last = (now.replace(microsecond=0), text[:19])
+    base = now.replace(microsecond=0)
+    _last = (base, base + _SECOND, text[:19])
     return text
 
 

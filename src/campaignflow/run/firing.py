@@ -489,15 +489,26 @@ class FiringVerbs(RunState):
             now = self.clock()
             at = iso(now)
             ordering = self._ordering
-            read_by = [
-                units_read(self, u, r) for u, t in zip(wanted, ts, strict=True) if (r := ordering.get(id(t)))
-            ]
+            read_by = (
+                [
+                    units_read(self, u, r)
+                    for u, t in zip(wanted, ts, strict=True)
+                    if (r := ordering.get(id(t)))
+                ]
+                if ordering
+                else []
+            )
             others = freshen(self, dict.fromkeys(o for units in read_by for o in units)) if read_by else None
             # Read after the units the ordering reads are fresh, as a single fire reads after them.
             read = self._batch_read(wanted, recs, ts)
             verdicts = self._judge_many(wanted, recs, ts, actor, now, at, read)
             fires = self._commit(wanted, recs, ts, verdicts, actor, at, others=others) if wanted else None
-        refused = tuple(v for v in verdicts if isinstance(v, Verdict) and not v.passed)
+        # A refusal is a deny step: a batch without one has no refused verdict to gather.
+        refused = (
+            tuple(v for v in verdicts if isinstance(v, Verdict) and not v.passed)
+            if fires is not None and _DENY in fires.kinds
+            else ()
+        )
         if fires is None:
             fired = FiredSteps(Fires(event, actor.id, at), ())
         elif refused:

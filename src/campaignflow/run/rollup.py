@@ -207,9 +207,9 @@ class Counters:
         """
         found = self._place_of.get(unit)
         if found is None:
-            node = self._node(unit)
-            # levels_of: the unit is the run's, known to the org (level() checks it again).
-            key = (self.level_index[self.org.levels_of((unit,))[0]] * self.width, node)
+            org = self.org  # _node(), inlined: a first move pays it once per unit
+            node = unit if unit in self._chains or org.children(unit) else org.parent(unit)
+            key = (self.level_index[org.level(unit)] * self.width, node)
             found = self._place_ids.get(key)
             if found is None:
                 found = self._place_ids[key] = len(self._places)

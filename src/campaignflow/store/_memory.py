@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -47,6 +48,11 @@ class MemoryStore:
         # that unit's history (the heads are resolved and sorted when checkpoints are
         # read; a dict of str to int is not tracked by the cyclic collector).
         self._batches: list[tuple[int, int, dict[str, int]]] = []
+        # The one-step batches (``append_one``), as flat columns of seq, unit and position: no
+        # object of their own per write for the cyclic collector to walk.
+        self._one_seqs: list[int] = []
+        self._one_units: list[str] = []
+        self._one_at: list[int] = []
         self._checkpoints: dict[int, Checkpoint] = {}
         self._denials: list[Denial] = []
         self._keys: dict[str, tuple[str, int]] = {}  # idempotency key -> (unit, index in its history)
@@ -120,7 +126,9 @@ class MemoryStore:
             self._index(step)
         self._pending.add(unit)
         self._rows[unit] = row
-        self._batches.append((seq, seq, {unit: at}))
+        self._one_seqs.append(seq)
+        self._one_units.append(unit)
+        self._one_at.append(at)
         return step
 
     def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
@@ -128,12 +136,14 @@ class MemoryStore:
         self._check_versions(expected)
         log, by_unit = self._log, self._by_unit
         first, n = len(log) + 1, len(fires)
-        where: dict[str, int] = {}  # each unit's position in its own history
-        for unit in fires.units:
-            history = by_unit.get(unit)
-            if history is None:
-                history = by_unit[unit] = []
-            where[unit] = len(history)
+        units = fires.units
+        histories = list(map(by_unit.get, units))
+        if None in histories:  # units without a step yet get their history
+            for i in [i for i, history in enumerate(histories) if history is None]:
+                histories[i] = by_unit[units[i]] = []
+        held = cast("list[list[Step | Fires]]", histories)  # every unit has one now
+        where = dict(zip(units, map(len, held), strict=True))  # each unit's position in its own history
+        for history in held:
             history.append(fires)
         log.extend([fires] * n)
         fires.seqs = range(first, first + n)
@@ -238,7 +248,9 @@ class MemoryStore:
         """The batch checkpoints, by ``last_seq``."""
         self._chain_all()
         chain = self._chain
-        for first, last, heads in self._batches:
+        ones = zip(self._one_seqs, self._one_seqs, self._one_units, self._one_at, strict=True)
+        batches = itertools.chain(self._batches, ((a, b, {unit: at}) for a, b, unit, at in ones))
+        for first, last, heads in batches:
             if last not in self._checkpoints:
                 hashed = tuple((unit, chain(unit)[i].hash) for unit, i in sorted(heads.items()))
                 self._checkpoints[last] = Checkpoint(
@@ -260,7 +272,9 @@ class MemoryStore:
 
     def records(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
         """The unit's live evidence of type ``kind``."""
-        return tuple(self._evidence.get(unit, {}).get(kind, ()))
+        kinds = self._evidence.get(unit)
+        found = None if kinds is None else kinds.get(kind)
+        return () if found is None else tuple(found)
 
     def records_many(
         self, units: Sequence[str], kinds: Sequence[str]
