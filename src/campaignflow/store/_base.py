@@ -142,6 +142,8 @@ class Store(Protocol):
     A store may also take a batch as columns, ``append_fires(fires, expected)``
     (:class:`Fires`: numbering them, as ``append`` does); one without it is
     given the batch's built steps and rows through ``append`` (:func:`append_fires`).
+    Likewise a single fire's write, ``append_one(step, row, version)`` (one step, its
+    unit's row, the unit expected at ``version``: :func:`append_one_of`), else ``append``.
     """
 
     def append(

@@ -65,25 +65,15 @@ class MemoryStore:
         keys = self._keys
         if keys:  # an empty index holds no key a step could repeat
             self._check_keys(steps, expected)
-        log, by_unit = self._log, self._by_unit
-        seq = len(log)
+        seq = len(self._log)
         out: list[Step] = []
         last: dict[str, int] = {}  # each unit's position in its own history after the batch
+        put = self._put
         for given in steps:
             seq += 1
             step = numbered(given, seq)
             out.append(step)
-            log.append(step)
-            unit = step.unit
-            history = by_unit.get(unit)
-            if history is None:
-                history = by_unit[unit] = []
-            last[unit] = at = len(history)
-            history.append(step)
-            if step.key:
-                keys[step.key] = (unit, at)
-            if step.kind is not _FIRE:
-                self._index(step)
+            last[step.unit] = put(step)
         self._pending.update(last)
         stored_rows = self._rows
         for row in rows:
@@ -105,31 +95,35 @@ class MemoryStore:
             found = stored.version
         if found != version:
             raise ConcurrentUpdate(unit, expected=version, found=found)
-        keys = self._keys
-        if keys and step.key:
+        if self._keys and step.key:
             self._check_keys((step,), {unit: version})
-        log = self._log
-        seq = len(log) + 1
+        seq = len(self._log) + 1
         if step.seq == 0 and step.evidence is None:  # built for this write: numbered in place
             object.__setattr__(step, "seq", seq)
         else:
             step = numbered(step, seq)
-        log.append(step)
-        history = self._by_unit.get(unit)
-        if history is None:
-            history = self._by_unit[unit] = []
-        at = len(history)
-        history.append(step)
-        if step.key:
-            keys[step.key] = (unit, at)
-        if step.kind is not _FIRE:
-            self._index(step)
+        at = self._put(step)
         self._pending.add(unit)
         self._rows[unit] = row
         self._one_seqs.append(seq)
         self._one_units.append(unit)
         self._one_at.append(at)
         return step
+
+    def _put(self, step: Step) -> int:
+        """Put a numbered step in the log, its unit's history and the indexes; its place in that history."""
+        self._log.append(step)
+        unit = step.unit
+        history = self._by_unit.get(unit)
+        if history is None:
+            history = self._by_unit[unit] = []
+        at = len(history)
+        history.append(step)
+        if step.key:
+            self._keys[step.key] = (unit, at)
+        if step.kind is not _FIRE:
+            self._index(step)
+        return at
 
     def append_fires(self, fires: Fires, expected: Mapping[str, int]) -> None:
         """:meth:`append` for a batch held as columns; its steps and rows are built when read."""
