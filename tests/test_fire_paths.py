@@ -3,7 +3,9 @@ full path does: the same steps, chains, rows, counters, refusals and log events.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -73,11 +75,13 @@ ops = st.lists(
 )
 
 
-def _play(gate: cf.Rule, plan: list[tuple[str, str, int]], *, fast: bool) -> dict[str, Any]:
+def _play(
+    gate: cf.Rule, plan: list[tuple[str, str, int]], *, fast: bool, store: object = None
+) -> dict[str, Any]:
     seen: list[tuple[str, int]] = []
     clock = cf.FixedClock(step=timedelta(milliseconds=250))
     campaign = _campaign(gate, seen)
-    run = campaign.start(UNITS, clock=clock, ids=cf.CountingIds())
+    run = campaign.start(UNITS, clock=clock, ids=cf.CountingIds(), store=store)
     said: list[object] = []
     with capture_logs() as logs:
         for op, unit, n in plan:
@@ -94,6 +98,7 @@ def _play(gate: cf.Rule, plan: list[tuple[str, str, int]], *, fast: bool) -> dic
         "said": said,
         "verdicts": [s.verdict.to_dict() for s in said if isinstance(s, cf.Step) and s.verdict],
         "steps": list(run.store.steps()),
+        "checkpoints": list(run.store.checkpoints()),
         "rows": list(run.store.rows()),
         "progress": run.progress().counts(),
         "states": [run.state(u) for u in UNITS],
@@ -109,3 +114,26 @@ def _play(gate: cf.Rule, plan: list[tuple[str, str, int]], *, fast: bool) -> dic
 def test_a_single_fires_own_path_is_the_full_path(gate: cf.Rule, plan: list[tuple[str, str, int]]) -> None:
     """Fired through its own path or the full one, a run says, writes, counts and logs the same."""
     assert _play(gate, plan, fast=True) == _play(gate, plan, fast=False)
+
+
+@settings(max_examples=15, deadline=None)
+@given(plan=ops)
+def test_on_sqlite_the_own_path_writes_what_the_full_path_writes(plan: list[tuple[str, str, int]]) -> None:
+    """On SQLite (written through append), both paths leave the same log, rows and checkpoints."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fast = _play(GATES[0], plan, fast=True, store=f"sqlite:///{Path(tmp) / 'fast.db'}")
+        full = _play(GATES[0], plan, fast=False, store=f"sqlite:///{Path(tmp) / 'full.db'}")
+    assert fast == full
+
+
+@settings(max_examples=15, deadline=None)
+@given(plan=ops)
+def test_the_memory_stores_own_write_is_its_append(plan: list[tuple[str, str, int]]) -> None:
+    """Through append_one or through append (a store without it), the memory store holds the same."""
+    assert _play(GATES[0], plan, fast=True) == _play(GATES[0], plan, fast=True, store=_Appending())
+
+
+class _Appending(cf.MemoryStore):
+    """The memory store written through ``append`` alone, as a store without ``append_one`` is."""
+
+    append_one = None
