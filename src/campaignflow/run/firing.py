@@ -33,6 +33,7 @@ from campaignflow.values.records import Kind, Recorded, Step, fire_step
 # Enum attribute access is slow on the hot path (Python 3.11); look members up once.
 _FIRE, _DENY = Kind.FIRE, Kind.DENY
 _GATE_CLOSED = "gate closed"  # a refusal's reason
+_NO_FIELDS: dict[str, str] = {}  # a pass's event has no reason
 
 
 class FiringVerbs(RunState):
@@ -289,7 +290,7 @@ class FiringVerbs(RunState):
         counters.move(unit, state, step.dest)
         to = _audit.logger()
         if to is not None:
-            self._log_fired(to, step, t, verdict, actor)
+            self._log_decision(step, t, verdict, actor, to)
         return step
 
     def _gate_id(self, t: Transition, verdict: Verdict | LaterVerdict) -> str:
@@ -312,34 +313,24 @@ class FiringVerbs(RunState):
             return
         self._log_decision(step, t, verdict, actor)
 
-    def _log_decision(self, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
-        """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures)."""
-        if step.kind is not _FIRE:
-            _audit.emit(
-                "unit_denied",
-                campaign=self.definition.id,
-                unit=step.unit,
-                trigger=step.event,
-                actor=actor.id,
-                source=step.source,
-                dest=step.dest,
-                seq=step.seq,
-                reason=step.reason,
-                verdict=_audit.refused(verdict),
-            )
-            return
-        to = _audit.logger()
-        if to is not None:
-            self._log_fired(to, step, t, verdict, actor)
+    def _log_decision(
+        self, step: Step, t: Transition, verdict: Verdict, actor: Actor, to: Any = None
+    ) -> None:
+        """One fire's or refusal's event: compact (a pass names its gate, a refusal its failures).
 
-    def _log_fired(self, to: Any, step: Step, t: Transition, verdict: Verdict, actor: Actor) -> None:
-        """A pass's event, to ``to`` (:func:`~campaignflow.run.audit.logger`).
-
-        A pass has no empty field but its reason (``emit`` would leave it out): the
-        fields are given as they are built, without a mapping of our own in between.
+        ``to``: the logger (:func:`~campaignflow.run.audit.logger`), when the caller has it.
+        No field of either event is empty (a fire's or refusal's step has its unit,
+        event, stages, seq and a refusal its reason; an actor's id is never empty), so
+        ``emit`` would leave none out: the fields are given as they are built, without
+        a mapping of our own in between.
         """
+        if to is None:
+            to = _audit.logger()
+            if to is None:
+                return
+        fired = step.kind is _FIRE
         to.info(
-            "unit_fired",
+            "unit_fired" if fired else "unit_denied",
             campaign=self.definition.id,
             unit=step.unit,
             trigger=step.event,
@@ -347,7 +338,8 @@ class FiringVerbs(RunState):
             source=step.source,
             dest=step.dest,
             seq=step.seq,
-            verdict=_audit.passed(self._gate_id(t, verdict)),
+            **(_NO_FIELDS if fired else {"reason": step.reason}),
+            verdict=_audit.passed(self._gate_id(t, verdict)) if fired else _audit.refused(verdict),
         )
 
     def _counted_many(
