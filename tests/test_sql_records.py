@@ -1,10 +1,9 @@
-"""The SQL stores write records' bodies spliced from pieces (``store._sql_records``), as the codec did.
+"""``record_many`` on every store: the same log, links and rows, and a failing batch writes nothing.
 
-``SQLStore.append`` used to encode every step with ``codec.chained_rows``
-(``step_bytes``: a dict per step, sorted and encoded). Its log rows now come from
-``_sql_records.log_rows``; every table row the stores hold must be the one the
-codec's path stored, byte for byte (bodies, hash chain, projection, checkpoints,
-evidence index), and the log the memory store hashes.
+The SQL stores write a batch of records with multi-row inserts (SQLite) or COPY
+(PostgreSQL, from ``BULK`` rows); the memory store keeps the steps. Every store
+must hold the same log (bodies, hash chain), the steps a batch returns must be
+numbered and linked as stored, and a batch failing part-way leaves no row.
 """
 
 from __future__ import annotations
@@ -15,20 +14,15 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import campaignflow as cf
 from campaignflow.store import SQLStore, open_store
-from campaignflow.store import _sql as sql_module
 from campaignflow.store._base import UnitRow
 from campaignflow.store._bulk import BULK
-from campaignflow.store._sql_records import log_rows
-from campaignflow.store.codec import chained_rows, step_to_dict
-from campaignflow.values.findings import Finding, Verdict
+from campaignflow.store.codec import step_to_dict
 from campaignflow.values.records import Kind, Recorded, Step
 from test_keys import _target
-from test_sql_fires import ODD, _reset, _tables
+from test_sql_fires import ODD, _tables
 
 ACTOR = cf.Actor(id='clerk "甲"')
 
@@ -125,115 +119,31 @@ def _story(target: cf.Store | str, units: list[str]) -> list[Step]:
 
 @pytest.mark.parametrize("units", [SMALL, LARGE], ids=["small", "bulk"])
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_spliced_records_store_the_rows_the_codec_stored(
+def test_record_batches_store_the_memory_stores_log(
     kind: str,
     units: list[str],
     tmp_path: Path,
     request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Log, projection, checkpoints and evidence index: the codec's rows, and the memory store's log."""
+    """Mixed evidence (sets sorted, nested values, odd strings) in small and COPY-sized batches."""
     url = str(_target(kind, tmp_path, request))
     returned = _story(url, units)
-    spliced, log = _tables(url), _log(url)
-    _reset(kind, url)
-    with monkeypatch.context() as patched:
-        patched.setattr(sql_module, "log_rows", chained_rows)
-        other = url.replace("k.db", "k-codec.db")
-        _story(other, units)
-        assert _tables(other) == spliced
     memory = cf.MemoryStore()
     _story(memory, units)
     hashed = {s.seq: s for s in memory.steps()}
     assert returned == [hashed[s.seq] for s in returned]  # numbered and linked as written
-    assert log == _log(memory)
-    report = CAMPAIGN.verify(units, url if kind == "sqlite" else other)
+    assert _log(url) == _log(memory)
+    stored = open_store(url, evidence_types=TYPES)
+    assert sorted(stored.rows(), key=_unit) == sorted(memory.rows(), key=_unit)
+    assert list(stored.checkpoints()) == list(memory.checkpoints())
+    kinds = list(TYPES)
+    assert stored.records_many(units, kinds) == memory.records_many(units, kinds)  # the evidence index
+    report = CAMPAIGN.verify(units, url)
     assert report.ok, report.problem
 
 
-_texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=6)
-_values = st.one_of(
-    st.builds(Doc, st.integers(-(2**63), 2**63 - 1)),
-    st.builds(Flags, st.integers(-9, 9), st.frozensets(st.sampled_from(Mark))),
-    st.builds(
-        Note,
-        text=_texts,
-        score=st.floats(allow_nan=False, allow_infinity=False),
-        day=st.dates(),
-        at=st.datetimes(timezones=st.just(UTC)),
-        level=st.sampled_from(Level),
-        tags=st.lists(_texts, max_size=3).map(tuple),
-        extra=st.none() | st.integers(-(2**63), 2**63 - 1),
-    ),
-)
-
-
-@st.composite
-def _steps(draw: st.DrawFn) -> list[Step]:
-    """Record steps with any strings, and now and then another kind of step, a key, a count."""
-    actor, at = draw(_texts), draw(_texts)
-    steps = []
-    for i in range(draw(st.integers(1, 12))):
-        unit, source = draw(st.sampled_from(["u", "乡", 'q"']) | _texts), draw(_texts)
-        other = draw(st.sampled_from(["record", "record", "record", "key", "count", "fire", "retract"]))
-        if other == "fire":
-            verdict = Verdict(unit=unit, event="go", stage=source, root=Finding(rule="r", label="r"))
-            steps.append(Step(seq=0, unit=unit, kind=Kind.FIRE, actor=actor, at=at, verdict=verdict))
-            continue
-        if other == "retract":
-            steps.append(Step(seq=0, unit=unit, kind=Kind.RETRACT, actor=actor, at=at, target=draw(_texts)))
-            continue
-        value = draw(_values)
-        recorded = Recorded(
-            id=draw(_texts) or f"e{i}",
-            unit=unit,
-            kind=type(value).__name__,
-            value=value,
-            actor=draw(st.just(actor) | _texts),
-            at=at,
-            seq=0,
-        )
-        steps.append(
-            Step(
-                seq=0,
-                unit=unit,
-                kind=Kind.RECORD,
-                actor=actor if draw(st.booleans()) else draw(_texts),
-                at=at,
-                source=source,
-                dest=source if draw(st.booleans()) else draw(_texts),
-                evidence=recorded,
-                key=draw(_texts) if other == "key" else "",
-                count=draw(st.integers(1, 9)) if other == "count" else 0,
-                event=draw(st.just("") | _texts),
-                reason=draw(st.just("") | _texts),
-            )
-        )
-    return steps
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    steps=_steps(),
-    heads=st.dictionaries(st.sampled_from(["u", "乡"]), _texts.map(lambda t: t.encode().hex())),
-)
-def test_any_steps_get_the_codecs_rows(steps: list[Step], heads: dict[str, str]) -> None:
-    """Whatever the strings, values and kinds: the same rows, links and chain heads as ``chained_rows``."""
-    seqs = list(range(5, 5 + len(steps)))
-    found = []
-    for rows in (log_rows, chained_rows):
-        links: list[tuple[str, str]] = []
-        after = dict(heads)
-        found.append((list(rows(steps, seqs, after, links)), links, after))
-    assert found[0] == found[1]
-
-
-def test_a_value_the_encoder_refuses_raises_the_codecs_error() -> None:
-    """An integer past 64 bits (orjson refuses it): the codec's StoreError, as before."""
-    big = Recorded(id="e", unit="u", kind="Doc", value=Doc(2**70), actor="a", at="t", seq=0)
-    step = Step(seq=0, unit="u", kind=Kind.RECORD, actor="a", at="t", evidence=big)
-    with pytest.raises(cf.StoreError, match="cannot encode step data"):
-        list(log_rows([step], [1], {}, []))
+def _unit(row: UnitRow) -> str:
+    return row.unit
 
 
 @pytest.mark.parametrize("units", [SMALL, LARGE], ids=["small", "bulk"])

@@ -59,9 +59,9 @@ from campaignflow.store._sql_fires import (
     row_body,
 )
 from campaignflow.store._sql_reads import LogReads, keep_decoded
-from campaignflow.store._sql_records import log_rows
 from campaignflow.store._sqlite_lock import take_write_lock
 from campaignflow.store._tables import Tables, tables
+from campaignflow.store.codec import chained_rows
 from campaignflow.store.denials import Denial
 from campaignflow.values.records import Kind, Recorded, Step
 
@@ -291,7 +291,7 @@ class SQLStore(LogReads):
         with self._tx(expected) as conn:
             heads, seqs = self._begin(conn, expected, {row.unit for row in rows}, len(steps))
             links: list[tuple[str, str]] = []
-            self._log(conn, log_rows(steps, seqs, heads, links), len(steps))
+            self._log(conn, chained_rows(steps, seqs, heads, links), len(steps))
             stored = list(map(numbered, steps, seqs, links))
             self._write_rows(conn, rows, expected, heads)
             keyed = [s for s in stored if s.key]
