@@ -7,17 +7,12 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import attrs
 import pytest
 
 import campaignflow as cf
 from campaignflow.run import gc as run_gc
-from campaignflow.run.gc import BATCH, ENV, set_aside
-
-
-@attrs.frozen
-class _Doc:
-    n: int = 1
+from campaignflow.run.gc import ENV, set_aside
+from test_gc_pause import ACTOR, UNITS, _campaign, _Doc
 
 
 class _Watching:
@@ -31,14 +26,6 @@ class _Watching:
         return datetime(2014, 3, 1, tzinfo=UTC)
 
 
-def _campaign() -> cf.Campaign:
-    c = cf.Campaign("gc-aside")
-    c.stages("a", "b")
-    c.transition("go", "a", "b")
-    c.evidence(_Doc)
-    return c
-
-
 @pytest.fixture(autouse=True)
 def _nothing_frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts and ends with nothing frozen, the collector on, no host freeze remembered."""
@@ -48,10 +35,6 @@ def _nothing_frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     gc.unfreeze()
     gc.enable()
-
-
-UNITS = [f"u{i}" for i in range(BATCH + 10)]
-ACTOR = cf.Actor(id="admin")
 
 
 def test_a_large_batch_freezes_the_heap_it_starts_with_and_unfreezes_it() -> None:
