@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/durable.py [--pg URL] [--repeats 3] [--batch 10000] [--floor]
+    python benchmarks/durable.py --costs [--batches 4] [--repeats 5] [--batch 10000]
 
 Prints, for SQLite and (with ``--pg``) PostgreSQL: a batch of ``fire_many``
 over 10,000 units (no gate, as ``benchmarks/run.py``'s durable rows) and a
@@ -17,6 +18,11 @@ the commit) on pre-built rows, without any of campaignflow's Python: the
 ratio the schema allows before the run does anything. A store that writes a
 batch of fires from its columns (``append_fires``: the SQL stores) has that
 write's CPU time printed beside the batch's: the rest is the run's.
+``--costs`` times the same statements statement by statement for the store's
+schema and for variants of it (an index left out, a table clustered on its key,
+another page size or pragma: ``VARIANTS``), over ``--batches`` batches on
+one database (the first inserts the projection's rows, later ones update them),
+alternated, best of ``--repeats``, and prints each beside the raw peer's batch.
 docs/explanation/performance.md records what these show.
 """
 
@@ -25,8 +31,10 @@ from __future__ import annotations
 import argparse
 import gc
 import sqlite3
+import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,12 +178,17 @@ def _parts(path: Path, units: list[str], body: str) -> dict[str, float]:
     return times
 
 
+def _fire_body() -> str:
+    """One real fire's body (in memory), for every pre-built row."""
+    run = _campaign().start(["u0"])
+    (step,) = run.fire_many(["u0"], "go", by=cf.Actor(id="bench")).fired
+    return canonical(step_to_dict(step)).decode()
+
+
 def floor(tmp: Path, units: list[str], repeats: int) -> None:
     """The store's own SQLite statements of a batch of fires (log with its index, projection,
     checkpoint, commit) on pre-built rows, without any Python of campaignflow, against the peer."""
-    run = _campaign().start(["u0"])  # in memory: one real fire's body, for every row
-    (step,) = run.fire_many(["u0"], "go", by=cf.Actor(id="bench")).fired
-    body = canonical(step_to_dict(step)).decode()
+    body = _fire_body()
     best: dict[str, float] = {}
     peer = 0.0
     for i in range(repeats):
@@ -190,6 +203,195 @@ def floor(tmp: Path, units: list[str], repeats: int) -> None:
         f"the store's SQLite statements alone: {parts}; {rate:,.0f} rows/s, {rate / peer:.2f}x the peer",
         flush=True,
     )
+
+
+STORE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768")  # as the store's engine
+
+
+def _ddl(path: Path) -> list[str]:
+    """The store's own DDL of a campaign's tables, as ``start()`` created it in a fresh file."""
+    _campaign().start(["x"], store=f"sqlite:///{path}").store.close()  # type: ignore[attr-defined]
+    db = sqlite3.connect(path)
+    found = [str(sql) for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+    db.close()
+    return found
+
+
+def _without_rowid(table: str, key: str | None = None) -> Callable[[str], str]:
+    """A DDL edit: ``table`` clustered on its primary key (``key``: another one), WITHOUT ROWID."""
+
+    def edit(sql: str) -> str:
+        if not sql.startswith(f"CREATE TABLE {table} "):
+            return sql
+        if key is not None:
+            sql = sql.replace("PRIMARY KEY (seq)", f"PRIMARY KEY ({key})")
+        return sql + " WITHOUT ROWID"
+
+    return edit
+
+
+def _no_index(name: str, instead: str | None = None) -> Callable[[str], str]:
+    """A DDL edit: the index ``name`` left out (or replaced by the statement ``instead``)."""
+    return lambda sql: (instead or "") if sql.startswith(f"CREATE INDEX {name} ") else sql
+
+
+def _same(sql: str) -> str:
+    return sql
+
+
+VARIANTS: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
+    # name: (pragmas, then the store's; a DDL edit). Each measures one cost of the store's batch.
+    "the store's schema": ((), _same),
+    "the store's schema again (the noise)": ((), _same),
+    "log without its (unit, seq) index": ((), _no_index("cf_steps_unit_seq")),
+    "log index on (unit): seq is the rowid": (
+        (),
+        _no_index("cf_steps_unit_seq", "CREATE INDEX cf_steps_unit_seq ON cf_steps (unit)"),
+    ),
+    "log clustered on (unit, seq)": (
+        (),
+        lambda sql: _no_index("cf_steps_unit_seq", "CREATE INDEX cf_steps_seq ON cf_steps (seq)")(
+            _without_rowid("cf_steps", "unit, seq")(sql)
+        ),
+    ),
+    "projection WITHOUT ROWID": ((), _without_rowid("cf_units")),
+    "evidence WITHOUT ROWID": ((), _without_rowid("cf_evidence")),
+    "evidence without its (unit, kind, live) index": ((), _no_index("cf_evidence_unit_kind")),
+    "synchronous=FULL": (("synchronous=FULL",), _same),
+    "synchronous=OFF (not durable)": (("synchronous=OFF",), _same),
+    "cache_size 2 MiB (SQLite's default)": (("cache_size=-2000",), _same),
+    "page_size 8192 (checkpoint at 4 MiB)": (("page_size=8192", "wal_autocheckpoint=500"), _same),
+    "page_size 16384 (checkpoint at 4 MiB)": (("page_size=16384", "wal_autocheckpoint=250"), _same),
+    "wal_autocheckpoint 10,000 (checkpoint deferred)": (("wal_autocheckpoint=10000",), _same),
+    "mmap_size 256 MiB": (("mmap_size=268435456",), _same),
+}
+"""The variants ``--costs`` times against the store's own schema and pragmas."""
+
+PARTS = ("steps", "units", "checkpoint", "commit", "evidence")
+
+
+def _batch_parts(db: sqlite3.Connection, j: int, n: int, body: str) -> dict[str, float]:
+    """Seconds of each statement of batch ``j`` (each unit's ``j``-th fire) over ``n`` units, and
+    its CPU; then, apart (a records batch's own), the evidence index's insert of ``n`` records."""
+    sql = hot("cf_", "sqlite")
+    digest = chain_hash("", b"")
+    units = [f"u{i}" for i in range(n)]
+    steps = [(j * n + i + 1, u, "fire", body, digest if j else "", digest) for i, u in enumerate(units)]
+    projection = '{"blocked":null,"fired":["go"],"reworks":{}}'
+    rows = [(u, "b", j + 1, projection, digest) for u in units]
+    heads = orjson.dumps([(u, digest) for u in sorted(units)]).decode()
+    evidence = [(uuid.uuid4().hex, u, "Doc", j * n + i + 1, True) for i, u in enumerate(units)]
+    cursor = db.cursor()
+
+    def projection_rows() -> None:
+        if j == 0:  # units' first rows; later batches update them, one statement per row (as the store)
+            insert_chunks(cursor, sql["insert_units"], rows)
+        else:
+            cursor.executemany(sql["update_units"], [(*r[1:5], r[0], j) for r in rows])
+
+    times: dict[str, float] = {}
+    cpu = time.process_time()
+    db.execute("BEGIN IMMEDIATE")
+    for name, run in (
+        ("steps", lambda: insert_chunks(cursor, sql["insert_steps"], steps)),
+        ("units", projection_rows),
+        ("checkpoint", lambda: db.execute(sql["insert_checkpoint"], (j * n + 1, (j + 1) * n, heads, digest))),
+        ("commit", lambda: db.execute("COMMIT")),
+    ):
+        mark = time.perf_counter()
+        run()
+        times[name] = time.perf_counter() - mark
+    times["cpu"] = time.process_time() - cpu
+    mark = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    insert_chunks(cursor, sql["insert_evidence"], evidence)
+    db.execute("COMMIT")
+    times["evidence"] = time.perf_counter() - mark
+    return times
+
+
+def _variant(
+    path: Path, ddl: list[str], name: str, *, n: int, batches: int, body: str
+) -> list[dict[str, float]]:
+    """Each batch's statement times on a fresh database of variant ``name``."""
+    pragmas, edit = VARIANTS[name]
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in (*pragmas[:1], *STORE_PRAGMAS, *pragmas[1:]):  # page_size before WAL fixes it
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("BEGIN")
+    for statement in filter(None, map(edit, ddl)):
+        db.execute(statement)
+    db.execute("COMMIT")
+    gc.collect()
+    found = [_batch_parts(db, j, n, body) for j in range(batches)]
+    db.close()
+    return found
+
+
+def _peer_batch(path: Path, n: int, body: str, batches: int) -> float:
+    """The raw peer's CPU seconds for a batch (its best), ``batches`` on one database."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE steps (seq INTEGER PRIMARY KEY, unit TEXT, body TEXT, hash TEXT)")
+    rows = _rows([f"u{i}" for i in range(n)], [body])
+    best = float("inf")
+    for _ in range(batches):
+        cpu = time.process_time()
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO steps (unit, body, hash) VALUES (?, ?, ?)", rows)
+        db.execute("COMMIT")
+        best = min(best, time.process_time() - cpu)
+    db.close()
+    return best
+
+
+def costs(  # noqa: PLR0917 - the command line's arguments, in its order
+    tmp: Path, units: list[str], repeats: int, batches: int, body: str, names: list[str]
+) -> None:
+    """Per statement, the store's batch of fires on its schema and on each variant (``VARIANTS``).
+
+    Variants alternate within each round, so that the machine's load falls on all
+    alike; each figure is its best over the rounds: wall ms of each statement in
+    the first batch (the projection's rows inserted) and the median of the later
+    ones (updated), CPU ms of the whole batch, and the evidence index's insert of a
+    records batch of as many rows (apart: not part of a fire's batch).
+    """
+    ddl = _ddl(tmp / "ddl.db")
+    n = len(units)
+    first: dict[str, dict[str, float]] = {}
+    later: dict[str, dict[str, float]] = {}
+    peer = float("inf")
+    for r in range(repeats):
+        peer = min(peer, _peer_batch(tmp / f"peer{r}.db", n, body, batches))
+        for k, name in enumerate(names):
+            found = _variant(tmp / f"v{r}-{k}.db", ddl, name, n=n, batches=batches, body=body)
+            rest = found[1:] or found
+            for into, value in (
+                (first, found[0]),
+                (later, {p: statistics.median(b[p] for b in rest) for p in (*PARTS, "cpu")}),
+            ):
+                best = into.setdefault(name, value)
+                for p in value:
+                    best[p] = min(best[p], value[p])
+    print(
+        f"{n:,} fires a batch, {batches} batches a database, best of {repeats}; the raw peer's batch: "
+        f"{peer * 1000:.1f} ms CPU",
+        flush=True,
+    )
+    print(f"{'':44} {'first batch (wall ms)':>43} | {'later batches, median (wall ms)':>43} | evidence")
+    head = " ".join(f"{p:>6}" for p in (*PARTS[:4], "CPU"))
+    print(f"{'variant':44} {head}  {'×peer':>5} | {head}  {'×peer':>5} | {'first':>5} {'later':>5}")
+    for name in names:
+        a, b = first[name], later[name]
+        cells = [
+            " ".join(f"{x[p] * 1000:6.1f}" for p in (*PARTS[:4], "cpu")) + f"  {peer / x['cpu']:5.2f}"
+            for x in (a, b)
+        ]
+        print(
+            f"{name:44} {cells[0]} | {cells[1]} | {a['evidence'] * 1000:5.1f} {b['evidence'] * 1000:5.1f}",
+            flush=True,
+        )
 
 
 def _drop(url: str) -> None:
@@ -237,6 +439,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="only time the store's SQLite statements per schema and pragma variant",
+    )
+    parser.add_argument("--batches", type=int, default=4, help="batches per database for --costs")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        help="with --costs: only the variants whose name holds this (repeatable)",
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="also time the store's SQLite statements alone, on pre-built rows",
@@ -244,6 +457,10 @@ def main() -> None:
     args = parser.parse_args()
     units = [f"u{i}" for i in range(args.batch)]
     with tempfile.TemporaryDirectory() as tmp:
+        if args.costs:
+            names = [v for v in VARIANTS if not args.variant or any(w in v for w in args.variant)]
+            costs(Path(tmp), units, args.repeats, args.batches, _fire_body(), names)
+            return
         if args.floor:
             floor(Path(tmp), units, args.repeats)
         for work in ("fire_many", "record_many"):
