@@ -19,8 +19,8 @@ ratio the schema allows before the run does anything. A store that writes a
 batch of fires from its columns (``append_fires``: the SQL stores) has that
 write's CPU time printed beside the batch's: the rest is the run's.
 ``--costs`` times the same statements statement by statement for the store's
-schema and for variants of it (an index left out, a table clustered on its key,
-another page size or pragma: ``VARIANTS``), over ``--batches`` batches on
+schema and pragmas and for variants of them (an index left out, a table
+clustered on its key, another page size or pragma: ``VARIANTS``), over ``--batches`` batches on
 one database (the first inserts the projection's rows, later ones update them),
 alternated, best of ``--repeats``, and prints each beside the raw peer's batch.
 docs/explanation/performance.md records what these show.
@@ -37,6 +37,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
@@ -157,8 +158,7 @@ def _parts(path: Path, units: list[str], body: str) -> dict[str, float]:
     rows = [(u, "b", 1, '{"blocked":null,"fired":["go"],"reworks":{}}', digest) for u in units]
     heads = orjson.dumps(sorted((u, digest) for u in units)).decode()
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):  # as the store's engine
-        db.execute(f"PRAGMA {pragma}")
+    store_pragmas(db)
     times: dict[str, float] = {}
     gc.collect()
     began = time.perf_counter()
@@ -208,6 +208,26 @@ def floor(tmp: Path, units: list[str], repeats: int) -> None:
 STORE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768")  # as the store's engine
 
 
+CHECKPOINT_BYTES = 4096 * 1000  # SQLite's default WAL checkpoint: 1,000 pages of 4,096
+
+
+def page_pragmas(page_size: int) -> tuple[str, ...]:
+    """A page size for a new file, with the WAL checkpointed at SQLite's default size in bytes
+    (at 1,000 larger pages a batch's commit would skip a checkpoint it is due: deferred, not saved)."""
+    return f"page_size={page_size}", f"wal_autocheckpoint={CHECKPOINT_BYTES // page_size}"
+
+
+def store_pragmas(db: sqlite3.Connection, *, page_size: int | None = None) -> None:
+    """Set on ``db`` the pragmas of the store's engines (``store._sqlite_lock``); ``page_size``
+    (a variant's) for a new file, set before the WAL is."""
+    if page_size is not None:
+        db.execute(f"PRAGMA {page_pragmas(page_size)[0]}")
+    for pragma in STORE_PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    if page_size is not None:
+        db.execute(f"PRAGMA {page_pragmas(page_size)[1]}")
+
+
 def _ddl(path: Path) -> list[str]:
     """The store's own DDL of a campaign's tables, as ``start()`` created it in a fresh file."""
     _campaign().start(["x"], store=f"sqlite:///{path}").store.close()  # type: ignore[attr-defined]
@@ -240,7 +260,8 @@ def _same(sql: str) -> str:
 
 
 VARIANTS: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
-    # name: (pragmas, then the store's; a DDL edit). Each measures one cost of the store's batch.
+    # name: (pragmas after the store's, or a page size for the new file; a DDL edit). Each
+    # measures one cost of the store's batch.
     "the store's schema": ((), _same),
     "the store's schema again (the noise)": ((), _same),
     "log without its (unit, seq) index": ((), _no_index("cf_steps_unit_seq")),
@@ -260,8 +281,8 @@ VARIANTS: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
     "synchronous=FULL": (("synchronous=FULL",), _same),
     "synchronous=OFF (not durable)": (("synchronous=OFF",), _same),
     "cache_size 2 MiB (SQLite's default)": (("cache_size=-2000",), _same),
-    "page_size 8192 (checkpoint at 4 MiB)": (("page_size=8192", "wal_autocheckpoint=500"), _same),
-    "page_size 16384 (checkpoint at 4 MiB)": (("page_size=16384", "wal_autocheckpoint=250"), _same),
+    "page_size 8192": (("page_size=8192",), _same),
+    "page_size 16384": (("page_size=16384",), _same),
     "wal_autocheckpoint 10,000 (checkpoint deferred)": (("wal_autocheckpoint=10000",), _same),
     "mmap_size 256 MiB": (("mmap_size=268435456",), _same),
 }
@@ -316,8 +337,11 @@ def _variant(
     """Each batch's statement times on a fresh database of variant ``name``."""
     pragmas, edit = VARIANTS[name]
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in (*pragmas[:1], *STORE_PRAGMAS, *pragmas[1:]):  # page_size before WAL fixes it
-        db.execute(f"PRAGMA {pragma}")
+    sizes = [int(p.split("=")[1]) for p in pragmas if p.startswith("page_size=")]
+    store_pragmas(db, page_size=sizes[0] if sizes else None)  # the WAL checkpointed at the same size
+    for pragma in pragmas:
+        if not pragma.startswith("page_size="):
+            db.execute(f"PRAGMA {pragma}")
     db.execute("BEGIN")
     for statement in filter(None, map(edit, ddl)):
         db.execute(statement)
@@ -328,9 +352,12 @@ def _variant(
     return found
 
 
-def _peer_batch(path: Path, n: int, body: str, batches: int) -> float:
-    """The raw peer's CPU seconds for a batch (its best), ``batches`` on one database."""
+def _peer_batch(path: Path, n: int, body: str, batches: int, page_size: int | None = None) -> float:
+    """The raw peer's CPU seconds for a batch (its best), ``batches`` on one database (``page_size``:
+    the peer given the store's page size and checkpoint size, not SQLite's defaults)."""
     db = sqlite3.connect(path, isolation_level=None)
+    for pragma in page_pragmas(page_size) if page_size is not None else ():
+        db.execute(f"PRAGMA {pragma}")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("CREATE TABLE steps (seq INTEGER PRIMARY KEY, unit TEXT, body TEXT, hash TEXT)")
@@ -361,9 +388,10 @@ def costs(  # noqa: PLR0917 - the command line's arguments, in its order
     n = len(units)
     first: dict[str, dict[str, float]] = {}
     later: dict[str, dict[str, float]] = {}
-    peer = float("inf")
+    peer = tuned = float("inf")
     for r in range(repeats):
         peer = min(peer, _peer_batch(tmp / f"peer{r}.db", n, body, batches))
+        tuned = min(tuned, _peer_batch(tmp / f"tuned{r}.db", n, body, batches, 8192))
         for k, name in enumerate(names):
             found = _variant(tmp / f"v{r}-{k}.db", ddl, name, n=n, batches=batches, body=body)
             rest = found[1:] or found
@@ -376,7 +404,7 @@ def costs(  # noqa: PLR0917 - the command line's arguments, in its order
                     best[p] = min(best[p], value[p])
     print(
         f"{n:,} fires a batch, {batches} batches a database, best of {repeats}; the raw peer's batch: "
-        f"{peer * 1000:.1f} ms CPU",
+        f"{peer * 1000:.1f} ms CPU ({tuned * 1000:.1f} at page_size 8192)",
         flush=True,
     )
     print(f"{'':44} {'first batch (wall ms)':>43} | {'later batches, median (wall ms)':>43} | evidence")
@@ -385,13 +413,31 @@ def costs(  # noqa: PLR0917 - the command line's arguments, in its order
     for name in names:
         a, b = first[name], later[name]
         cells = [
-            " ".join(f"{x[p] * 1000:6.1f}" for p in (*PARTS[:4], "cpu")) + f"  {peer / x['cpu']:5.2f}"
+            " ".join(f"{x[p] * 1000:6.{2 if n < 1000 else 1}f}" for p in (*PARTS[:4], "cpu"))
+            + f"  {peer / x['cpu']:5.2f}"
             for x in (a, b)
         ]
         print(
             f"{name:44} {cells[0]} | {cells[1]} | {a['evidence'] * 1000:5.1f} {b['evidence'] * 1000:5.1f}",
             flush=True,
         )
+
+
+def _store_page_size(size: int) -> None:
+    """Every SQLite connection opened from now on creates new files at ``size`` (before the store's
+    engine sets WAL), its WAL checkpointed at SQLite's default size in bytes."""
+    first, checkpoint = page_pragmas(size)
+
+    def before(dbapi: Any, _: Any) -> None:
+        if isinstance(dbapi, sqlite3.Connection):
+            dbapi.execute(f"PRAGMA {first}")
+
+    def after(dbapi: Any, _: Any) -> None:
+        if isinstance(dbapi, sqlite3.Connection):
+            dbapi.execute(f"PRAGMA {checkpoint}")
+
+    sa.event.listen(sa.pool.Pool, "connect", before, insert=True)
+    sa.event.listen(sa.pool.Pool, "connect", after)
 
 
 def _drop(url: str) -> None:
@@ -445,6 +491,12 @@ def main() -> None:
     )
     parser.add_argument("--batches", type=int, default=4, help="batches per database for --costs")
     parser.add_argument(
+        "--page-size",
+        type=int,
+        help="the store's new SQLite files get this page size, the WAL checkpointed at the same bytes "
+        "(an A/B of a setting the store does not take: docs/explanation/performance.md)",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         help="with --costs: only the variants whose name holds this (repeatable)",
@@ -456,6 +508,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     units = [f"u{i}" for i in range(args.batch)]
+    if args.page_size:
+        _store_page_size(args.page_size)
     with tempfile.TemporaryDirectory() as tmp:
         if args.costs:
             names = [v for v in VARIANTS if not args.variant or any(w in v for w in args.variant)]
