@@ -291,24 +291,33 @@ VARIANTS: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
 PARTS = ("steps", "units", "checkpoint", "commit", "evidence")
 
 
-def _batch_parts(db: sqlite3.Connection, j: int, n: int, body: str) -> dict[str, float]:
-    """Seconds of each statement of batch ``j`` (each unit's ``j``-th fire) over ``n`` units, and
-    its CPU; then, apart (a records batch's own), the evidence index's insert of ``n`` records."""
+def _batch_parts(
+    db: sqlite3.Connection, j: int, n: int, body: str, versions: dict[str, int]
+) -> dict[str, float]:
+    """Seconds of each statement of batch ``j`` over ``n`` units (the next ``n`` of the
+    ``len(versions)`` held, in turn; ``versions``: each one's fires so far, updated), and its CPU;
+    then, apart (a records batch's own), the evidence index's insert of ``n`` records."""
     sql = hot("cf_", "sqlite")
     digest = chain_hash("", b"")
-    units = [f"u{i}" for i in range(n)]
-    steps = [(j * n + i + 1, u, "fire", body, digest if j else "", digest) for i, u in enumerate(units)]
+    held = len(versions)
+    units = [f"u{(j * n + i) % held}" for i in range(n)]
+    steps = [
+        (j * n + i + 1, u, "fire", body, digest if versions[u] else "", digest) for i, u in enumerate(units)
+    ]
     projection = '{"blocked":null,"fired":["go"],"reworks":{}}'
-    rows = [(u, "b", j + 1, projection, digest) for u in units]
+    rows = [(u, "b", versions[u] + 1, projection, digest) for u in units]
+    fresh = [r for r in rows if r[2] == 1]
+    moved = [(*r[1:5], r[0], r[2] - 1) for r in rows if r[2] > 1]
+    for u in units:
+        versions[u] += 1
     heads = orjson.dumps([(u, digest) for u in sorted(units)]).decode()
     evidence = [(uuid.uuid4().hex, u, "Doc", j * n + i + 1, True) for i, u in enumerate(units)]
     cursor = db.cursor()
 
     def projection_rows() -> None:
-        if j == 0:  # units' first rows; later batches update them, one statement per row (as the store)
-            insert_chunks(cursor, sql["insert_units"], rows)
-        else:
-            cursor.executemany(sql["update_units"], [(*r[1:5], r[0], j) for r in rows])
+        # Units' first rows, then their updates one statement per row (as the store).
+        insert_chunks(cursor, sql["insert_units"], fresh)
+        cursor.executemany(sql["update_units"], moved)
 
     times: dict[str, float] = {}
     cpu = time.process_time()
@@ -332,9 +341,9 @@ def _batch_parts(db: sqlite3.Connection, j: int, n: int, body: str) -> dict[str,
 
 
 def _variant(
-    path: Path, ddl: list[str], name: str, *, n: int, batches: int, body: str
+    path: Path, ddl: list[str], name: str, *, n: int, batches: int, body: str, held: int
 ) -> list[dict[str, float]]:
-    """Each batch's statement times on a fresh database of variant ``name``."""
+    """Each batch's statement times on a fresh database of variant ``name`` (``held`` units)."""
     pragmas, edit = VARIANTS[name]
     db = sqlite3.connect(path, isolation_level=None)
     sizes = [int(p.split("=")[1]) for p in pragmas if p.startswith("page_size=")]
@@ -347,7 +356,8 @@ def _variant(
         db.execute(statement)
     db.execute("COMMIT")
     gc.collect()
-    found = [_batch_parts(db, j, n, body) for j in range(batches)]
+    versions = dict.fromkeys((f"u{i}" for i in range(max(held, n))), 0)
+    found = [_batch_parts(db, j, n, body, versions) for j in range(batches)]
     db.close()
     return found
 
@@ -374,15 +384,17 @@ def _peer_batch(path: Path, n: int, body: str, batches: int, page_size: int | No
 
 
 def costs(  # noqa: PLR0917 - the command line's arguments, in its order
-    tmp: Path, units: list[str], repeats: int, batches: int, body: str, names: list[str]
+    tmp: Path, units: list[str], repeats: int, batches: int, body: str, names: list[str], held: int = 0
 ) -> None:
     """Per statement, the store's batch of fires on its schema and on each variant (``VARIANTS``).
 
     Variants alternate within each round, so that the machine's load falls on all
     alike; each figure is its best over the rounds: wall ms of each statement in
     the first batch (the projection's rows inserted) and the median of the later
-    ones (updated), CPU ms of the whole batch, and the evidence index's insert of a
-    records batch of as many rows (apart: not part of a fire's batch).
+    ones (updated once each unit had a row; ``held`` units: the log grows over
+    more of them, each batch the next ``n`` in turn), CPU ms of the whole batch,
+    and the evidence index's insert of a records batch of as many rows (apart: not
+    part of a fire's batch).
     """
     ddl = _ddl(tmp / "ddl.db")
     n = len(units)
@@ -393,7 +405,10 @@ def costs(  # noqa: PLR0917 - the command line's arguments, in its order
         peer = min(peer, _peer_batch(tmp / f"peer{r}.db", n, body, batches))
         tuned = min(tuned, _peer_batch(tmp / f"tuned{r}.db", n, body, batches, 8192))
         for k, name in enumerate(names):
-            found = _variant(tmp / f"v{r}-{k}.db", ddl, name, n=n, batches=batches, body=body)
+            found = _variant(tmp / f"v{r}-{k}.db", ddl, name, n=n, batches=batches, body=body, held=held)
+            (tmp / f"v{r}-{k}.db").unlink()  # a grown log is large
+            for wal in tmp.glob(f"v{r}-{k}.db-*"):
+                wal.unlink()
             rest = found[1:] or found
             for into, value in (
                 (first, found[0]),
@@ -403,7 +418,8 @@ def costs(  # noqa: PLR0917 - the command line's arguments, in its order
                 for p in value:
                     best[p] = min(best[p], value[p])
     print(
-        f"{n:,} fires a batch, {batches} batches a database, best of {repeats}; the raw peer's batch: "
+        f"{n:,} fires a batch over {max(held, n):,} units, {batches} batches a database, best of {repeats}; "
+        "the raw peer's batch: "
         f"{peer * 1000:.1f} ms CPU ({tuned * 1000:.1f} at page_size 8192)",
         flush=True,
     )
@@ -491,6 +507,12 @@ def main() -> None:
     )
     parser.add_argument("--batches", type=int, default=4, help="batches per database for --costs")
     parser.add_argument(
+        "--units",
+        type=int,
+        default=0,
+        help="with --costs: units held, each batch the next --batch of them in turn (default: --batch)",
+    )
+    parser.add_argument(
         "--page-size",
         type=int,
         help="the store's new SQLite files get this page size, the WAL checkpointed at the same bytes "
@@ -513,7 +535,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.costs:
             names = [v for v in VARIANTS if not args.variant or any(w in v for w in args.variant)]
-            costs(Path(tmp), units, args.repeats, args.batches, _fire_body(), names)
+            costs(Path(tmp), units, args.repeats, args.batches, _fire_body(), names, args.units)
             return
         if args.floor:
             floor(Path(tmp), units, args.repeats)
