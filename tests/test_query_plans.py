@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,20 +29,25 @@ CAMPAIGN = safety.campaign(limit=9).rework("mobilise", limit=9)
 TABLES = re.compile(r"\bcf_(?:[0-9]+_)?(?:steps|units|evidence|checkpoints|keys|denials|meta)\b")
 
 
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """The SQL text of every statement SQLite runs on connections opened while the test runs."""
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Each distinct statement SQLite ran through :func:`_run_everything`, with its plan's lines.
+
+    Traced on every connection opened meanwhile (the store's own engine, as a URL builds it).
+    """
     seen: list[str] = []
 
     def trace(dbapi: Any, _: Any) -> None:
         if isinstance(dbapi, sqlite3.Connection):
             dbapi.set_trace_callback(seen.append)
 
+    path = tmp_path_factory.mktemp("plans") / "plans.db"
     sa.event.listen(sa.pool.Pool, "connect", trace)
     try:
-        yield seen
+        _run_everything(f"sqlite:///{path}")
     finally:
         sa.event.remove(sa.pool.Pool, "connect", trace)
+    return _plans(path, seen)
 
 
 def _run_everything(url: str) -> None:
@@ -81,12 +85,7 @@ def _plans(path: Path, seen: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def test_every_index_serves_a_query_and_no_filtered_query_scans(
-    tmp_path: Path, statements: list[str]
-) -> None:
-    path = tmp_path / "plans.db"
-    _run_everything(f"sqlite:///{path}")
-    plans = _plans(path, statements)
+def test_every_index_serves_a_query_and_no_filtered_query_scans(plans: dict[str, list[str]]) -> None:
     assert len(plans) >= 10, plans  # the trace saw the store's reads
     # A count(*) scans whichever index is smallest: any index would do, so it proves no use.
     used = " ".join(line for text, lines in plans.items() if "count(" not in text for line in lines)
@@ -107,12 +106,7 @@ def test_every_index_serves_a_query_and_no_filtered_query_scans(
     assert not scans, f"queries that filter but scan a whole table: {scans}"
 
 
-def test_a_unit_history_and_a_batch_evidence_read_use_their_indexes(
-    tmp_path: Path, statements: list[str]
-) -> None:
-    path = tmp_path / "plans.db"
-    _run_everything(f"sqlite:///{path}")
-    plans = _plans(path, statements)
+def test_a_unit_history_and_a_batch_evidence_read_use_their_indexes(plans: dict[str, list[str]]) -> None:
     history = [lines for text, lines in plans.items() if re.search(r"WHERE cf_steps\.unit = ", text)]
     evidence = [lines for text, lines in plans.items() if "JOIN cf_evidence" in text]
     assert history
