@@ -1,8 +1,9 @@
 """The durable batch rows of issue #24, best of a few, with their peers measured in the same run.
 
 Usage:
-    python benchmarks/durable.py [--pg URL] [--repeats 3] [--batch 10000] [--floor]
-    python benchmarks/durable.py --costs [--batches 4] [--repeats 5] [--batch 10000]
+    python benchmarks/durable.py [--pg URL] [--repeats 3] [--batch 10000] [--floor] [--page-size N]
+    python benchmarks/durable.py --costs [--batches 4] [--repeats 5] [--batch 10000] [--units N]
+        [--variant TEXT ...]
 
 Prints, for SQLite and (with ``--pg``) PostgreSQL: a batch of ``fire_many``
 over 10,000 units (no gate, as ``benchmarks/run.py``'s durable rows) and a
@@ -20,9 +21,12 @@ batch of fires from its columns (``append_fires``: the SQL stores) has that
 write's CPU time printed beside the batch's: the rest is the run's.
 ``--costs`` times the same statements statement by statement for the store's
 schema and pragmas and for variants of them (an index left out, a table
-clustered on its key, another page size or pragma: ``VARIANTS``), over ``--batches`` batches on
-one database (the first inserts the projection's rows, later ones update them),
-alternated, best of ``--repeats``, and prints each beside the raw peer's batch.
+clustered on its key, another page size or pragma: ``VARIANTS``), over
+``--batches`` batches on one database (the first inserts the projection's rows,
+later ones update them; ``--units``: the log grows over more units than a
+batch), alternated, best of ``--repeats``, and prints each beside the raw
+peer's batch. ``--page-size`` gives the store's new files another page size
+(a setting it does not take), to A/B it on the real batch.
 docs/explanation/performance.md records what these show.
 """
 
