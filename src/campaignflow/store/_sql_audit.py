@@ -138,7 +138,10 @@ class SQLiteShard:
         self.conn = sqlite3.connect(path)
         self.conn.execute("CREATE TEMP TABLE cf_shard (unit TEXT PRIMARY KEY)")
         self.conn.executemany("INSERT INTO cf_shard VALUES (?)", ((u,) for u in units))
-        self.where = f"unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
+        # ``+unit``: scan the table in its own order. Given ``unit IN``, SQLite's planner searched the
+        # (unit, seq) index unit by unit and sorted the shard's rows, bodies and all, in a temporary
+        # b-tree to give them back in seq order (half the log: 1.0-1.7 s where the scan takes 0.6 s).
+        self.where = f"+unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
 
     def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
         cur = self.conn.execute(query)
