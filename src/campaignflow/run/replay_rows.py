@@ -77,6 +77,9 @@ Row = tuple[Logged, tuple[int, str, str] | None, bool]
 """A log row as verify reads it: its step, its own (seq, unit, kind) columns if read, and
 whether its body hashes as stored."""
 
+LeanRow = tuple[Logged, tuple[int, str, str], bool]
+"""A :data:`Row` read with its own columns (:func:`lean_rows`)."""
+
 
 class LeanEvidence(msgspec.Struct):
     """A record's evidence as the body holds it: the keys the full decoding requires.
@@ -143,7 +146,7 @@ def lean_step(
 
 def lean_rows(
     rows: Iterable[tuple[Any, ...]], decode: Decode, evidence_types: Mapping[str, type[Any]]
-) -> Iterator[Row]:
+) -> Iterator[LeanRow]:
     """Each ``(seq, unit, kind, body, prev_hash, hash)`` row as verify reads it (see :data:`Row`).
 
     The body is hashed once, from its stored bytes; one that does not hash as
