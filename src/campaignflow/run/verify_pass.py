@@ -87,8 +87,7 @@ class _Verify:
             while point is not None and point.last_seq < step.seq:  # its last step is gone: check it first
                 self._checkpoint(point)
                 point = next(points, None)
-            self._key(step)
-            problem = self.replay.apply(step, as_stored=as_stored)
+            problem = self._replayed(step, as_stored=as_stored)
             if problem:
                 raise _Problem(problem, unit=step.unit, seq=step.seq)
             self._logged(step)
@@ -125,6 +124,16 @@ class _Verify:
                 f"({ends}): the checkpoint or the chain was rewritten"
             )
             raise _Problem(problem, unit=unit, seq=cut.last_seq)
+
+    def _replayed(self, step: Logged, *, as_stored: bool) -> str:
+        """The step's key taken and the step replayed; a problem, or ""."""
+        try:
+            self._key(step)
+            return self.replay.apply(step, as_stored=as_stored)
+        except TypeError as exc:  # a re-hashed body's key, event, target or id that is not a name
+            return (
+                f"step {step.seq} of unit {step.unit!r} does not replay: a field is of the wrong type ({exc})"
+            )
 
     def _key(self, step: Logged) -> None:
         if not step.key:

@@ -14,7 +14,7 @@ import attrs
 
 from campaignflow.definition.model import Definition
 from campaignflow.org.graph import Org
-from campaignflow.run.replay_rows import BlobShard, Logged, lean_rows
+from campaignflow.run.replay_rows import BlobShard, Logged, lean_row
 from campaignflow.run.verify_pass import _Problem, _same, _Verify
 from campaignflow.store import Checkpoint, Store, UnitRow
 from campaignflow.store.codec import KIND_COLUMN
@@ -101,8 +101,9 @@ class _Shard(_Verify):
         point = next(points, None)
         upto = _NEVER if point is None else point.last_seq
         n = 0
-        rows = lean_rows(self.reads.log_bytes(), store._decode, store.evidence_types)  # noqa: SLF001
-        for step, (seq, unit, kind), as_stored in rows:
+        decode, types = store._decode, store.evidence_types  # noqa: SLF001
+        for seq, unit, kind, body, prev, digest in self.reads.log_bytes():
+            step, as_stored = lean_row(seq, body, prev, digest, decode, types)
             n += 1
             if step.unit != unit or column[step.kind] != kind:
                 raise _Problem("a column of the row differs from its body", unit=unit, seq=seq)
@@ -116,11 +117,11 @@ class _Shard(_Verify):
                 rec = units.get(unit)
                 if (
                     rec is None
-                    or step.prev_hash != heads.get(unit, "")
+                    or prev != heads.get(unit, "")  # the step's prev_hash and hash are its row's
                     or not step.source == step.dest == rec.state
                 ):
                     raise _Problem("the record does not replay", unit=unit, seq=seq)
-                heads[unit] = step.hash
+                heads[unit] = digest
                 rec.version += 1
                 ev = step.evidence
                 if ev is not None:
