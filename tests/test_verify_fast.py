@@ -23,6 +23,7 @@ from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.codec import chain_hash
 from test_replay_rows import _forge
 from test_verify import UNITS as VERIFY_UNITS
+from test_verify import _sql
 from test_verify import _store as _twelve_steps
 
 SEQS = st.integers(min_value=0, max_value=1 << 62)
@@ -144,3 +145,14 @@ def test_a_forgery_rehashed_to_the_end_is_clean_in_shards_only_when_clean_in_one
             if one is not None and one.ok:
                 assert shards == one
         store.close()
+
+
+def test_whether_to_shard_counts_the_log_no_further_than_it_must(tmp_path: Path) -> None:
+    """``steps_at_least(n)``: the log holds ``n`` steps or more, as ``step_count`` says."""
+    _, url = _twelve_steps(tmp_path)
+    store = open_store(url)
+    assert store.step_count() == 12
+    assert [store.steps_at_least(n) for n in (0, 1, 11, 12, 13, 1 << 60)] == [True] * 4 + [False] * 2
+    _sql(url, "DELETE FROM cf_steps WHERE seq > 3")
+    assert (store.steps_at_least(3), store.steps_at_least(4)) == (True, False)
+    store.close()

@@ -95,7 +95,7 @@ def _sharded(definition: Definition, org: Org, store: Store, processes: int) -> 
     """
     shared = getattr(store, "shared_file", None)
     where = None if shared is None else shared()
-    if where is None or getattr(store, "step_count")() < SHARDED_FROM:  # noqa: B009 - an SQL store's
+    if where is None or not getattr(store, "steps_at_least")(SHARDED_FROM):  # noqa: B009 - an SQL store's
         return None
     shards = min(processes, os.cpu_count() or 1)
     if "fork" not in multiprocessing.get_all_start_methods():
