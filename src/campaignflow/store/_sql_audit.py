@@ -16,7 +16,6 @@ from campaignflow.store._tables import Tables
 from campaignflow.store.denials import Denial, chained, denial_body
 
 CHUNK = 5_000
-SHARD_CHUNK = 1_000  # a sharded verify's rows at once: 5,000 refusals' bodies are ~50 MB as str
 
 
 def driver_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -154,9 +153,9 @@ class SQLiteShard:
         self.where = f"+unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
 
     def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
-        cur = self.conn.execute(query)
-        while chunk := cur.fetchmany(SHARD_CHUNK):
-            yield from chunk
+        """The query's rows one at a time, as the cursor steps (no chunk of bodies held, no generator)."""
+        cursor: Iterator[tuple[Any, ...]] = self.conn.execute(query)
+        return cursor
 
     def log(self) -> Iterator[tuple[int, str, str, str, str, str]]:
         """``(seq, unit, kind, body, prev_hash, hash)`` of the shard's log rows, in seq order."""
