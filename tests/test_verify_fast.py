@@ -21,7 +21,7 @@ from campaignflow.run import verify as verifying
 from campaignflow.store import open_store
 from campaignflow.store._base import checkpoint_hash
 from campaignflow.store.codec import chain_hash
-from test_replay_rows import _forge
+from test_replay_rows import PATHS, _forge
 from test_verify import UNITS as VERIFY_UNITS
 from test_verify import _sql
 from test_verify import _store as _twelve_steps
@@ -81,26 +81,6 @@ def _rechain(url: str, seq: int, change: Callable[[dict[str, Any]], None]) -> No
     engine.dispose()
 
 
-FIELDS = st.sampled_from(
-    [
-        ("unit",),
-        ("kind",),
-        ("source",),
-        ("dest",),
-        ("event",),
-        ("target",),
-        ("count",),
-        ("key",),
-        ("evidence",),
-        ("evidence", "id"),
-        ("evidence", "kind"),
-        ("evidence", "value"),
-        ("evidence", "value", "hours"),
-        ("evidence", "value", "attendees"),
-        ("evidence", "at"),
-        ("actor",),
-    ]
-)
 VALUES = st.sampled_from(
     [
         *(None, "", 0, 1, -1, 2.5, [], {}, {"hours": 1}, {"attendees": 3}, "k"),
@@ -111,7 +91,7 @@ VALUES = st.sampled_from(
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.integers(min_value=1, max_value=12), FIELDS, VALUES, st.booleans())
+@given(st.integers(min_value=1, max_value=12), PATHS, VALUES, st.booleans())
 # Bodies on which the one pass raised (TypeError, KeyError) instead of naming the step:
 @example(seq=10, path=("target",), value=[], delete=False)  # a retraction of no hashable id
 @example(seq=4, path=("event",), value=None, delete=False)  # a fire of no event the machine has
