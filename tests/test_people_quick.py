@@ -26,9 +26,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import campaignflow as cf
+from campaignflow.definition.context import names
 from campaignflow.definition.people_rules import Coverage
 from campaignflow.definition.rules import EveryMemberHas, EveryPair
 from campaignflow.definition.sharing import narrower
+from campaignflow.definition.tallies import people_in
 from campaignflow.run.judging import judge, quick_kinds
 from conftest import reset_pg
 
@@ -493,3 +495,23 @@ def test_narrowing_builds_the_value_evolve_builds(
 
     assert outcome(lambda: narrow(value, after)) == outcome(lambda: attrs.evolve(value, who=after))
     assert (narrow.__name__ == "narrow") is (cls is Plain)  # only the plain class is copied
+
+
+_field = st.one_of(
+    st.text(max_size=3),
+    st.none(),
+    st.integers(),
+    st.lists(
+        st.one_of(st.text(max_size=2), st.integers(), st.none(), st.tuples(st.text(max_size=1))), max_size=5
+    ),
+    st.frozensets(st.one_of(st.text(max_size=2), st.integers()), max_size=4),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=3),
+)
+
+
+@given(value=_field, as_tuple=st.booleans())
+def test_people_in_names_whom_names_does(value: object, as_tuple: bool) -> None:
+    """The rules' C-filtered reading of a people field is ``names``' set, whatever the field holds."""
+    if as_tuple and isinstance(value, list):
+        value = tuple(value)
+    assert people_in(value) == names(value)

@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from campaignflow.definition.context import Context, Reads, RunView, evidence_name, names
+from campaignflow.definition.context import Context, Reads, RunView, evidence_name
 from campaignflow.definition.obligations import Duty, Obligation, Standing, duties_of, duties_toward
 from campaignflow.definition.rules import FAILED, SHOWN, Rule, no_people
-from campaignflow.definition.tallies import Kept, people_at, tally
+from campaignflow.definition.tallies import Kept, people_at, people_in, tally
 from campaignflow.values.findings import Finding
 
 ALL = "all"
@@ -149,10 +149,10 @@ class Coverage(Rule):
         for r in run.people_records(unit, evidence_name(self.of), by):
             if where is not None and not where(r.value):
                 continue
-            things = names(getattr(r.value, covers, None))
+            things = people_in(getattr(r.value, covers, None))
             if allowed is not None:
                 things &= allowed
-            hit = [p for p in names(getattr(r.value, by, None)) if p in covered] if things else []
+            hit = [p for p in people_in(getattr(r.value, by, None)) if p in covered] if things else []
             for person in hit:
                 covered[person] |= things
             if hit:

@@ -16,8 +16,8 @@ from typing import Any
 
 import attrs
 
-from campaignflow.definition.context import Context, Reads, RunView, evidence_name, names
-from campaignflow.definition.tallies import Kept, people_at, tally
+from campaignflow.definition.context import Context, Reads, RunView, evidence_name
+from campaignflow.definition.tallies import Kept, people_at, people_in, tally
 from campaignflow.values.findings import Finding, Status
 
 RuleFn = Callable[[Context], Finding]
@@ -311,7 +311,7 @@ class EveryMemberHas(Rule):
         for r in run.people_records(unit, evidence_name(self.of), by):
             # A record naming a person twice still counts once for them.
             hit = False
-            for who in names(getattr(r.value, by)):
+            for who in people_in(getattr(r.value, by)):
                 if who in counts:
                     counts[who] += 1
                     hit = True

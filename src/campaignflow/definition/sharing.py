@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow.definition.context import evidence_name, names
+from campaignflow.definition.context import evidence_name
+from campaignflow.definition.tallies import people_at, people_in
 from campaignflow.exceptions import DefinitionError
 from campaignflow.values.records import Recorded
 
@@ -55,10 +56,9 @@ class CountsBelow:
 
     def invited(self, run: RunView, unit: str) -> frozenset[str]:
         """The people at ``unit`` whom sessions above may credit."""
-        org = run.org
         if not self.roles:
-            return frozenset(org.people(unit))
-        return frozenset(p for role in self.roles for p in org.people(unit, role))
+            return frozenset(people_at(run, unit, None))
+        return frozenset(p for role in self.roles for p in people_at(run, unit, role))
 
     def above(self, org: Org, unit: str) -> list[str]:
         """The units whose records count at ``unit``: its parent, up to ``levels`` up."""
@@ -80,7 +80,7 @@ class CountsBelow:
         for above in self.above(run.org, unit):
             for r in run.records_of(above, self.kind):
                 field = getattr(r.value, self.people, None)
-                present = names(field) & invited
+                present = people_in(field) & invited
                 if not present:
                     continue
                 if not isinstance(field, str):

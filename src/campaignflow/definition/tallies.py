@@ -17,13 +17,24 @@ each call, as before: the tally is the same function of the same reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from campaignflow.definition.context import RunView
 
 S = TypeVar("S")
+_IS_STR = str.__instancecheck__  # isinstance(v, str), as a C callable for filter()
+
+
+def people_in(value: object) -> frozenset[str]:
+    """:func:`~campaignflow.definition.context.names`, the same set, filtered in C: one id, or the
+    strings of a collection (each once); anything else names nobody."""
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, Iterable):
+        return frozenset(filter(_IS_STR, value))
+    return frozenset()
 
 
 class Kept:
