@@ -33,16 +33,9 @@ from campaignflow.definition.sharing import narrower
 from campaignflow.definition.tallies import people_in
 from campaignflow.run.judging import judge, quick_kinds
 from conftest import reset_pg
+from test_batch_sharing import UNITS  # a county, two townships, three villages
 
 OFFICE = cf.Actor(id="office")
-UNITS: list[dict[str, Any]] = [
-    {"id": "county", "parent": None, "level": "county"},
-    {"id": "t0", "parent": "county", "level": "township"},
-    {"id": "t1", "parent": "county", "level": "township"},
-    {"id": "t0v0", "parent": "t0", "level": "village"},
-    {"id": "t0v1", "parent": "t0", "level": "village"},
-    {"id": "t1v0", "parent": "t1", "level": "village"},
-]
 NAMES = [u["id"] for u in UNITS]
 # Each unit a principal and two members (t1v0 has one: a unit short of pairs); t0's member is a
 # principal too; t0v1 has no principal at all.

@@ -9,7 +9,7 @@ import attrs
 
 from campaignflow.definition.context import Context, Reads, RunView, evidence_name
 from campaignflow.definition.obligations import Duty, Obligation, Standing, duties_of, duties_toward
-from campaignflow.definition.rules import FAILED, SHOWN, Rule, no_people
+from campaignflow.definition.rules import FAILED, SHOWN, OverSharedPeople, Rule, no_people
 from campaignflow.definition.tallies import Kept, people_at, people_in, tally
 from campaignflow.values.findings import Finding
 
@@ -26,7 +26,7 @@ def _listing(items: list[str]) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class Coverage(Rule):
+class Coverage(OverSharedPeople):
     """Each person with role ``among`` covers enough distinct things, and together enough.
 
     Evidence of type ``of`` links the person(s) in field ``by`` to the thing(s) in
@@ -60,14 +60,6 @@ class Coverage(Rule):
         if isinstance(self.total, int):
             out["total"] = self.total
         return out
-
-    @property
-    def quickable(self) -> bool:
-        return True
-
-    @property
-    def reads_above(self) -> bool:
-        return True
 
     def universe(self, ctx: Context) -> tuple[str, ...] | None:
         """The things that may be covered (``None``: anything)."""

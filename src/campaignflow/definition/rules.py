@@ -269,8 +269,22 @@ class SumAtLeast(Rule):
         )
 
 
+class OverSharedPeople(Rule):
+    """A rule over the unit's people and the records naming them, those shared from above
+    (``counts_below``) included: quick from its tally, kept for the judgement
+    (:mod:`~campaignflow.definition.tallies`), and never quick under an ``any_of``."""
+
+    @property
+    def quickable(self) -> bool:
+        return True
+
+    @property
+    def reads_above(self) -> bool:
+        return True
+
+
 @attrs.frozen(kw_only=True)
-class EveryMemberHas(Rule):
+class EveryMemberHas(OverSharedPeople):
     """Every person with role ``among`` at the unit has ``at_least`` evidence naming them.
 
     The person is read from the evidence field ``by``: one person id, or a
@@ -292,14 +306,6 @@ class EveryMemberHas(Rule):
     @property
     def thresholds(self) -> Mapping[str, float]:
         return {"at_least": self.at_least}
-
-    @property
-    def quickable(self) -> bool:
-        return True
-
-    @property
-    def reads_above(self) -> bool:
-        return True
 
     def tally(self, run: RunView, unit: str) -> tuple[tuple[str, ...], dict[str, int], list[str]]:
         """The unit's people with role ``among``, how many records name each, and the ids of those
