@@ -68,7 +68,8 @@ class Snapshot(Kept):
         kinds: dict[str, Sequence[Recorded[Any]]],
         read: BatchRead | None = None,
     ) -> None:
-        super().__init__()
+        # Kept's slot set here, not by a super() call: a batch makes one snapshot per unit.
+        self.tallies = None
         self.run = run
         self.unit = unit
         self.kinds = kinds
