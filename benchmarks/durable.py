@@ -1,7 +1,9 @@
 """The durable batch rows of issue #24, best of a few, with their peers measured in the same run.
 
 Usage:
-    python benchmarks/durable.py [--pg URL] [--repeats 3] [--batch 10000] [--floor]
+    python benchmarks/durable.py [--pg URL] [--repeats 3] [--batch 10000] [--floor] [--page-size N]
+    python benchmarks/durable.py --costs [--batches 4] [--repeats 5] [--batch 10000] [--units N]
+        [--variant TEXT ...]
 
 Prints, for SQLite and (with ``--pg``) PostgreSQL: a batch of ``fire_many``
 over 10,000 units (no gate, as ``benchmarks/run.py``'s durable rows) and a
@@ -17,6 +19,14 @@ the commit) on pre-built rows, without any of campaignflow's Python: the
 ratio the schema allows before the run does anything. A store that writes a
 batch of fires from its columns (``append_fires``: the SQL stores) has that
 write's CPU time printed beside the batch's: the rest is the run's.
+``--costs`` times the same statements statement by statement for the store's
+schema and pragmas and for variants of them (an index left out, a table
+clustered on its key, another page size or pragma: ``VARIANTS``), over
+``--batches`` batches on one database (the first inserts the projection's rows,
+later ones update them; ``--units``: the log grows over more units than a
+batch), alternated, best of ``--repeats``, and prints each beside the raw
+peer's batch. ``--page-size`` gives the store's new files another page size
+(a setting it does not take), to A/B it on the real batch.
 docs/explanation/performance.md records what these show.
 """
 
@@ -25,10 +35,13 @@ from __future__ import annotations
 import argparse
 import gc
 import sqlite3
+import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import orjson
@@ -149,8 +162,7 @@ def _parts(path: Path, units: list[str], body: str) -> dict[str, float]:
     rows = [(u, "b", 1, '{"blocked":null,"fired":["go"],"reworks":{}}', digest) for u in units]
     heads = orjson.dumps(sorted((u, digest) for u in units)).decode()
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):  # as the store's engine
-        db.execute(f"PRAGMA {pragma}")
+    store_pragmas(db)
     times: dict[str, float] = {}
     gc.collect()
     began = time.perf_counter()
@@ -170,12 +182,17 @@ def _parts(path: Path, units: list[str], body: str) -> dict[str, float]:
     return times
 
 
+def _fire_body() -> str:
+    """One real fire's body (in memory), for every pre-built row."""
+    run = _campaign().start(["u0"])
+    (step,) = run.fire_many(["u0"], "go", by=cf.Actor(id="bench")).fired
+    return canonical(step_to_dict(step)).decode()
+
+
 def floor(tmp: Path, units: list[str], repeats: int) -> None:
     """The store's own SQLite statements of a batch of fires (log with its index, projection,
     checkpoint, commit) on pre-built rows, without any Python of campaignflow, against the peer."""
-    run = _campaign().start(["u0"])  # in memory: one real fire's body, for every row
-    (step,) = run.fire_many(["u0"], "go", by=cf.Actor(id="bench")).fired
-    body = canonical(step_to_dict(step)).decode()
+    body = _fire_body()
     best: dict[str, float] = {}
     peer = 0.0
     for i in range(repeats):
@@ -190,6 +207,257 @@ def floor(tmp: Path, units: list[str], repeats: int) -> None:
         f"the store's SQLite statements alone: {parts}; {rate:,.0f} rows/s, {rate / peer:.2f}x the peer",
         flush=True,
     )
+
+
+STORE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768")  # as the store's engine
+
+
+CHECKPOINT_BYTES = 4096 * 1000  # SQLite's default WAL checkpoint: 1,000 pages of 4,096
+
+
+def page_pragmas(page_size: int) -> tuple[str, ...]:
+    """A page size for a new file, with the WAL checkpointed at SQLite's default size in bytes
+    (at 1,000 larger pages a batch's commit would skip a checkpoint it is due: deferred, not saved)."""
+    return f"page_size={page_size}", f"wal_autocheckpoint={CHECKPOINT_BYTES // page_size}"
+
+
+def store_pragmas(db: sqlite3.Connection, *, page_size: int | None = None) -> None:
+    """Set on ``db`` the pragmas of the store's engines (``store._sqlite_lock``); ``page_size``
+    (a variant's) for a new file, set before the WAL is."""
+    if page_size is not None:
+        db.execute(f"PRAGMA {page_pragmas(page_size)[0]}")
+    for pragma in STORE_PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    if page_size is not None:
+        db.execute(f"PRAGMA {page_pragmas(page_size)[1]}")
+
+
+def _ddl(path: Path) -> list[str]:
+    """The store's own DDL of a campaign's tables, as ``start()`` created it in a fresh file."""
+    _campaign().start(["x"], store=f"sqlite:///{path}").store.close()  # type: ignore[attr-defined]
+    db = sqlite3.connect(path)
+    found = [str(sql) for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+    db.close()
+    return found
+
+
+def _without_rowid(table: str, key: str | None = None) -> Callable[[str], str]:
+    """A DDL edit: ``table`` clustered on its primary key (``key``: another one), WITHOUT ROWID."""
+
+    def edit(sql: str) -> str:
+        if not sql.startswith(f"CREATE TABLE {table} "):
+            return sql
+        if key is not None:
+            sql = sql.replace("PRIMARY KEY (seq)", f"PRIMARY KEY ({key})")
+        return sql + " WITHOUT ROWID"
+
+    return edit
+
+
+def _no_index(name: str, instead: str | None = None) -> Callable[[str], str]:
+    """A DDL edit: the index ``name`` left out (or replaced by the statement ``instead``)."""
+    return lambda sql: (instead or "") if sql.startswith(f"CREATE INDEX {name} ") else sql
+
+
+def _same(sql: str) -> str:
+    return sql
+
+
+VARIANTS: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
+    # name: (pragmas after the store's, or a page size for the new file; a DDL edit). Each
+    # measures one cost of the store's batch.
+    "the store's schema": ((), _same),
+    "the store's schema again (the noise)": ((), _same),
+    "log without its (unit, seq) index": ((), _no_index("cf_steps_unit_seq")),
+    "log index on (unit): seq is the rowid": (
+        (),
+        _no_index("cf_steps_unit_seq", "CREATE INDEX cf_steps_unit_seq ON cf_steps (unit)"),
+    ),
+    "log clustered on (unit, seq)": (
+        (),
+        lambda sql: _no_index("cf_steps_unit_seq", "CREATE INDEX cf_steps_seq ON cf_steps (seq)")(
+            _without_rowid("cf_steps", "unit, seq")(sql)
+        ),
+    ),
+    "projection WITHOUT ROWID": ((), _without_rowid("cf_units")),
+    "evidence WITHOUT ROWID": ((), _without_rowid("cf_evidence")),
+    "evidence without its (unit, kind, live) index": ((), _no_index("cf_evidence_unit_kind")),
+    "synchronous=FULL": (("synchronous=FULL",), _same),
+    "synchronous=OFF (not durable)": (("synchronous=OFF",), _same),
+    "cache_size 2 MiB (SQLite's default)": (("cache_size=-2000",), _same),
+    "page_size 8192": (("page_size=8192",), _same),
+    "page_size 16384": (("page_size=16384",), _same),
+    "wal_autocheckpoint 10,000 (checkpoint deferred)": (("wal_autocheckpoint=10000",), _same),
+    "mmap_size 256 MiB": (("mmap_size=268435456",), _same),
+}
+"""The variants ``--costs`` times against the store's own schema and pragmas."""
+
+PARTS = ("steps", "units", "checkpoint", "commit", "evidence")
+
+
+def _batch_parts(
+    db: sqlite3.Connection, j: int, n: int, body: str, versions: dict[str, int]
+) -> dict[str, float]:
+    """Seconds of each statement of batch ``j`` over ``n`` units (the next ``n`` of the
+    ``len(versions)`` held, in turn; ``versions``: each one's fires so far, updated), and its CPU;
+    then, apart (a records batch's own), the evidence index's insert of ``n`` records."""
+    sql = hot("cf_", "sqlite")
+    digest = chain_hash("", b"")
+    held = len(versions)
+    units = [f"u{(j * n + i) % held}" for i in range(n)]
+    steps = [
+        (j * n + i + 1, u, "fire", body, digest if versions[u] else "", digest) for i, u in enumerate(units)
+    ]
+    projection = '{"blocked":null,"fired":["go"],"reworks":{}}'
+    rows = [(u, "b", versions[u] + 1, projection, digest) for u in units]
+    fresh = [r for r in rows if r[2] == 1]
+    moved = [(*r[1:5], r[0], r[2] - 1) for r in rows if r[2] > 1]
+    for u in units:
+        versions[u] += 1
+    heads = orjson.dumps([(u, digest) for u in sorted(units)]).decode()
+    evidence = [(uuid.uuid4().hex, u, "Doc", j * n + i + 1, True) for i, u in enumerate(units)]
+    cursor = db.cursor()
+
+    def projection_rows() -> None:
+        # Units' first rows, then their updates one statement per row (as the store).
+        insert_chunks(cursor, sql["insert_units"], fresh)
+        cursor.executemany(sql["update_units"], moved)
+
+    times: dict[str, float] = {}
+    cpu = time.process_time()
+    db.execute("BEGIN IMMEDIATE")
+    for name, run in (
+        ("steps", lambda: insert_chunks(cursor, sql["insert_steps"], steps)),
+        ("units", projection_rows),
+        ("checkpoint", lambda: db.execute(sql["insert_checkpoint"], (j * n + 1, (j + 1) * n, heads, digest))),
+        ("commit", lambda: db.execute("COMMIT")),
+    ):
+        mark = time.perf_counter()
+        run()
+        times[name] = time.perf_counter() - mark
+    times["cpu"] = time.process_time() - cpu
+    mark = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    insert_chunks(cursor, sql["insert_evidence"], evidence)
+    db.execute("COMMIT")
+    times["evidence"] = time.perf_counter() - mark
+    return times
+
+
+def _variant(
+    path: Path, ddl: list[str], name: str, *, n: int, batches: int, body: str, held: int
+) -> list[dict[str, float]]:
+    """Each batch's statement times on a fresh database of variant ``name`` (``held`` units)."""
+    pragmas, edit = VARIANTS[name]
+    db = sqlite3.connect(path, isolation_level=None)
+    sizes = [int(p.split("=")[1]) for p in pragmas if p.startswith("page_size=")]
+    store_pragmas(db, page_size=sizes[0] if sizes else None)  # the WAL checkpointed at the same size
+    for pragma in pragmas:
+        if not pragma.startswith("page_size="):
+            db.execute(f"PRAGMA {pragma}")
+    db.execute("BEGIN")
+    for statement in filter(None, map(edit, ddl)):
+        db.execute(statement)
+    db.execute("COMMIT")
+    gc.collect()
+    versions = dict.fromkeys((f"u{i}" for i in range(max(held, n))), 0)
+    found = [_batch_parts(db, j, n, body, versions) for j in range(batches)]
+    db.close()
+    return found
+
+
+def _peer_batch(path: Path, n: int, body: str, batches: int, page_size: int | None = None) -> float:
+    """The raw peer's CPU seconds for a batch (its best), ``batches`` on one database (``page_size``:
+    the peer given the store's page size and checkpoint size, not SQLite's defaults)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in page_pragmas(page_size) if page_size is not None else ():
+        db.execute(f"PRAGMA {pragma}")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE steps (seq INTEGER PRIMARY KEY, unit TEXT, body TEXT, hash TEXT)")
+    rows = _rows([f"u{i}" for i in range(n)], [body])
+    best = float("inf")
+    for _ in range(batches):
+        cpu = time.process_time()
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO steps (unit, body, hash) VALUES (?, ?, ?)", rows)
+        db.execute("COMMIT")
+        best = min(best, time.process_time() - cpu)
+    db.close()
+    return best
+
+
+def costs(  # noqa: PLR0917 - the command line's arguments, in its order
+    tmp: Path, units: list[str], repeats: int, batches: int, body: str, names: list[str], held: int = 0
+) -> None:
+    """Per statement, the store's batch of fires on its schema and on each variant (``VARIANTS``).
+
+    Variants alternate within each round, so that the machine's load falls on all
+    alike; each figure is its best over the rounds: wall ms of each statement in
+    the first batch (the projection's rows inserted) and the median of the later
+    ones (updated once each unit had a row; ``held`` units: the log grows over
+    more of them, each batch the next ``n`` in turn), CPU ms of the whole batch,
+    and the evidence index's insert of a records batch of as many rows (apart: not
+    part of a fire's batch).
+    """
+    ddl = _ddl(tmp / "ddl.db")
+    n = len(units)
+    first: dict[str, dict[str, float]] = {}
+    later: dict[str, dict[str, float]] = {}
+    peer = tuned = float("inf")
+    for r in range(repeats):
+        peer = min(peer, _peer_batch(tmp / f"peer{r}.db", n, body, batches))
+        tuned = min(tuned, _peer_batch(tmp / f"tuned{r}.db", n, body, batches, 8192))
+        for k, name in enumerate(names):
+            found = _variant(tmp / f"v{r}-{k}.db", ddl, name, n=n, batches=batches, body=body, held=held)
+            (tmp / f"v{r}-{k}.db").unlink()  # a grown log is large
+            for wal in tmp.glob(f"v{r}-{k}.db-*"):
+                wal.unlink()
+            rest = found[1:] or found
+            for into, value in (
+                (first, found[0]),
+                (later, {p: statistics.median(b[p] for b in rest) for p in (*PARTS, "cpu")}),
+            ):
+                best = into.setdefault(name, value)
+                for p in value:
+                    best[p] = min(best[p], value[p])
+    print(
+        f"{n:,} fires a batch over {max(held, n):,} units, {batches} batches a database, best of {repeats}; "
+        "the raw peer's batch: "
+        f"{peer * 1000:.1f} ms CPU ({tuned * 1000:.1f} at page_size 8192)",
+        flush=True,
+    )
+    print(f"{'':44} {'first batch (wall ms)':>43} | {'later batches, median (wall ms)':>43} | evidence")
+    head = " ".join(f"{p:>6}" for p in (*PARTS[:4], "CPU"))
+    print(f"{'variant':44} {head}  {'×peer':>5} | {head}  {'×peer':>5} | {'first':>5} {'later':>5}")
+    for name in names:
+        a, b = first[name], later[name]
+        cells = [
+            " ".join(f"{x[p] * 1000:6.{2 if n < 1000 else 1}f}" for p in (*PARTS[:4], "cpu"))
+            + f"  {peer / x['cpu']:5.2f}"
+            for x in (a, b)
+        ]
+        print(
+            f"{name:44} {cells[0]} | {cells[1]} | {a['evidence'] * 1000:5.1f} {b['evidence'] * 1000:5.1f}",
+            flush=True,
+        )
+
+
+def _store_page_size(size: int) -> None:
+    """Every SQLite connection opened from now on creates new files at ``size`` (before the store's
+    engine sets WAL), its WAL checkpointed at SQLite's default size in bytes."""
+    first, checkpoint = page_pragmas(size)
+
+    def before(dbapi: Any, _: Any) -> None:
+        if isinstance(dbapi, sqlite3.Connection):
+            dbapi.execute(f"PRAGMA {first}")
+
+    def after(dbapi: Any, _: Any) -> None:
+        if isinstance(dbapi, sqlite3.Connection):
+            dbapi.execute(f"PRAGMA {checkpoint}")
+
+    sa.event.listen(sa.pool.Pool, "connect", before, insert=True)
+    sa.event.listen(sa.pool.Pool, "connect", after)
 
 
 def _drop(url: str) -> None:
@@ -237,13 +505,42 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="only time the store's SQLite statements per schema and pragma variant",
+    )
+    parser.add_argument("--batches", type=int, default=4, help="batches per database for --costs")
+    parser.add_argument(
+        "--units",
+        type=int,
+        default=0,
+        help="with --costs: units held, each batch the next --batch of them in turn (default: --batch)",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        help="the store's new SQLite files get this page size, the WAL checkpointed at the same bytes "
+        "(an A/B of a setting the store does not take: docs/explanation/performance.md)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        help="with --costs: only the variants whose name holds this (repeatable)",
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="also time the store's SQLite statements alone, on pre-built rows",
     )
     args = parser.parse_args()
     units = [f"u{i}" for i in range(args.batch)]
+    if args.page_size:
+        _store_page_size(args.page_size)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.costs:
+            names = [v for v in VARIANTS if not args.variant or any(w in v for w in args.variant)]
+            costs(Path(tmp), units, args.repeats, args.batches, _fire_body(), names, args.units)
+            return
         if args.floor:
             floor(Path(tmp), units, args.repeats)
         for work in ("fire_many", "record_many"):

@@ -4,6 +4,7 @@ and a single fire's own path beside the full one."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta, timezone
 
 import attrs
@@ -145,3 +146,15 @@ def test_iso_of_a_datetime_subclass_is_its_own_isoformat() -> None:
 
     now = datetime(2014, 2, 24, 9, 0, 0, 5, tzinfo=UTC)
     assert (iso(now), iso(Shown(2014, 2, 24, 9, 0, 0, 6, tzinfo=UTC))) == (now.isoformat(), "shown")
+
+
+def test_iso_frees_nothing_a_host_froze() -> None:
+    """Formatting a new second replaces nothing the collector tracks, so a host's gc.freeze() keeps all."""
+    iso(datetime(2014, 2, 24, 9, 0, 0, tzinfo=UTC))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        texts = [iso(datetime(2014, 2, 24, 9, 0, s, 5, tzinfo=UTC)) for s in range(1, 4)]
+        assert (gc.get_freeze_count(), texts[-1]) == (frozen, "2014-02-24T09:00:03.000005+00:00")
+    finally:
+        gc.unfreeze()

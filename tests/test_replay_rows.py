@@ -330,3 +330,29 @@ def test_a_text_body_that_is_not_utf8_is_refused_by_the_read_as_before(
         monkeypatch.setattr(verifying, "SHARDED_FROM", sharded_from)
         with pytest.raises(StoreError, match="column 'body'"):
             c.verify(VERIFY_UNITS, url, processes=processes)
+
+
+@pytest.mark.parametrize("outside", [False, True], ids=["its-own-units", "every-unit-but"])
+def test_a_shard_reads_the_log_and_index_in_table_order_without_sorting(
+    tmp_path: Path, *, outside: bool
+) -> None:
+    """Each shard query scans its table: none searches the (unit, seq) index and sorts the rows after."""
+    _twelve_steps(tmp_path)
+    shard = BlobShard(str(tmp_path / "v.db"), "cf_", VERIFY_UNITS[:1], outside=outside)
+    said: list[str] = []
+    shard.conn.set_trace_callback(said.append)
+    rows = list(shard.log_bytes())
+    index = list(shard.evidence())
+    shard.projected()
+    shard.conn.set_trace_callback(None)
+    assert rows
+    assert index
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    queries = [q for q in said if q.lstrip().upper().startswith("SELECT")]
+    assert len(queries) == 3  # the log, the index, the projection count
+    for query in queries:
+        plan = " / ".join(str(r[3]) for r in shard.conn.execute(f"EXPLAIN QUERY PLAN {query}"))
+        assert "TEMP B-TREE" not in plan, plan
+        assert "cf_steps_unit_seq" not in plan, plan
+        assert "cf_evidence_unit_kind" not in plan, plan
+    shard.close()

@@ -68,7 +68,9 @@ class Campaign(CampaignBuilder):
                 runs: 1.3-1.8x faster batches, but no thread of the process
                 collects cycles meanwhile. ``None`` (the default): off, unless
                 the environment sets ``CAMPAIGNFLOW_PAUSE_GC=1``;
-                ``run.pause_gc`` changes it later.
+                ``run.pause_gc`` changes it later. Off, such a batch still sets
+                the heap it starts with aside (``gc.freeze()``), so the
+                collector walks only the batch's own objects (run/gc.py).
 
         A store with metadata (SQLite, PostgreSQL) records the org, the
         campaign's structure and, when the campaign was built in an importable

@@ -32,6 +32,10 @@ class Combined(Rule):
     def quickable(self) -> bool:
         return all(r.quickable for r in self.rules)
 
+    @property
+    def reads_above(self) -> bool:
+        return any(r.reads_above for r in self.rules)
+
 
 @attrs.frozen(kw_only=True)
 class AllOf(Combined):
@@ -80,6 +84,12 @@ class AllOf(Combined):
 @attrs.frozen(kw_only=True)
 class AnyOf(Combined):
     """Holds when at least one sub-rule holds."""
+
+    @property
+    def quickable(self) -> bool:
+        # A quick pass may stop at the first alternative that holds: the later ones' records
+        # from above would then be read when the verdict is built, not at the check.
+        return super().quickable and not self.reads_above
 
     def quick(self, ctx: Reads) -> bool:
         for r in self.rules:  # noqa: SIM110 - a plain loop: any() over a generator costs more here

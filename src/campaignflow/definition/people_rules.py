@@ -7,13 +7,18 @@ from typing import Any
 
 import attrs
 
-from campaignflow.definition.context import Context, evidence_name, names
+from campaignflow.definition.context import Context, Reads, RunView, evidence_name
 from campaignflow.definition.obligations import Duty, Obligation, Standing, duties_of, duties_toward
-from campaignflow.definition.rules import FAILED, SHOWN, Rule, no_people
+from campaignflow.definition.rules import FAILED, SHOWN, OverSharedPeople, Rule, no_people
+from campaignflow.definition.tallies import Kept, people_at, people_in, tally
 from campaignflow.values.findings import Finding
 
 ALL = "all"
 """``coverage(total="all")``: every target (a people role or a level) must be covered."""
+
+
+_Tally = tuple[tuple[str, ...], tuple[str, ...] | None, dict[str, set[str]], list[str]]
+"""A coverage rule's tally: the people judged, the things that count, what each covers, the ids."""
 
 
 def _listing(items: list[str]) -> str:
@@ -21,7 +26,7 @@ def _listing(items: list[str]) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class Coverage(Rule):
+class Coverage(OverSharedPeople):
     """Each person with role ``among`` covers enough distinct things, and together enough.
 
     Evidence of type ``of`` links the person(s) in field ``by`` to the thing(s) in
@@ -58,24 +63,48 @@ class Coverage(Rule):
 
     def universe(self, ctx: Context) -> tuple[str, ...] | None:
         """The things that may be covered (``None``: anything)."""
+        return self._universe(ctx.run, ctx.unit)
+
+    def _universe(self, run: RunView, unit: str) -> tuple[str, ...] | None:
         if self.targets is None:
             return None
-        org = ctx.org
+        org = run.org
         if self.targets in org.levels:
-            return tuple(u for u in org.subtree(ctx.unit) if org.level(u) == self.targets)
-        return ctx.people(self.targets)
+            return tuple(u for u in org.subtree(unit) if org.level(u) == self.targets)
+        return people_at(run, unit, self.targets)
 
-    def evaluate(self, ctx: Context) -> Finding:
-        people = ctx.people(self.among)
+    def tally(self, run: RunView, unit: str) -> _Tally:
+        """What ``evaluate`` reads (``run`` and ``unit`` as a :class:`Context` holds them): the
+        people judged, the things that count, what each covers and the ids that counted."""
+        people = people_at(run, unit, self.among)
         if self.members is not None:
             people = tuple(p for p in self.members if p in people) or self.members
         if not people:
+            return people, None, {}, []
+        universe = self._universe(run, unit)
+        covered, used = self._covered(run, unit, people, universe)
+        return people, universe, covered, used
+
+    def quick(self, ctx: Reads) -> bool:
+        if not isinstance(ctx, Kept):
+            return False  # only a judgement's view keeps the tally its finding is built from
+        view, unit = ctx.view, ctx.unit
+        people, universe, covered, _ = ctx.kept(id(self), lambda: self.tally(view, unit))
+        if not people:
+            return False
+        # The same checks as ``evaluate``'s: whatever they find short is named only when it is.
+        if self._short(view, people, covered)[0]:
+            return False
+        return not self._total_gap(view, set().union(*covered.values()), universe)[0]
+
+    def evaluate(self, ctx: Context) -> Finding:
+        run, unit = ctx.run, ctx.unit
+        people, universe, covered, used = tally(run, unit, id(self), lambda: self.tally(run, unit))
+        if not people:
             return no_people(self, self.among)
-        universe = self.universe(ctx)
-        covered, used = self._covered(ctx, people, universe)
-        short, missing = self._short(ctx, people, covered)
+        short, missing = self._short(run, people, covered)
         together = set().union(*covered.values())
-        gap, gap_missing = self._total_gap(ctx, together, universe)
+        gap, gap_missing = self._total_gap(run, together, universe)
         what = evidence_name(self.of)
         if not short and not gap:
             return Finding(
@@ -102,19 +131,20 @@ class Coverage(Rule):
         )
 
     def _covered(
-        self, ctx: Context, people: tuple[str, ...], universe: tuple[str, ...] | None
+        self, run: RunView, unit: str, people: tuple[str, ...], universe: tuple[str, ...] | None
     ) -> tuple[dict[str, set[str]], list[str]]:
         """What each person covers, and the ids of the records that counted."""
         allowed = None if universe is None else frozenset(universe)
         covered: dict[str, set[str]] = {p: set() for p in people}
         used: list[str] = []
-        for r in ctx.records_for_people(self.of, self.by):
-            if self.where is not None and not self.where(r.value):
+        where, by, covers = self.where, self.by, self.covers
+        for r in run.people_records(unit, evidence_name(self.of), by):
+            if where is not None and not where(r.value):
                 continue
-            things = names(getattr(r.value, self.covers, None))
+            things = people_in(getattr(r.value, covers, None))
             if allowed is not None:
                 things &= allowed
-            hit = [p for p in names(getattr(r.value, self.by, None)) if p in covered] if things else []
+            hit = [p for p in people_in(getattr(r.value, by, None)) if p in covered] if things else []
             for person in hit:
                 covered[person] |= things
             if hit:
@@ -122,34 +152,39 @@ class Coverage(Rule):
         return covered, used
 
     def _short(
-        self, ctx: Context, people: Iterable[str], covered: Mapping[str, set[str]]
+        self, run: RunView, people: Iterable[str], covered: Mapping[str, set[str]]
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """Lines naming each person below the minimum, and (id, name) of each, for ``missing``."""
         shown: list[str] = []
         missing: list[tuple[str, str]] = []
-        org = ctx.org
+        org = run.org
+        required, at_least = self.required, self.at_least
         for person in people:
             have = covered[person]
-            name = ctx.name(person)
+            if required:
+                lacking = [item for item in required if item not in have]
+                if not lacking:
+                    continue
+                text = f"lacks {'/'.join(lacking)}"
+            elif len(have) < at_least:
+                text = f"{len(have)} of {at_least}"
+            else:
+                continue
+            # Named only when short: most people of a passing unit never are.
+            name = org.name_of(person)
             groups = org.working_groups_of(person)
             who = f"{name} ({'、'.join(g.name for g in groups)})" if groups else name
-            if self.required:
-                lacking = [item for item in self.required if item not in have]
-                if lacking:
-                    shown.append(f"{who} lacks {'/'.join(lacking)}")
-                    missing.append((person, name))
-            elif len(have) < self.at_least:
-                shown.append(f"{who} {len(have)} of {self.at_least}")
-                missing.append((person, name))
+            shown.append(f"{who} {text}")
+            missing.append((person, name))
         return shown, missing
 
     def _total_gap(
-        self, ctx: Context, together: set[str], universe: tuple[str, ...] | None
+        self, run: RunView, together: set[str], universe: tuple[str, ...] | None
     ) -> tuple[str, list[tuple[str, str]]]:
         if self.total is None:
             return "", []
         if self.total == ALL and universe is not None:  # coverage() requires targets for "all"
-            uncovered = [(t, ctx.name(t)) for t in universe if t not in together]
+            uncovered = [(t, run.org.name_of(t)) for t in universe if t not in together]
             if not uncovered:
                 return "", []
             shown = _listing([name for _, name in uncovered])

@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from campaignflow.definition.context import Context, Reads, evidence_name, names
+from campaignflow.definition.context import Context, Reads, RunView, evidence_name
+from campaignflow.definition.tallies import Kept, people_at, people_in, tally
 from campaignflow.values.findings import Finding, Status
 
 RuleFn = Callable[[Context], Finding]
@@ -59,6 +60,13 @@ class Rule(abc.ABC):
         Then a passing verdict's findings can be built later, from the records read
         at the check, and be exactly what :meth:`evaluate` would have said.
         """
+        return False
+
+    @property
+    def reads_above(self) -> bool:
+        """True when the rule reads records shared from above (``counts_below``): a quick check
+        holds them only if it asked for them, so an ``any_of`` that may stop before them
+        cannot be passed quickly."""
         return False
 
     def quick(self, ctx: Reads) -> bool:
@@ -261,8 +269,22 @@ class SumAtLeast(Rule):
         )
 
 
+class OverSharedPeople(Rule):
+    """A rule over the unit's people and the records naming them, those shared from above
+    (``counts_below``) included: quick from its tally, kept for the judgement
+    (:mod:`~campaignflow.definition.tallies`), and never quick under an ``any_of``."""
+
+    @property
+    def quickable(self) -> bool:
+        return True
+
+    @property
+    def reads_above(self) -> bool:
+        return True
+
+
 @attrs.frozen(kw_only=True)
-class EveryMemberHas(Rule):
+class EveryMemberHas(OverSharedPeople):
     """Every person with role ``among`` at the unit has ``at_least`` evidence naming them.
 
     The person is read from the evidence field ``by``: one person id, or a
@@ -285,17 +307,35 @@ class EveryMemberHas(Rule):
     def thresholds(self) -> Mapping[str, float]:
         return {"at_least": self.at_least}
 
-    def evaluate(self, ctx: Context) -> Finding:
-        people = ctx.people(self.among)
+    def tally(self, run: RunView, unit: str) -> tuple[tuple[str, ...], dict[str, int], list[str]]:
+        """The unit's people with role ``among``, how many records name each, and the ids of those
+        naming any (what ``evaluate`` reads: ``run`` and ``unit`` as a :class:`Context` holds them)."""
+        people = people_at(run, unit, self.among)
         counts: dict[str, int] = dict.fromkeys(people, 0)
         ids: list[str] = []
-        for r in ctx.records_for_people(self.of, self.by):
+        by = self.by
+        for r in run.people_records(unit, evidence_name(self.of), by):
             # A record naming a person twice still counts once for them.
-            hit = [who for who in names(getattr(r.value, self.by)) if who in counts]
-            for who in hit:
-                counts[who] += 1
+            hit = False
+            for who in people_in(getattr(r.value, by)):
+                if who in counts:
+                    counts[who] += 1
+                    hit = True
             if hit:
                 ids.append(r.id)
+        return people, counts, ids
+
+    def quick(self, ctx: Reads) -> bool:
+        if not isinstance(ctx, Kept):
+            return False  # only a judgement's view keeps the tally its finding is built from
+        view, unit = ctx.view, ctx.unit
+        people, counts, _ = ctx.kept(id(self), lambda: self.tally(view, unit))
+        at_least = self.at_least
+        return bool(people) and all(counts[p] >= at_least for p in people)
+
+    def evaluate(self, ctx: Context) -> Finding:
+        run, unit = ctx.run, ctx.unit
+        people, counts, ids = tally(run, unit, id(self), lambda: self.tally(run, unit))
         short = [p for p in people if counts[p] < self.at_least]
         name = evidence_name(self.of)
         if not people:
@@ -351,11 +391,18 @@ class EveryPair(Rule):
     def thresholds(self) -> Mapping[str, float]:
         return {"at_least": self.at_least}
 
+    @property
+    def quickable(self) -> bool:
+        return True
+
     def pairs(self, ctx: Context) -> list[tuple[str, str]]:
         """The pairs the rule requires, in a stable order."""
-        people = ctx.people(self.among)
+        return self._pairs(ctx.run, ctx.unit)
+
+    def _pairs(self, run: RunView, unit: str) -> list[tuple[str, str]]:
+        people = people_at(run, unit, self.among)
         if self.hub is not None:
-            hubs = ctx.people(self.hub)
+            hubs = people_at(run, unit, self.hub)
             out = [(h, p) for h in hubs for p in people if p != h]
             if self.directed:
                 out += [(p, h) for h, p in out]
@@ -364,16 +411,36 @@ class EveryPair(Rule):
             return list(permutations(people, 2))
         return list(combinations(people, 2))
 
-    def evaluate(self, ctx: Context) -> Finding:
+    def tally(
+        self, run: RunView, unit: str
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], list[str]], list[tuple[str, str]]]:
+        """Records per pair key, their ids, and the required pairs (what ``evaluate`` reads)."""
         left, right = self.between
         counts: dict[tuple[str, str], int] = {}
         ids: dict[tuple[str, str], list[str]] = {}
-        for r in ctx.records(self.of):
+        directed = self.directed
+        for r in run.records_of(unit, evidence_name(self.of)):
             a, b = getattr(r.value, left), getattr(r.value, right)
-            key = (a, b) if self.directed else (min(a, b), max(a, b))
+            key = (a, b) if directed else (min(a, b), max(a, b))
             counts[key] = counts.get(key, 0) + 1
             ids.setdefault(key, []).append(r.id)
-        required = self.pairs(ctx)
+        return counts, ids, self._pairs(run, unit)
+
+    def quick(self, ctx: Reads) -> bool:
+        if not isinstance(ctx, Kept):
+            return False  # only a judgement's view keeps the tally its finding is built from
+        view, unit = ctx.view, ctx.unit
+        counts, _, required = ctx.kept(id(self), lambda: self.tally(view, unit))
+        at_least, directed = self.at_least, self.directed
+        for a, b in required:
+            key = (a, b) if directed else (min(a, b), max(a, b))
+            if counts.get(key, 0) < at_least:
+                return False
+        return bool(required)
+
+    def evaluate(self, ctx: Context) -> Finding:
+        run, unit = ctx.run, ctx.unit
+        counts, ids, required = tally(run, unit, id(self), lambda: self.tally(run, unit))
         missing: list[str] = []
         missing_ids: list[str] = []
         used: list[str] = []

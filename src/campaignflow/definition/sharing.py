@@ -14,18 +14,22 @@ batch of 10,000 townships under 100 counties makes one query for them, not 10,00
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from campaignflow.definition.context import evidence_name, names
+from campaignflow.definition.context import evidence_name
+from campaignflow.definition.tallies import people_at, people_in
 from campaignflow.exceptions import DefinitionError
+from campaignflow.values.records import Recorded
 
 if TYPE_CHECKING:
     from campaignflow.definition.context import RunView
     from campaignflow.org.graph import Org
-    from campaignflow.values.records import Recorded
+
+Narrow = Callable[[Any, Any], Any]
+"""Builds a value with its people field replaced: ``narrow(value, people)``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -52,10 +56,9 @@ class CountsBelow:
 
     def invited(self, run: RunView, unit: str) -> frozenset[str]:
         """The people at ``unit`` whom sessions above may credit."""
-        org = run.org
         if not self.roles:
-            return frozenset(org.people(unit))
-        return frozenset(p for role in self.roles for p in org.people(unit, role))
+            return frozenset(people_at(run, unit, None))
+        return frozenset(p for role in self.roles for p in people_at(run, unit, role))
 
     def above(self, org: Org, unit: str) -> list[str]:
         """The units whose records count at ``unit``: its parent, up to ``levels`` up."""
@@ -77,13 +80,94 @@ class CountsBelow:
         for above in self.above(run.org, unit):
             for r in run.records_of(above, self.kind):
                 field = getattr(r.value, self.people, None)
-                present = names(field) & invited
+                present = people_in(field) & invited
                 if not present:
                     continue
                 if not isinstance(field, str):
                     field = tuple(sorted(present))
-                out.append(attrs.evolve(r, value=attrs.evolve(r.value, **{self.people: field})))
+                value = _narrow(type(r.value), self.people)(r.value, field)
+                # Recorded has no converter or validator: built directly, the value evolve builds.
+                out.append(
+                    Recorded(
+                        id=r.id, unit=r.unit, kind=r.kind, value=value, actor=r.actor, at=r.at, seq=r.seq
+                    )
+                )
         return out
+
+
+def _evolver(field: str) -> Narrow:
+    return lambda value, people: attrs.evolve(value, **{field: people})
+
+
+def _plain_slots(cls: type[Any], fields: Iterable[str]) -> bool:
+    """True when ``cls``'s instances hold exactly its fields (and a weak reference), in slots."""
+    slots: set[str] = set()
+    for klass in cls.__mro__[:-1]:  # ``object`` holds no slot
+        held = klass.__dict__.get("__slots__")
+        if held is None:
+            return False  # a class without slots gives its instances a ``__dict__``
+        slots.update((held,) if isinstance(held, str) else held)
+    return slots <= {*fields, "__weakref__"}
+
+
+_NARROW: dict[tuple[type[Any], str], Narrow] = {}  # by evidence class and field: a few entries
+
+
+def _narrow(cls: type[Any], field: str) -> Narrow:
+    found = _NARROW.get((cls, field))
+    if found is None:
+        found = _NARROW[cls, field] = narrower(cls, field)
+    return found
+
+
+def narrower(cls: type[Any], field: str) -> Narrow:
+    """How a shared record's value is rebuilt with its people ``field`` narrowed (:meth:`CountsBelow.shared`).
+
+    ``attrs.evolve`` builds the value anew: every field's converter and validator
+    again, on values the record was checked with when it was recorded (the mass-line
+    text validators over every reading, per unit and per judgement). For a plain
+    slotted attrs class (its own generated ``__init__``, no pre/post-init hook, no
+    hash cache or other slot, every field set by ``__init__``, plain converters),
+    the value is copied field by field and only the narrowed field goes through its
+    converter and validator again, as ``evolve`` would run them: the same value.
+    What is not run again is the other fields' validators, over the values they
+    passed already (a validator that reads the people field from another field's
+    check would not see the narrowed list). Any other class is evolved.
+    """
+    evolve = _evolver(field)
+    if not attrs.has(cls) or hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        return evolve
+    init = getattr(cls.__init__, "__code__", None)
+    if init is None or not init.co_filename.startswith("<attrs generated"):
+        return evolve  # a class of its own __init__: evolve calls it
+    fields = attrs.fields(cls)
+    names_ = tuple(a.name for a in fields)
+    target = next((a for a in fields if a.name == field), None)
+    if (
+        target is None
+        or any(not a.init or a.alias != a.name for a in fields)
+        or not _plain_slots(cls, names_)
+    ):
+        return evolve
+    converter = target.converter
+    if isinstance(converter, attrs.Converter) or (converter is not None and not callable(converter)):
+        return evolve  # a converter taking the instance or the field: evolve knows how to call it
+    validator = target.validator
+    put = object.__setattr__  # frozen classes refuse setattr; this is attrs' own way in __init__
+    others = tuple(n for n in names_ if n != field)
+
+    def narrow(value: Any, people: Any) -> Any:
+        if converter is not None:
+            people = converter(people)
+        new = object.__new__(cls)
+        for name in others:
+            put(new, name, getattr(value, name))
+        put(new, field, people)
+        if validator is not None and not attrs.validators.get_disabled():
+            validator(new, target, people)
+        return new
+
+    return narrow
 
 
 def people_records(  # noqa: PLR0917 - RunView.people_records's arguments, and where to read

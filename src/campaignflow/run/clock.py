@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 Clock = Callable[[], datetime]
 """A zero-argument callable returning an aware ``datetime`` ("now")."""
@@ -25,10 +26,22 @@ def uuid_ids() -> str:
 
 
 _SECOND = timedelta(seconds=1)
-# The last whole second :func:`iso` formatted (UTC, microsecond 0), the next one, and its ISO
-# text up to the seconds; one tuple, replaced at once, so a thread reads a matching set.
+
+
+class _Second(TypedDict):
+    """The last whole second :func:`iso` formatted: its start (UTC, microsecond 0), the next
+    second's, and its ISO text up to the seconds."""
+
+    base: datetime
+    end: datetime
+    prefix: str
+
+
+# One dict, replaced whole, so that a thread reads a matching set. A dict of datetimes and
+# strings is not tracked by the cyclic collector (a tuple is, until a collection sees it):
+# replacing it frees nothing a host's gc.freeze() holds.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_last: tuple[datetime, datetime, str] = (_EPOCH, _EPOCH + _SECOND, "1970-01-01T00:00:00")
+_last: _Second = {"base": _EPOCH, "end": _EPOCH + _SECOND, "prefix": "1970-01-01T00:00:00"}
 
 
 def iso(now: datetime) -> str:
@@ -39,11 +52,11 @@ def iso(now: datetime) -> str:
     formatted by ``isoformat`` itself. Same text either way (property-tested).
     """
     if type(now) is datetime and now.tzinfo is UTC:
-        base, end, prefix = _last
-        if not base <= now < end:  # same tzinfo: compared field by field, no timedelta made
+        last = _last
+        if not last["base"] <= now < last["end"]:  # same tzinfo: compared field by field
             return _formatted(now)
         micro = now.microsecond
-        return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
+        return f"{last['prefix']}.{micro:06d}+00:00" if micro else f"{last['prefix']}+00:00"
     return now.isoformat()
 
 
@@ -52,7 +65,7 @@ def _formatted(now: datetime) -> str:
     global _last  # noqa: PLW0603 - one module-wide cache, replaced whole
     text = now.isoformat()
     base = now.replace(microsecond=0)
-    _last = (base, base + _SECOND, text[:19])
+    _last = {"base": base, "end": base + _SECOND, "prefix": text[:19]}
     return text
 
 

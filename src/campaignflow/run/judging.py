@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from campaignflow.definition.context import Context, RunView, evidence_name
 from campaignflow.definition.rules import QuickCheck, certainly_holds, evaluate, holds_over
 from campaignflow.definition.sharing import people_records
+from campaignflow.definition.tallies import Kept
 from campaignflow.values.findings import Finding, Status, Verdict
 from campaignflow.values.records import Recorded, Step
 
@@ -33,20 +34,55 @@ if TYPE_CHECKING:
 _PASSED, _FAILED, _ERROR = Status.PASSED, Status.FAILED, Status.ERROR
 
 
-class Snapshot:
-    """A run view whose records of one unit are frozen at the moment of a check."""
+class BatchRead(dict[tuple[str, str], Sequence[Recorded[Any]]]):
+    """A batch's records by (unit, kind), read at once: its units' own, and the units' above
+    them that ``counts_below`` shares (``shares``: the campaign's declarations by kind).
 
-    __slots__ = ("kinds", "run", "unit")
+    Made for one batch and dropped with it: evidence recorded after it is read by the next.
+    """
 
-    def __init__(self, run: RunView, unit: str, kinds: dict[str, Sequence[Recorded[Any]]]) -> None:
+    __slots__ = ("shares",)
+
+    def __init__(
+        self, read: Mapping[tuple[str, str], Sequence[Recorded[Any]]], shares: Mapping[str, CountsBelow]
+    ) -> None:
+        super().__init__(read)
+        self.shares = shares
+
+
+class Snapshot(Kept):
+    """A run view whose records of one unit are frozen at the moment of a check.
+
+    ``read``: a batch's read (:class:`BatchRead`): any unit's records it holds come
+    from it, and the records shared from above are read through it, not one query
+    each. The rules over people keep their tallies here (:class:`Kept`), once per
+    judgement.
+    """
+
+    __slots__ = ("kinds", "read", "run", "unit")
+
+    def __init__(
+        self,
+        run: RunView,
+        unit: str,
+        kinds: dict[str, Sequence[Recorded[Any]]],
+        read: BatchRead | None = None,
+    ) -> None:
+        # Kept's slot set here, not by a super() call: a batch makes one snapshot per unit.
+        self.tallies = None
         self.run = run
         self.unit = unit
         self.kinds = kinds
+        self.read = read
+
+    @property
+    def view(self) -> RunView:
+        return self
 
     def records(self, tp: type[Any]) -> Sequence[Recorded[Any]]:
         """The frozen records of type ``tp`` (what a quick check reads)."""
         found = self.kinds.get(tp.__name__)
-        return found if found is not None else self.run.records_of(self.unit, evidence_name(tp))
+        return found if found is not None else self.records_of(self.unit, evidence_name(tp))
 
     @property
     def org(self) -> Org:
@@ -69,6 +105,11 @@ class Snapshot:
         return self.run.reached(unit, stage)
 
     def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
+        read = self.read
+        if read is not None:
+            held = read.get((unit, kind))
+            if held is not None:
+                return held
         if unit != self.unit:
             return self.run.records_of(unit, kind)
         found = self.kinds.get(kind)
@@ -83,49 +124,15 @@ class Snapshot:
     def people_records(
         self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
     ) -> Sequence[Recorded[Any]]:
+        read = self.read
+        if read is not None:
+            if own is None:
+                own = self.records_of(unit, kind)
+            # The records above are read through this view: from the batch's read, not one query each.
+            return people_records(read.shares, self, unit, kind, field, own)
         if unit != self.unit or own is not None:
             return self.run.people_records(unit, kind, field, own=own)
         return self.run.people_records(unit, kind, field, own=self.records_of(unit, kind))
-
-
-class BatchRead(dict[tuple[str, str], Sequence[Recorded[Any]]]):
-    """A batch's records by (unit, kind), read at once: its units' own, and the units' above
-    them that ``counts_below`` shares (``shares``: the campaign's declarations by kind).
-
-    Made for one batch and dropped with it: evidence recorded after it is read by the next.
-    """
-
-    __slots__ = ("shares",)
-
-    def __init__(
-        self, read: Mapping[tuple[str, str], Sequence[Recorded[Any]]], shares: Mapping[str, CountsBelow]
-    ) -> None:
-        super().__init__(read)
-        self.shares = shares
-
-
-class Batched(Snapshot):
-    """A full evaluation's view in a batch: any unit's records the batch read come from the read."""
-
-    __slots__ = ("read",)
-
-    def __init__(
-        self, run: RunView, unit: str, kinds: dict[str, Sequence[Recorded[Any]]], read: BatchRead
-    ) -> None:
-        super().__init__(run, unit, kinds)
-        self.read = read
-
-    def records_of(self, unit: str, kind: str) -> Sequence[Recorded[Any]]:
-        found: Sequence[Recorded[Any]] | None = self.read.get((unit, kind))
-        return found if found is not None else super().records_of(unit, kind)
-
-    def people_records(
-        self, unit: str, kind: str, field: str, *, own: Sequence[Recorded[Any]] | None = None
-    ) -> Sequence[Recorded[Any]]:
-        if own is None:
-            own = self.records_of(unit, kind)
-        # The records above are read through this view: from the batch's read, not one query each.
-        return people_records(self.read.shares, self, unit, kind, field, own)
 
 
 def read_kinds(t: Transition) -> tuple[str, ...]:
@@ -201,8 +208,9 @@ class _Later(Snapshot):
         actor: Actor | None,
         now: datetime,
         at: str,
+        read: BatchRead | None = None,
     ) -> None:
-        super().__init__(run, unit, kinds)
+        super().__init__(run, unit, kinds, read)
         self.t, self.order, self.stage, self.actor, self.now, self.at = t, order, stage, actor, now, at
 
     def verdict(self) -> Verdict:
@@ -233,7 +241,7 @@ def _memo(
     """The view a full evaluation reads ``unit`` through: each kind read once, from ``read``
     (a batch's) where it holds it; a :class:`BatchRead` answers for the units above too."""
     held = {k: v for k in reads if (v := read.get((unit, k))) is not None} if read else {}
-    return Batched(run, unit, held, read) if isinstance(read, BatchRead) else Snapshot(run, unit, held)
+    return Snapshot(run, unit, held, read if isinstance(read, BatchRead) else None)
 
 
 def quick_later(  # noqa: PLR0917 - private, the batch loop's and judge's shared step
@@ -302,9 +310,15 @@ def judge(
                 return lazy.verdict()
         else:
             # The snapshot is the lazy verdict's builder too: one object left behind per pass.
-            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now, at)
+            batch = read if isinstance(read, BatchRead) else None
+            later = _Later(run, unit, frozen(run, unit, kinds, read), t, order, stage, actor, now, at, batch)
             if certainly_holds(gate, later):
+                # Its rules read all they need at the check (the rules over people's tallies are
+                # kept in it): the verdict left behind must not hold the batch's read alive.
+                later.read = None
                 return later.verdict()
+            if memo is None:
+                memo = later  # the tallies the quick check kept serve the full evaluation
     if gate is None:
         return Verdict(
             unit=unit, event=t.event, stage=stage, at=at, labels=run.labels, root=combine(t, order)

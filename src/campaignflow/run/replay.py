@@ -296,6 +296,8 @@ class _Replayer:
             self.engine.apply(rec, event)
         except EngineRefused as exc:
             return f"step {step.seq}: the campaign refuses it ({exc})"
+        except KeyError:  # a re-hashed body's event the machine does not know
+            return f"step {step.seq}: the campaign has no event {event!r}"
         if rec.state != step.dest:
             return f"step {step.seq}: the campaign leads to {rec.state!r}, the log says {step.dest!r}"
         if step.kind is Kind.FIRE:

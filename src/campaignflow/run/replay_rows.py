@@ -77,6 +77,9 @@ Row = tuple[Logged, tuple[int, str, str] | None, bool]
 """A log row as verify reads it: its step, its own (seq, unit, kind) columns if read, and
 whether its body hashes as stored."""
 
+LeanRow = tuple[Logged, tuple[int, str, str], bool]
+"""A :data:`Row` read with its own columns (:func:`lean_rows`)."""
+
 
 class LeanEvidence(msgspec.Struct):
     """A record's evidence as the body holds it: the keys the full decoding requires.
@@ -141,21 +144,32 @@ def lean_step(
     return step
 
 
-def lean_rows(
-    rows: Iterable[tuple[Any, ...]], decode: Decode, evidence_types: Mapping[str, type[Any]]
-) -> Iterator[Row]:
-    """Each ``(seq, unit, kind, body, prev_hash, hash)`` row as verify reads it (see :data:`Row`).
+def lean_row(  # noqa: PLR0917 - a row's columns, then how to read it
+    seq: int,
+    body: bytes | str,
+    prev: str,
+    digest: str,
+    decode: Decode,
+    evidence_types: Mapping[str, type[Any]],
+) -> tuple[Logged, bool]:
+    """A log row's step, and whether its body hashes as stored (then it is decoded lean if it can be).
 
     The body is hashed once, from its stored bytes; one that does not hash as
     stored, or that the lean decoding does not take, goes through ``decode``.
     """
-    lean, types = lean_step, evidence_types
+    raw = body if isinstance(body, bytes) else body.encode()
+    if chain_hash(prev, raw) != digest:
+        return decode(seq, body, prev, digest, lean=False), False
+    step = lean_step(seq, raw, prev, digest, evidence_types)
+    return (decode(seq, body, prev, digest, lean=True) if step is None else step), True
+
+
+def lean_rows(
+    rows: Iterable[tuple[Any, ...]], decode: Decode, evidence_types: Mapping[str, type[Any]]
+) -> Iterator[LeanRow]:
+    """Each ``(seq, unit, kind, body, prev_hash, hash)`` row as verify reads it (see :data:`Row`)."""
     for seq, unit, kind, body, prev, digest in rows:
-        raw = body if isinstance(body, bytes) else body.encode()
-        as_stored = chain_hash(prev, raw) == digest
-        step: Logged | None = lean(seq, raw, prev, digest, types) if as_stored else None
-        if step is None:
-            step = decode(seq, body, prev, digest, lean=as_stored)
+        step, as_stored = lean_row(seq, body, prev, digest, decode, evidence_types)
         yield step, (int(seq), str(unit), str(kind)), as_stored
 
 

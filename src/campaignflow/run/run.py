@@ -23,7 +23,8 @@ class Run(ReviewVerbs, FiringVerbs, Queries, InboxQueries):
     Every write needs an actor (``by=``) and returns an immutable :class:`Step`.
     ``run.pause_gc`` (default off; ``campaign.start(..., pause_gc=True)``)
     pauses Python's cyclic collector, process-wide, during batches of 256 or
-    more: see docs/explanation/performance.md.
+    more; off, such a batch sets the heap it starts with aside (``gc.freeze()``)
+    instead: see docs/explanation/performance.md.
 
     Its verbs are grouped by what they do: :class:`~campaignflow.run.evidence.EvidenceVerbs`,
     :class:`~campaignflow.run.firing.FiringVerbs`, :class:`~campaignflow.run.sendback.SendBackVerbs`,

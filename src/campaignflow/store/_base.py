@@ -93,7 +93,7 @@ class Checkpoint:
 
 def checkpoint_hash(first_seq: int, last_seq: int, heads: tuple[tuple[str, str], ...]) -> str:
     """The hash a checkpoint must carry."""
-    body = orjson.dumps([first_seq, last_seq, [list(h) for h in heads]])
+    body = orjson.dumps([first_seq, last_seq, heads])  # a tuple is a JSON array: no list built per head
     return hashlib.sha256(body).hexdigest()
 
 

@@ -16,7 +16,6 @@ from campaignflow.store._tables import Tables
 from campaignflow.store.denials import Denial, chained, denial_body
 
 CHUNK = 5_000
-SHARD_CHUNK = 1_000  # a sharded verify's rows at once: 5,000 refusals' bodies are ~50 MB as str
 
 
 def driver_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -68,6 +67,16 @@ class AuditReads:
         if url.get_backend_name() != "sqlite" or database in {None, "", ":memory:"} or url.query:
             return None
         return str(database), self._tables().prefix
+
+    def steps_at_least(self, n: int) -> bool:
+        """Whether the log holds ``n`` steps or more, counting no further than ``n`` (whether to shard).
+
+        ``count(*)`` of the whole log walks an index of every step: ~2 s at province scale.
+        """
+        steps = self._tables().steps
+        first = sa.select(sa.literal(1)).select_from(steps).limit(n).subquery()
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(first)).scalar() or 0) >= n
 
     def row_count(self) -> int:
         """How many projection rows the store holds (opening a run reads them a page at a time)."""
@@ -138,12 +147,15 @@ class SQLiteShard:
         self.conn = sqlite3.connect(path)
         self.conn.execute("CREATE TEMP TABLE cf_shard (unit TEXT PRIMARY KEY)")
         self.conn.executemany("INSERT INTO cf_shard VALUES (?)", ((u,) for u in units))
-        self.where = f"unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
+        # ``+unit``: scan the table in its own order. Given ``unit IN``, SQLite's planner searched the
+        # (unit, seq) index unit by unit and sorted the shard's rows, bodies and all, in a temporary
+        # b-tree to give them back in seq order (half the log: 1.0-1.7 s where the scan takes 0.6 s).
+        self.where = f"+unit {'NOT IN' if outside else 'IN'} (SELECT unit FROM temp.cf_shard)"  # noqa: S608
 
     def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
-        cur = self.conn.execute(query)
-        while chunk := cur.fetchmany(SHARD_CHUNK):
-            yield from chunk
+        """The query's rows one at a time, as the cursor steps (no chunk of bodies held, no generator)."""
+        cursor: Iterator[tuple[Any, ...]] = self.conn.execute(query)
+        return cursor
 
     def log(self) -> Iterator[tuple[int, str, str, str, str, str]]:
         """``(seq, unit, kind, body, prev_hash, hash)`` of the shard's log rows, in seq order."""
